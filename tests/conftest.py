@@ -1,0 +1,80 @@
+"""Shared fixtures: a real moto S3 server on loopback, config and state in tmp_path."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.moto import MotoServer, moto_server
+
+ACCESS_KEY = "partdeck-test-access"
+SECRET_KEY = "partdeck-test-secret-0123456789"
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoServer]:
+    """One moto S3 server for the whole test session, with S3's real part-size rules."""
+    with moto_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials the test accounts read by reference."""
+    monkeypatch.setenv("PARTDECK_TEST_AK", ACCESS_KEY)
+    monkeypatch.setenv("PARTDECK_TEST_SK", SECRET_KEY)
+
+
+@pytest.fixture
+def s3(moto: MotoServer) -> Any:
+    """A boto3 client on the moto server, to check what landed."""
+    return boto3.client(
+        "s3",
+        endpoint_url=moto.url,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    """A fresh bucket per test."""
+    name = f"t-{uuid.uuid4().hex[:16]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """A private state dir (journal, locks) for one test."""
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, moto: MotoServer, bucket: str, s3_env: None) -> Path:
+    """A config with one S3 account, ``moto``, pointing at the test bucket."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[engine]
+parts_in_flight = 4
+parts_per_session = 4
+retries = 2
+
+[accounts.moto]
+provider = "s3"
+endpoint_url = "{moto.url}"
+region = "us-east-1"
+bucket = "{bucket}"
+prefix = "up/"
+access_key_env = "PARTDECK_TEST_AK"
+secret_key_env = "PARTDECK_TEST_SK"
+"""
+    )
+    return path

@@ -1,0 +1,96 @@
+"""Fingerprints and provider digests of byte ranges, in one read.
+
+Every read of a part goes through here or through ``transfer``; both read the file at an
+offset in bounded chunks, so memory stays at one chunk whatever the part size. The
+blocking work runs in a thread (``hash_range``); hashlib and xxhash release the GIL on
+large buffers, so parts hash in parallel while the event loop keeps sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import xxhash
+
+from tui.core.errors import LocalChanged, LocalFileError
+
+CHUNK = 1024 * 1024
+"""Bytes read at a time; also the memory one part in flight holds."""
+
+ALGORITHMS = frozenset({"md5", "sha1", "sha256"})
+"""Digests a provider may ask for, beside the xxh3_128 fingerprint every part gets."""
+
+
+@dataclass(frozen=True)
+class Digests:
+    """The fingerprint and provider digests of one byte range, as lowercase hex."""
+
+    xxh3: str
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+
+
+def read_chunks(fd: int, start: int, end: int, chunk: int = CHUNK) -> Iterator[bytes]:
+    """Yield the bytes of ``[start, end)`` from an open file, ``chunk`` at a time.
+
+    Raises LocalChanged when the file ends early (it shrank since it was planned).
+    """
+    offset = start
+    while offset < end:
+        data = os.pread(fd, min(chunk, end - offset), offset)
+        if not data:
+            raise LocalChanged(
+                f"the file ended at byte {offset:,} but the part runs to {end:,}: it shrank "
+                "since it was planned; start a new upload of the file as it is now"
+            )
+        offset += len(data)
+        yield data
+
+
+def open_for_read(path: str) -> int:
+    """Open ``path`` read-only, mapping OS errors to one-line LocalFileErrors."""
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise LocalFileError(f"{path}: no such file; check the path") from None
+    except PermissionError:
+        raise LocalFileError(f"{path}: permission denied; make it readable by this user") from None
+    except OSError as exc:
+        raise LocalFileError(f"{path}: cannot open ({exc.strerror}); check the file") from None
+
+
+def hash_range(path: str, start: int, end: int, algorithms: Iterable[str] = ()) -> Digests:
+    """Read ``[start, end)`` of ``path`` once; return xxh3_128 plus the named digests."""
+    wanted = set(algorithms)
+    unknown = wanted - ALGORITHMS
+    if unknown:
+        raise ValueError(f"unknown digest algorithms: {sorted(unknown)}")
+    fingerprint = xxhash.xxh3_128()
+    others: dict[str, Any] = {name: hashlib.new(name) for name in sorted(wanted)}
+    fd = open_for_read(path)
+    try:
+        for data in read_chunks(fd, start, end):
+            fingerprint.update(data)
+            for h in others.values():
+                h.update(data)
+    except OSError as exc:
+        raise LocalFileError(f"{path}: read failed ({exc.strerror}); check the disk") from None
+    finally:
+        os.close(fd)
+    return Digests(
+        xxh3=fingerprint.hexdigest(),
+        **{name: h.hexdigest() for name, h in others.items()},
+    )
+
+
+async def hash_range_async(
+    path: str, start: int, end: int, algorithms: Iterable[str] = ()
+) -> Digests:
+    """``hash_range`` in a worker thread, so the event loop never waits on disk or hashing."""
+    return await asyncio.to_thread(hash_range, path, start, end, tuple(algorithms))

@@ -1,0 +1,81 @@
+"""One exception tree for the engine.
+
+Every error carries a one-line message meant for people: it names the thing that went
+wrong and, where there is one, the fix. The class says what the engine may do next:
+retry (transient), stop the part (rejected), stop the session (local), or refuse to
+start (configuration, usage).
+"""
+
+from __future__ import annotations
+
+
+class PartdeckError(Exception):
+    """Base of every error partdeck raises on purpose; ``str()`` is one line for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+    @property
+    def message(self) -> str:
+        """The one-line message."""
+        return str(self)
+
+
+class ConfigError(PartdeckError):
+    """The configuration is unreadable or invalid, or a secret cannot be found."""
+
+
+class UsageError(PartdeckError):
+    """The command line asks for something that cannot be done as asked."""
+
+
+class LocalFileError(PartdeckError):
+    """The local file is missing, unreadable or not a regular file."""
+
+
+class LocalChanged(LocalFileError):
+    """The local file no longer holds the bytes that were planned and fingerprinted."""
+
+
+class RemoteError(PartdeckError):
+    """Something the provider or the network did; see the subclasses."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class TransientError(RemoteError):
+    """Worth trying again: connect errors, timeouts, 5xx and 429."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class RejectedError(RemoteError):
+    """The provider said no; sending the same request again will not help."""
+
+
+class TargetExpired(RejectedError):
+    """A part URL (or the session behind it) has expired."""
+
+
+class CompleteUnknown(RemoteError):
+    """Complete was sent but its outcome is unknown; an operator must check before repeating."""
+
+
+class SessionNotFound(UsageError):
+    """No session in the journal matches the id or prefix given."""
+
+
+class SessionBusy(PartdeckError):
+    """Another partdeck process is driving this session."""

@@ -1,0 +1,358 @@
+"""The journal: a SQLite store of sessions, parts and an event log; the source of truth.
+
+Everything a resume needs is written here before the first byte is sent, and a part is
+``verified`` here before anyone is told. The database runs in WAL mode so a TUI can read
+while a headless upload writes, and it is created 0600 in a 0700 directory because it
+holds what a resume needs (upload ids, for some providers part URLs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tui.core.errors import PartdeckError, SessionNotFound, UsageError
+from tui.core.model import Event, Part, PartState, Session, SessionState
+from tui.core.redact import redact
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    part_size INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    remote TEXT NOT NULL DEFAULT '{}',
+    location TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    complete_sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS parts (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    xxh3 TEXT, md5 TEXT, sha1 TEXT, sha256 TEXT,
+    etag TEXT,
+    error TEXT,
+    target_expires_at REAL,
+    PRIMARY KEY (session_id, number)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    time REAL NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT,
+    part INTEGER,
+    message TEXT,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events (session_id, part, id);
+"""
+
+_SESSION_COLS = (
+    "id, account, provider, path, size, mtime_ns, part_size, state, remote, location, error, "
+    "created_at, updated_at, complete_sent"
+)
+_PART_COLS = (
+    'session_id, number, start, "end", state, attempts, xxh3, md5, sha1, sha256, etag, error, '
+    "target_expires_at"
+)
+
+
+class JournalError(PartdeckError):
+    """The journal cannot be opened or written (disk full, permissions, corruption)."""
+
+
+def _session_row(s: Session) -> tuple[Any, ...]:
+    return (
+        s.id, s.account, s.provider, s.path, s.size, s.mtime_ns, s.part_size, str(s.state),
+        json.dumps(s.remote, sort_keys=True), s.location, s.error, s.created_at, s.updated_at,
+        s.complete_sent,
+    )  # fmt: skip
+
+
+def _part_row(p: Part) -> tuple[Any, ...]:
+    return (
+        p.session_id, p.number, p.start, p.end, str(p.state), p.attempts, p.xxh3, p.md5, p.sha1,
+        p.sha256, p.etag, p.error, p.target_expires_at,
+    )  # fmt: skip
+
+
+def _session_from(row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"],
+        account=row["account"],
+        provider=row["provider"],
+        path=row["path"],
+        size=row["size"],
+        mtime_ns=row["mtime_ns"],
+        part_size=row["part_size"],
+        state=SessionState(row["state"]),
+        remote=json.loads(row["remote"]),
+        location=row["location"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        complete_sent=row["complete_sent"],
+    )
+
+
+def _part_from(row: sqlite3.Row) -> Part:
+    return Part(
+        session_id=row["session_id"],
+        number=row["number"],
+        start=row["start"],
+        end=row["end"],
+        state=PartState(row["state"]),
+        attempts=row["attempts"],
+        xxh3=row["xxh3"],
+        md5=row["md5"],
+        sha1=row["sha1"],
+        sha256=row["sha256"],
+        etag=row["etag"],
+        error=row["error"],
+        target_expires_at=row["target_expires_at"],
+    )
+
+
+class Journal:
+    """A SQLite journal in ``state_dir``; safe to call from any one thread at a time."""
+
+    FILENAME = "journal.sqlite3"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = self._connect(path)
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Journal:
+        """Open (creating if needed) the journal in ``state_dir``."""
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise JournalError(
+                f"state directory {state_dir} cannot be created ({exc.strerror}); "
+                "pass --state-dir or set PARTDECK_STATE_DIR to a writable directory"
+            ) from None
+        return cls(state_dir / cls.FILENAME)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        try:
+            # Create the file 0600 before SQLite does; its -wal and -shm files copy the mode.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            )
+        except (OSError, sqlite3.Error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise JournalError(
+                f"journal {path} cannot be opened ({reason}); check the disk and permissions "
+                "or pass another --state-dir"
+            ) from None
+        return db
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise JournalError(
+                    f"journal {self.path} write failed ({exc}); free disk space or check "
+                    "permissions, then resume"
+                ) from None
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {self.path} read failed ({exc})") from None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(self, session: Session, parts: Iterable[Part], event: Event | None = None) -> None:
+        """Store a new session and its parts in one transaction."""
+        with self._tx() as db:
+            db.execute(f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?)",
+                       _session_row(session))  # fmt: skip
+            db.executemany(
+                f"INSERT INTO parts ({_PART_COLS}) VALUES ({'?,' * 12}?)",
+                [_part_row(p) for p in parts],
+            )
+            if event is not None:
+                self._insert_event(db, event)
+
+    def commit(
+        self,
+        *,
+        session: Session | None = None,
+        parts: Iterable[Part] = (),
+        events: Iterable[Event] = (),
+        replace_parts_of: str | None = None,
+    ) -> None:
+        """Write a session, parts and events atomically.
+
+        With ``replace_parts_of``, that session's parts are first deleted (used when the
+        server, not the client, chose the part boundaries).
+        """
+        with self._tx() as db:
+            if replace_parts_of is not None:
+                db.execute("DELETE FROM parts WHERE session_id = ?", (replace_parts_of,))
+            if session is not None:
+                db.execute(
+                    f"INSERT OR REPLACE INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?)",
+                    _session_row(session),
+                )
+            db.executemany(
+                f"INSERT OR REPLACE INTO parts ({_PART_COLS}) VALUES ({'?,' * 12}?)",
+                [_part_row(p) for p in parts],
+            )
+            for event in events:
+                self._insert_event(db, event)
+
+    @staticmethod
+    def _insert_event(db: sqlite3.Connection, event: Event) -> None:
+        db.execute(
+            "INSERT INTO events (session_id, time, kind, state, part, message, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.session_id,
+                event.time,
+                event.kind,
+                event.state,
+                event.part,
+                redact(event.message) if event.message else None,
+                redact(json.dumps(event.data, sort_keys=True)),
+            ),
+        )
+
+    def delete(self, session_id: str) -> None:
+        """Forget a session, its parts and its events."""
+        with self._tx() as db:
+            db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def session(self, session_id: str) -> Session:
+        """The session with exactly this id."""
+        rows = self._query(f"SELECT {_SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
+        if not rows:
+            raise SessionNotFound(
+                f"no session {session_id!r} in the journal; see partdeck sessions"
+            )
+        return _session_from(rows[0])
+
+    def find(self, prefix: str) -> Session:
+        """The one session whose id starts with ``prefix``."""
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix.lower()):
+            raise SessionNotFound(
+                f"{prefix!r} is not a session id; ids are hex, see partdeck sessions"
+            )
+        rows = self._query(
+            f"SELECT {_SESSION_COLS} FROM sessions WHERE id LIKE ? ORDER BY created_at LIMIT 3",
+            (prefix.lower() + "%",),
+        )
+        if not rows:
+            raise SessionNotFound(
+                f"no session starts with {prefix!r} in {self.path}; see partdeck sessions"
+            )
+        if len(rows) > 1:
+            ids = ", ".join(r["id"][:12] for r in rows)
+            raise UsageError(
+                f"{prefix!r} matches more than one session ({ids}…); give more of the id"
+            )
+        return _session_from(rows[0])
+
+    def sessions(self) -> list[Session]:
+        """Every session, oldest first."""
+        rows = self._query(f"SELECT {_SESSION_COLS} FROM sessions ORDER BY created_at, id")
+        return [_session_from(r) for r in rows]
+
+    def parts(self, session_id: str) -> list[Part]:
+        """A session's parts in number order."""
+        rows = self._query(
+            f"SELECT {_PART_COLS} FROM parts WHERE session_id = ? ORDER BY number", (session_id,)
+        )
+        return [_part_from(r) for r in rows]
+
+    def part_counts(self) -> dict[str, dict[str, int]]:
+        """For every session, how many parts are in each state."""
+        counts: dict[str, dict[str, int]] = {}
+        for row in self._query(
+            "SELECT session_id, state, COUNT(*) AS n FROM parts GROUP BY session_id, state"
+        ):
+            counts.setdefault(row["session_id"], {})[row["state"]] = row["n"]
+        return counts
+
+    def events(
+        self, session_id: str, *, part: int | None = None, kinds: Sequence[str] = ()
+    ) -> list[Event]:
+        """A session's logged events in order, optionally of one part or some kinds."""
+        sql = "SELECT * FROM events WHERE session_id = ?"
+        args: list[Any] = [session_id]
+        if part is not None:
+            sql += " AND part = ?"
+            args.append(part)
+        if kinds:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            args.extend(kinds)
+        return [
+            Event(
+                kind=r["kind"],
+                session_id=r["session_id"],
+                time=r["time"],
+                state=r["state"],
+                part=r["part"],
+                message=r["message"],
+                data=json.loads(r["data"]),
+            )
+            for r in self._query(sql + " ORDER BY id", args)
+        ]
+
+    def by_upload_id(self) -> dict[str, Session]:
+        """Sessions keyed by their remote upload id, where they have one."""
+        return {s.remote["upload_id"]: s for s in self.sessions() if s.remote.get("upload_id")}
+
+    def integrity_check(self) -> str:
+        """SQLite's own integrity check: ``ok`` when the file is sound."""
+        return str(self._query("PRAGMA integrity_check")[0][0])

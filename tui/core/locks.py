@@ -1,0 +1,53 @@
+"""One process drives a session at a time: an advisory lock file per session.
+
+The lock is an ``flock`` on ``<state dir>/locks/<session id>.lock``; the kernel drops it
+when the holder dies, so a SIGKILLed upload never leaves a session locked.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from tui.core.errors import SessionBusy
+
+
+class SessionLock:
+    """An exclusive, non-blocking lock on one session id."""
+
+    def __init__(self, state_dir: Path, session_id: str) -> None:
+        self.path = state_dir / "locks" / f"{session_id}.lock"
+        self.session_id = session_id
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise SessionBusy naming the process that holds it."""
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise SessionBusy(
+                f"session {self.session_id[:12]} is being driven by process {holder}; wait for "
+                "it to finish or stop it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock up (idempotent)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._fd is not None

@@ -1,0 +1,213 @@
+"""The data plane: stream one byte range from disk to one PartTarget with httpx.
+
+A part is read from its file offset in bounded chunks in a worker thread and re-hashed
+with xxh3 as it goes, so the bytes sent are proved to be the bytes planned. If they are
+not (the file changed), the request is broken off before its last chunk, so the server
+never receives a whole part of changed bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import httpx
+import xxhash
+
+from tui.core.digest import CHUNK, open_for_read, read_chunks
+from tui.core.errors import LocalChanged, LocalFileError, TransientError
+from tui.core.model import PartTarget
+
+ProgressCallback = Callable[[int], None]
+
+TIMEOUT = httpx.Timeout(connect=15.0, read=300.0, write=120.0, pool=None)
+"""Connect fast or fail; allow slow servers to assemble (complete) and slow links to drain.
+No pool timeout: the engine bounds parts in flight itself."""
+
+
+def make_client(
+    parts_in_flight: int, *, verify: bool = True, timeout: httpx.Timeout = TIMEOUT
+) -> httpx.AsyncClient:
+    """The one AsyncClient the engine shares, sized for ``parts_in_flight`` plus control calls."""
+    limits = httpx.Limits(
+        max_connections=parts_in_flight + 8,
+        max_keepalive_connections=parts_in_flight + 8,
+        keepalive_expiry=30.0,
+    )
+    return httpx.AsyncClient(
+        limits=limits,
+        timeout=timeout,
+        verify=verify,
+        follow_redirects=False,
+        headers={"User-Agent": "partdeck/0.1"},
+    )
+
+
+class RateLimiter:
+    """A token bucket shared by every transfer: ``rate`` bytes per second on average."""
+
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self._clock = clock
+        self._tokens = float(min(rate, CHUNK))
+        self._last = clock()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, n: int) -> None:
+        """Wait until ``n`` bytes may be sent."""
+        async with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.rate), self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= n
+            if self._tokens < 0:
+                await asyncio.sleep(-self._tokens / self.rate)
+
+
+@dataclass
+class _Reader:
+    """Reads one range chunk by chunk in a worker thread, hashing as it goes."""
+
+    path: str
+    start: int
+    end: int
+    expected_xxh3: str | None
+
+    def __post_init__(self) -> None:
+        self._fd = open_for_read(self.path)
+        self._chunks = read_chunks(self._fd, self.start, self.end, CHUNK)
+        self._hash = xxhash.xxh3_128()
+        self._sent = 0
+
+    def next_chunk(self) -> bytes | None:
+        try:
+            data = next(self._chunks, None)
+        except OSError as exc:
+            raise LocalFileError(
+                f"{self.path}: read failed ({exc.strerror}); check the disk"
+            ) from None
+        if data is None:
+            return None
+        self._hash.update(data)
+        self._sent += len(data)
+        if self._sent == self.end - self.start:
+            self._check()
+        return data
+
+    def _check(self) -> None:
+        if self.expected_xxh3 is not None and self._hash.hexdigest() != self.expected_xxh3:
+            raise LocalChanged(
+                f"{self.path}: bytes {self.start:,}-{self.end:,} changed since they were "
+                "fingerprinted; the part was not sent whole. Start a new upload of the file "
+                "as it is now"
+            )
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+async def _body(reader: _Reader, limiter: RateLimiter | None, on_progress: ProgressCallback | None
+                ) -> AsyncIterator[bytes]:  # fmt: skip
+    try:
+        if reader.start == reader.end:
+            reader._check()
+        while True:
+            data = await asyncio.to_thread(reader.next_chunk)
+            if data is None:
+                return
+            if limiter is not None:
+                await limiter.acquire(len(data))
+            yield data
+            if on_progress is not None:
+                on_progress(len(data))
+    finally:
+        reader.close()
+
+
+async def send_part(
+    client: httpx.AsyncClient,
+    target: PartTarget,
+    path: str,
+    start: int,
+    end: int,
+    *,
+    expected_xxh3: str | None,
+    on_progress: ProgressCallback | None = None,
+    limiter: RateLimiter | None = None,
+) -> httpx.Response:
+    """Send ``[start, end)`` of ``path`` to ``target``; return the response (body read).
+
+    Network failures become TransientError; a changed file becomes LocalChanged. The
+    status code is left to the provider to judge.
+    """
+    reader = _Reader(path, start, end, expected_xxh3)
+    headers = dict(target.headers)
+    headers["Content-Length"] = str(end - start)
+    try:
+        response = await client.request(
+            target.method,
+            target.url,
+            content=_body(reader, limiter, on_progress),
+            headers=headers,
+        )
+    except httpx.TransportError as exc:
+        raise network_error(exc) from None
+    return response
+
+
+def network_error(exc: httpx.TransportError) -> TransientError:
+    """A one-line TransientError for a connect error, timeout or broken connection."""
+    kind = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ConnectError: "could not connect",
+        httpx.ReadTimeout: "no answer in time",
+        httpx.WriteTimeout: "sending stalled",
+        httpx.PoolTimeout: "no free connection",
+        httpx.RemoteProtocolError: "the server broke the connection",
+        httpx.ReadError: "the connection was reset",
+        httpx.WriteError: "the connection was reset while sending",
+    }.get(type(exc), "network error")
+    host = exc.request.url.host if _has_request(exc) else "the server"
+    return TransientError(f"{kind} ({host}); will retry")
+
+
+def _has_request(exc: httpx.TransportError) -> bool:
+    try:
+        exc.request  # noqa: B018 - raises RuntimeError when no request is attached
+    except RuntimeError:
+        return False
+    return True
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds a Retry-After header asks for (delta or HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def check_transient(response: httpx.Response, what: str) -> None:
+    """Raise TransientError for 5xx, 429 and 408 answers; leave other statuses alone."""
+    status = response.status_code
+    if status >= 500 or status in (408, 429):
+        label = "rate limited" if status == 429 else f"server error {status}"
+        raise TransientError(
+            f"{what}: {label}; will retry",
+            status=status,
+            retry_after=retry_after(response),
+        )

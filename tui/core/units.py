@@ -1,0 +1,93 @@
+"""Parse and format byte sizes, durations and rates for people."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+
+KiB = 1024
+MiB = 1024**2
+GiB = 1024**3
+TiB = 1024**4
+
+
+def parse_size(text: str | int) -> int:
+    """Parse ``8MiB``, ``100MB``, ``5242880`` (or an int) into bytes.
+
+    Raises ValueError with a message that shows accepted forms.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a size; write e.g. 8MiB, 100MB or 5242880")
+    if isinstance(text, int):
+        if text < 0:
+            raise ValueError(f"{text} is negative; a size is 0 or more bytes")
+        return text
+    match = _SIZE_RE.match(text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _SIZE_UNITS:
+        raise ValueError(f"{text!r} is not a size; write e.g. 8MiB, 100MB or 5242880")
+    value = float(match.group(1)) * _SIZE_UNITS[unit]
+    if value != int(value):
+        raise ValueError(f"{text!r} is not a whole number of bytes")
+    return int(value)
+
+
+def parse_duration(text: str) -> float:
+    """Parse ``90s``, ``15m``, ``2h``, ``1d12h`` or a plain number of seconds."""
+    stripped = text.strip().lower()
+    try:
+        return float(stripped)
+    except ValueError:
+        pass
+    matches = list(_DURATION_RE.finditer(stripped))
+    if not matches or "".join(m.group(0) for m in matches) != stripped.replace(" ", ""):
+        raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1d")
+    return sum(float(m.group(1)) * _DURATION_UNITS[m.group(2)] for m in matches)
+
+
+def format_size(n: float) -> str:
+    """Format bytes with binary units: ``0 B``, ``1.5 KiB``, ``100 MiB``."""
+    if n < 1024:
+        return f"{int(n)} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if n >= 100 or n == int(n) else f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def format_rate(bytes_per_second: float) -> str:
+    """Format a transfer rate, e.g. ``12.5 MiB/s``."""
+    return f"{format_size(bytes_per_second)}/s"
+
+
+def format_duration(seconds: float) -> str:
+    """Format a duration compactly: ``45s``, ``3m05s``, ``2h10m``, ``3d4h``."""
+    s = int(max(seconds, 0))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600}h"

@@ -1,0 +1,104 @@
+"""The Provider protocol the engine drives, and a base class with the common defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from tui.core.errors import UsageError
+from tui.core.model import Part, PartTarget, Receipt, RemotePart, RemoteUpload, Session
+from tui.core.plan import PartLimits, choose_part_size
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    """What a provider returns when it opens a remote session."""
+
+    remote: dict[str, Any]
+    """Everything a resume needs: upload id, key, endpoints, URLs with expiry."""
+    location: str | None = None
+    """Where the object will be, for people (no secrets)."""
+    ranges: list[tuple[int, int]] | None = field(default=None)
+    """Part boundaries the server chose, replacing the client's plan; None to keep it."""
+
+
+class Provider(Protocol):
+    """One account's upload API, as the engine sees it."""
+
+    name: ClassVar[str]
+    limits: PartLimits
+    digests: frozenset[str]
+    """Digests each part needs besides the xxh3 fingerprint (``md5``, ``sha1``, ``sha256``)."""
+    digests_before_open: bool
+    """True when every part's digests must be known before the session opens."""
+    can_list_parts: bool
+    """True when ``remote_parts`` can say what the server holds."""
+
+    def part_size(self, size: int, requested: int | None) -> int:
+        """The part size to plan with for a file of ``size`` bytes."""
+        ...
+
+    async def open(self, session: Session, parts: Sequence[Part]) -> OpenedSession:
+        """Create the remote session for a planned session."""
+        ...
+
+    async def target(self, session: Session, part: Part) -> PartTarget:
+        """Where and how to send ``part``: a fresh target when the old one expired."""
+        ...
+
+    def receipt(self, session: Session, part: Part, response: httpx.Response) -> Receipt:
+        """Judge the server's answer to a part: a Receipt, or raise a RemoteError."""
+        ...
+
+    async def remote_parts(self, session: Session) -> list[RemotePart] | None:
+        """Parts the server holds for this session, or None when the API cannot say."""
+        ...
+
+    async def complete(self, session: Session, parts: Sequence[Part]) -> str | None:
+        """Finish the upload; return the object's location for people."""
+        ...
+
+    async def abort(self, session: Session) -> None:
+        """Discard the remote upload, repeating as the provider needs until it is gone."""
+        ...
+
+    async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:
+        """Incomplete uploads the server holds for this account."""
+        ...
+
+    async def abort_upload(self, key: str, upload_id: str) -> None:
+        """Discard one incomplete upload by key and id (for uploads not in the journal)."""
+        ...
+
+    async def check(self) -> str:
+        """A cheap call that proves the account works; returns a short description."""
+        ...
+
+
+class BaseProvider:
+    """Defaults for the optional parts of the protocol."""
+
+    name: ClassVar[str] = "base"
+    limits: PartLimits = PartLimits()
+    digests: frozenset[str] = frozenset()
+    digests_before_open: bool = False
+    can_list_parts: bool = False
+
+    def part_size(self, size: int, requested: int | None) -> int:
+        """The client picks, clamped to the provider's limits."""
+        return choose_part_size(size, self.limits, requested)
+
+    async def remote_parts(self, session: Session) -> list[RemotePart] | None:
+        """This provider cannot list parts."""
+        return None
+
+    async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:
+        """This provider cannot list incomplete uploads."""
+        raise UsageError(f"{self.name} accounts cannot list incomplete uploads on the server")
+
+    async def abort_upload(self, key: str, upload_id: str) -> None:
+        """This provider cannot abort an upload that is not in the journal."""
+        raise UsageError(f"{self.name} accounts cannot abort uploads by id")

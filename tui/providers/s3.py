@@ -1,0 +1,338 @@
+"""Direct S3: any S3-compatible endpoint, signed with botocore's SigV4 signer.
+
+Control calls (create, list, complete, abort) are header-signed; part uploads go to
+presigned URLs with Content-MD5 signed in, so the server checks every part and the URL
+can be minted again whenever one expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import calendar
+import hashlib
+import mimetypes
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote, urlencode
+from xml.sax.saxutils import escape
+
+import httpx
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tui.core.errors import CompleteUnknown, RejectedError, TransientError
+from tui.core.model import Part, PartTarget, Receipt, RemotePart, RemoteUpload, Session
+from tui.core.plan import S3_LIMITS, PartLimits
+from tui.core.transfer import network_error
+from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.s3xml import error_of, etag_receipt, local_name, parse_xml, raise_for_s3, text
+
+PART_URL_LIFETIME = 3600
+"""Seconds a minted part URL lives; minted again on demand, so short is safe."""
+ABORT_TRIES = 10
+ABORT_SPACING = 1.0
+COMPLETE_TRIES = 4
+
+
+def multipart_etag(md5s: Sequence[str]) -> str:
+    """The ETag S3 gives a completed multipart object: md5 of the part MD5s, dash, count."""
+    joined = b"".join(bytes.fromhex(m) for m in md5s)
+    return f"{hashlib.md5(joined).hexdigest()}-{len(md5s)}"
+
+
+def _iso_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")))
+    except ValueError:
+        return None
+
+
+class S3Provider(BaseProvider):
+    """An S3 bucket reached directly with an access key pair."""
+
+    name: ClassVar[str] = "s3"
+    digests = frozenset({"md5"})
+    can_list_parts = True
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        bucket: str,
+        access_key: str,
+        secret_key: str,
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+        prefix: str = "",
+        min_part_size: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self.bucket = bucket
+        self.region = region
+        self.prefix = prefix
+        self._credentials = Credentials(access_key, secret_key)
+        self._clock = clock
+        if endpoint_url:
+            self._base = f"{endpoint_url.rstrip('/')}/{quote(bucket)}"
+        else:
+            self._base = f"https://{bucket}.s3.{region}.amazonaws.com"
+        self.limits: PartLimits = S3_LIMITS
+        if min_part_size is not None:
+            self.limits = PartLimits(min_part=min_part_size, default_part=max(min_part_size,
+                                     S3_LIMITS.default_part))  # fmt: skip
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _url(self, key: str = "", query: Mapping[str, str | int | None] | None = None) -> str:
+        url = f"{self._base}/{quote(key, safe='/~')}" if key else f"{self._base}/"
+        if query:
+            parts = [k if v is None else urlencode({k: v}) for k, v in sorted(query.items())]
+            url += "?" + "&".join(parts)
+        return url
+
+    async def _request(
+        self,
+        method: str,
+        what: str,
+        key: str = "",
+        query: Mapping[str, str | int | None] | None = None,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        check: bool = True,
+    ) -> httpx.Response:
+        """Sign and send one control request; map transport errors and S3 errors."""
+        url = self._url(key, query)
+        request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+        S3SigV4Auth(self._credentials, "s3", self.region).add_auth(request)
+        try:
+            response = await self._client.request(
+                method, url, content=body, headers=dict(request.headers.items())
+            )
+        except httpx.TransportError as exc:
+            raise network_error(exc) from None
+        if check:
+            raise_for_s3(response, what)
+        return response
+
+    def key_for(self, path: str) -> str:
+        """The object key for a local file: the account's prefix plus the file name."""
+        return f"{self.prefix}{os.path.basename(path)}"
+
+    # -- the protocol ----------------------------------------------------------------------
+
+    async def open(self, session: Session, parts: Sequence[Part]) -> OpenedSession:
+        """CreateMultipartUpload."""
+        key = self.key_for(session.path)
+        content_type = mimetypes.guess_type(session.path)[0] or "application/octet-stream"
+        response = await self._request(
+            "POST", "create upload", key, {"uploads": None}, headers={"Content-Type": content_type}
+        )
+        root = parse_xml(response.content, "create upload")
+        upload_id = text(root, "UploadId")
+        if not upload_id:
+            raise RejectedError("create upload: the server's answer has no UploadId")
+        return OpenedSession(
+            remote={"upload_id": upload_id, "key": key, "bucket": self.bucket},
+            location=f"s3://{self.bucket}/{key}",
+        )
+
+    async def target(self, session: Session, part: Part) -> PartTarget:
+        """A freshly presigned UploadPart URL with Content-MD5 signed in."""
+        url = self._url(
+            session.remote["key"],
+            {"partNumber": part.number, "uploadId": session.remote["upload_id"]},
+        )
+        headers: dict[str, str] = {}
+        if part.md5:
+            headers["Content-MD5"] = base64.b64encode(bytes.fromhex(part.md5)).decode()
+        request = AWSRequest(method="PUT", url=url, headers=headers)
+        S3SigV4QueryAuth(self._credentials, "s3", self.region, expires=PART_URL_LIFETIME).add_auth(
+            request
+        )
+        return PartTarget(
+            url=str(request.url),
+            headers=headers,
+            expires_at=self._clock() + PART_URL_LIFETIME,
+        )
+
+    def receipt(self, session: Session, part: Part, response: httpx.Response) -> Receipt:
+        """The part's ETag must equal its MD5 when it is an MD5."""
+        return etag_receipt(part, response, f"part {part.number}")
+
+    async def remote_parts(self, session: Session) -> list[RemotePart] | None:
+        """ListParts, every page."""
+        return await self._list_parts(session.remote["key"], session.remote["upload_id"])
+
+    async def _list_parts(self, key: str, upload_id: str) -> list[RemotePart]:
+        found: list[RemotePart] = []
+        marker: str | None = None
+        while True:
+            query: dict[str, str | int | None] = {"uploadId": upload_id, "max-parts": 1000}
+            if marker:
+                query["part-number-marker"] = marker
+            response = await self._request("GET", "list parts", key, query)
+            root = parse_xml(response.content, "list parts")
+            for el in root.iter():
+                if local_name(el) != "Part":
+                    continue
+                number, size = text(el, "PartNumber"), text(el, "Size")
+                if number is None or size is None:
+                    continue
+                etag = text(el, "ETag")
+                found.append(RemotePart(int(number), int(size), etag.strip('"') if etag else None))
+            if text(root, "IsTruncated") != "true":
+                return found
+            marker = text(root, "NextPartNumberMarker")
+            if not marker:
+                return found
+
+    async def complete(self, session: Session, parts: Sequence[Part]) -> str | None:
+        """CompleteMultipartUpload; an ambiguous failure is checked against the object."""
+        key, upload_id = session.remote["key"], session.remote["upload_id"]
+        body = "".join(
+            f"<Part><PartNumber>{p.number}</PartNumber><ETag>&quot;{escape(p.etag or '')}"
+            "&quot;</ETag></Part>"
+            for p in sorted(parts, key=lambda p: p.number)
+        )
+        xml = f"<CompleteMultipartUpload>{body}</CompleteMultipartUpload>".encode()
+        location = f"s3://{self.bucket}/{key}"
+        last: TransientError | None = None
+        for attempt in range(COMPLETE_TRIES):
+            if attempt:
+                await asyncio.sleep(min(2.0**attempt, 10.0))
+            try:
+                response = await self._request(
+                    "POST", "complete", key, {"uploadId": upload_id}, xml,
+                    headers={"Content-Type": "application/xml"}, check=False,
+                )  # fmt: skip
+            except TransientError as exc:
+                last = exc
+                continue
+            code, message = error_of(response.content)
+            if response.is_success and code is None:
+                return location
+            # After an earlier complete that may have landed, the object says whether it did.
+            repeated = attempt > 0 or session.complete_sent > 1
+            if code == "NoSuchUpload" and repeated and await self._object_matches(key, parts):
+                return location
+            if response.is_success:
+                # 200 with an <Error> body: S3 failed while assembling.
+                if code in ("InternalError", "SlowDown", "ServiceUnavailable"):
+                    last = TransientError(f"complete: server said {code}: {message}")
+                    continue
+                raise RejectedError(f"complete: server said 200 but failed ({code}: {message})",
+                                    code=code)  # fmt: skip
+            try:
+                raise_for_s3(response, "complete")
+            except TransientError as exc:
+                last = exc
+        if await self._object_matches(key, parts):
+            return location
+        raise CompleteUnknown(
+            f"complete: no clear answer from the server ({last}); the object may or may not "
+            "exist: check it, then run partdeck complete again"
+        )
+
+    async def _object_matches(self, key: str, parts: Sequence[Part]) -> bool:
+        """True when the object exists with the multipart ETag these parts make."""
+        try:
+            response = await self._request("HEAD", "check object", key, check=False)
+        except TransientError:
+            return False
+        if response.status_code != 200:
+            return False
+        etag: str = response.headers.get("ETag", "").strip('"')
+        md5s = [p.md5 for p in sorted(parts, key=lambda p: p.number)]
+        if all(md5s) and len(parts) > 0:
+            return etag == multipart_etag([m for m in md5s if m])
+        return etag.endswith(f"-{len(parts)}")
+
+    async def abort(self, session: Session) -> None:
+        """AbortMultipartUpload, repeated until ListParts says the upload is gone."""
+        await self.abort_upload(session.remote["key"], session.remote["upload_id"])
+
+    async def abort_upload(self, key: str, upload_id: str) -> None:
+        """Abort one upload by key and id, repeating until it is gone."""
+        for attempt in range(ABORT_TRIES):
+            if attempt:
+                await asyncio.sleep(ABORT_SPACING)
+            try:
+                response = await self._request(
+                    "DELETE", "abort", key, {"uploadId": upload_id}, check=False
+                )
+                code, _ = error_of(response.content)
+                if code != "NoSuchUpload":
+                    raise_for_s3(response, "abort")
+                listing = await self._request(
+                    "GET", "check abort", key, {"uploadId": upload_id, "max-parts": 1},
+                    check=False,
+                )  # fmt: skip
+            except TransientError:
+                continue
+            code, _ = error_of(listing.content)
+            if listing.status_code == 404 or code == "NoSuchUpload":
+                return
+        raise TransientError(
+            f"abort: the server still lists the upload after {ABORT_TRIES} tries; "
+            "run partdeck abort again later"
+        )
+
+    async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:
+        """ListMultipartUploads under the account's prefix, with each upload's parts summed."""
+        uploads: list[RemoteUpload] = []
+        key_marker: str | None = None
+        id_marker: str | None = None
+        while True:
+            query: dict[str, str | int | None] = {"uploads": None, "max-uploads": 1000,
+                                                  "prefix": self.prefix + prefix}  # fmt: skip
+            if key_marker:
+                query["key-marker"] = key_marker
+            if id_marker:
+                query["upload-id-marker"] = id_marker
+            response = await self._request("GET", "list uploads", "", query)
+            root = parse_xml(response.content, "list uploads")
+            for el in root.iter():
+                if local_name(el) != "Upload":
+                    continue
+                key, upload_id = text(el, "Key"), text(el, "UploadId")
+                if not key or not upload_id:
+                    continue
+                parts = await self._list_parts(key, upload_id)
+                uploads.append(
+                    RemoteUpload(
+                        key=key,
+                        upload_id=upload_id,
+                        initiated=_iso_time(text(el, "Initiated")),
+                        parts=len(parts),
+                        bytes=sum(p.size for p in parts),
+                    )
+                )
+            if text(root, "IsTruncated") != "true":
+                return uploads
+            key_marker = text(root, "NextKeyMarker")
+            id_marker = text(root, "NextUploadIdMarker")
+            if not key_marker:
+                return uploads
+
+    async def check(self) -> str:
+        """HeadBucket."""
+        response = await self._request("HEAD", "check bucket", check=False)
+        if response.status_code == 404:
+            raise RejectedError(f"bucket {self.bucket} does not exist; check the account's bucket")
+        if response.status_code in (401, 403):
+            raise RejectedError(f"bucket {self.bucket}: access denied; check the account's keys")
+        raise_for_s3(response, "check bucket")
+        return f"bucket {self.bucket} reachable"
+
+
+def describe(remote: Mapping[str, Any]) -> str:
+    """A short, secret-free description of an S3 remote session."""
+    return f"s3://{remote.get('bucket')}/{remote.get('key')} (upload {remote.get('upload_id')})"

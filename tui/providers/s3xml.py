@@ -1,0 +1,116 @@
+"""S3's XML answers and its error codes, shared by every provider that sits on S3.
+
+Gumroad, Polar, Fileflare and Wunderlist hand out presigned S3 part URLs, so their part
+PUTs fail the way S3 fails; direct S3 accounts also read S3's control answers here.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import httpx
+
+from tui.core.errors import RejectedError, TargetExpired, TransientError
+from tui.core.model import Part, Receipt
+from tui.core.transfer import check_transient
+
+MAX_XML = 4 * 1024 * 1024
+"""Larger XML answers are refused as nonsense rather than parsed."""
+
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable", "BadDigest"}
+)
+
+
+def parse_xml(body: bytes, what: str) -> ET.Element:
+    """Parse an XML answer, or raise a RemoteError that says it was not XML."""
+    if len(body) > MAX_XML:
+        raise RejectedError(f"{what}: the server's answer is too large to be S3 XML")
+    try:
+        return ET.fromstring(body.strip() or b"<empty/>")
+    except ET.ParseError:
+        raise TransientError(f"{what}: the server's answer is not XML; will retry") from None
+
+
+def text(element: ET.Element, tag: str) -> str | None:
+    """The text of the first child ``tag`` (any namespace), or None."""
+    found = element.find(f"{{*}}{tag}")
+    if found is None:
+        found = element.find(tag)
+    return found.text if found is not None and found.text is not None else None
+
+
+def local_name(element: ET.Element) -> str:
+    """An element's tag without its namespace."""
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def error_of(body: bytes) -> tuple[str | None, str | None]:
+    """(Code, Message) of an S3 ``<Error>`` document, or (None, None)."""
+    try:
+        root = ET.fromstring(body[:MAX_XML].strip() or b"<empty/>")
+    except ET.ParseError:
+        return None, None
+    if local_name(root) != "Error":
+        return None, None
+    return text(root, "Code"), text(root, "Message")
+
+
+def raise_for_s3(response: httpx.Response, what: str) -> None:
+    """Raise the right RemoteError for a failed S3 answer; return on 2xx."""
+    if response.is_success:
+        return
+    code, message = error_of(response.content)
+    detail = f"{code}: {message}" if code and message else code or message
+    status = response.status_code
+    said = f" ({detail})" if detail else ""
+    if code in _TRANSIENT_CODES:
+        raise TransientError(f"{what}: server said {status}{said}; will retry", status=status,
+                             code=code)  # fmt: skip
+    check_transient(response, what)
+    if status == 403 and message and "expired" in message.lower():
+        raise TargetExpired(f"{what}: the signed URL has expired", status=status, code=code)
+    if status == 403 and code == "SignatureDoesNotMatch":
+        raise RejectedError(
+            f"{what}: the server rejected the signature (SignatureDoesNotMatch); check the "
+            "account's keys and that the system clock is right",
+            status=status,
+            code=code,
+        )
+    if status == 403:
+        raise RejectedError(f"{what}: access denied{said}; check the account's permissions",
+                            status=status, code=code)  # fmt: skip
+    if code == "NoSuchUpload":
+        raise RejectedError(
+            f"{what}: the server no longer has this upload (aborted, completed or expired); "
+            "start a new upload",
+            status=status,
+            code=code,
+        )
+    if code == "NoSuchBucket":
+        raise RejectedError(f"{what}: the bucket does not exist; check the account's bucket",
+                            status=status, code=code)  # fmt: skip
+    raise RejectedError(f"{what}: server said {status}{said}", status=status, code=code)
+
+
+def etag_receipt(part: Part, response: httpx.Response, what: str) -> Receipt:
+    """Judge a part PUT answered by S3: its ETag must be the part's MD5 when it is an MD5.
+
+    A 32-hex ETag that differs means the server stored other bytes: the part is sent again.
+    Any other ETag (SSE-KMS, MinIO compression) cannot be checked: ``unverifiable``.
+    """
+    raise_for_s3(response, what)
+    raw = response.headers.get("ETag")
+    if not raw:
+        raise TransientError(f"{what}: the server's answer has no ETag; will retry")
+    etag = raw.strip().strip('"').lower()
+    if _HEX32.match(etag):
+        if part.md5 is not None and etag != part.md5:
+            raise TransientError(
+                f"{what}: the server's ETag {etag} is not the MD5 of the bytes sent "
+                f"({part.md5}); sending the part again"
+            )
+        return Receipt(etag=etag, verified=part.md5 is not None)
+    return Receipt(etag=raw.strip().strip('"'), verified=False)
