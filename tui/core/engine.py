@@ -250,6 +250,10 @@ class Engine:
             live.lock.release()
             self._live.pop(live.session.id, None)
 
+    def provider(self, account: str) -> Provider:
+        """The Provider of a configured account."""
+        return self._providers(account)
+
     def session(self, session_id: str) -> Session:
         """The engine's current view of a session (live when driven, else from the journal)."""
         live = self._live.get(session_id)

@@ -1,0 +1,1 @@
+"""Benchmarks for partdeck: ``python -m tests.bench [--quick] [--only NAME] [--json PATH]``."""

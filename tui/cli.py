@@ -1,0 +1,473 @@
+"""The ``partdeck`` command line: sub-commands that drive the engine headless.
+
+Exit codes: 0 when everything asked for succeeded, 1 when an upload (or a remote call)
+failed, 2 for usage and configuration errors. Errors are one line on stderr; an
+unexpected one is logged with its traceback in the state dir, never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from tui import __version__
+from tui.config import Config, load_config, resolve_config_path, resolve_state_dir
+from tui.core.engine import Engine
+from tui.core.errors import (
+    ConfigError,
+    LocalFileError,
+    PartdeckError,
+    SessionBusy,
+    UsageError,
+)
+from tui.core.journal import Journal
+from tui.core.model import Part, Session, SessionState
+from tui.core.redact import redact
+from tui.core.units import format_duration, format_size, parse_duration, parse_size
+from tui.headless import make_reporter, session_summary
+from tui.runtime import open_engine, with_overrides
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_GOOD_END = frozenset({SessionState.COMPLETED, SessionState.ABORTED})
+
+log = logging.getLogger("partdeck")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{message}; see partdeck {self.prog.split()[-1]} --help".replace(
+            "partdeck partdeck", "partdeck"))  # fmt: skip
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
+
+
+def _age(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    common = _Parser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (else $PARTDECK_CONFIG)")
+    common.add_argument(
+        "--state-dir", metavar="DIR", help="journal and locks (else $PARTDECK_STATE_DIR)"
+    )
+    parser = _Parser(
+        prog="partdeck",
+        description="Multipart uploads to storage providers, from a terminal UI or headless.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"partdeck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="one JSON object per line")
+        return p
+
+    def session_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("session", metavar="SESSION", help="session id or a unique prefix of it")
+
+    p = command("upload", "upload files in parts to one account")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--account", required=True, metavar="NAME")
+    p.add_argument("--part-size", type=_size, metavar="SIZE", help="e.g. 8MiB, 100MB, 5242880")
+    p.add_argument("--parts-in-flight", type=_positive, metavar="N")
+    p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
+
+    command("sessions", "list every session in the journal")
+    session_arg(command("show", "show one session and every part"))
+    p = command("resume", "carry on with a session")
+    session_arg(p)
+    p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
+    p = command("retry", "send parts of a session again")
+    session_arg(p)
+    p.add_argument("parts", nargs="*", type=_positive, metavar="PART",
+                   help="part numbers (default: every failed part)")  # fmt: skip
+    session_arg(command("complete", "finish a session whose parts are all sent"))
+    session_arg(command("abort", "discard a session's remote upload"))
+    session_arg(command("verify", "re-hash the local file against the recorded fingerprints"))
+    p = command("remote", "incomplete uploads the server holds, joined with the journal")
+    p.add_argument("--account", required=True, metavar="NAME")
+    p.add_argument("--older-than", type=_age, metavar="AGE", help="e.g. 2h, 7d")
+    p.add_argument("--prefix", default="", metavar="P", help="key prefix below the account's")
+    p.add_argument("--abort", action="store_true", help="abort what is listed (asks on a TTY)")
+    p.add_argument("--yes", action="store_true", help="do not ask before aborting")
+    command("demo", "upload a sample file to a local S3 server that it starts", json_flag=False)
+    return parser
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+class Context:
+    """Resolved config and state dir for one invocation."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        explicit = args.config or os.environ.get("PARTDECK_CONFIG")
+        self.config_path = resolve_config_path(args.config)
+        self.state_dir = resolve_state_dir(args.state_dir)
+        self._config: Config | None = None
+        self._explicit = bool(explicit)
+        self.args = args
+
+    @property
+    def config(self) -> Config:
+        """The loaded config (loaded on first use)."""
+        if self._config is None:
+            self._config = load_config(self.config_path, must_exist=self._explicit)
+        return self._config
+
+    def journal(self) -> Journal:
+        """The journal, for read-only commands."""
+        return Journal.open(self.state_dir)
+
+
+async def _drive(
+    ctx: Context,
+    engine: Engine,
+    sessions: list[Session],
+    run: Callable[[Session], Awaitable[Session]],
+) -> list[Session]:
+    """Run ``run`` for every session with a reporter attached; return the final sessions."""
+    reporter = make_reporter(engine, as_json=getattr(ctx.args, "json", False))
+    reporter.track(sessions)
+    unsubscribe = engine.subscribe(reporter)
+    try:
+        finished = await asyncio.gather(*(run(s) for s in sessions))
+    finally:
+        unsubscribe()
+    reporter.finish(finished)
+    return list(finished)
+
+
+def _exit_for(sessions: Sequence[Session], *, no_complete: bool = False) -> int:
+    good = set(_GOOD_END)
+    if no_complete:
+        good.add(SessionState.UPLOADED)
+    return EXIT_OK if all(s.state in good for s in sessions) else EXIT_FAILED
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+
+
+def _age_text(seconds: float) -> str:
+    return format_duration(seconds) + " ago"
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+async def cmd_upload(ctx: Context) -> int:
+    args = ctx.args
+    ctx.config.account(args.account)  # unknown account: one clear line before anything else
+    settings = with_overrides(ctx.config.engine, parts_in_flight=args.parts_in_flight)
+    async with open_engine(ctx.config, ctx.state_dir, settings) as engine:
+        sessions = [await engine.plan(f, args.account, args.part_size) for f in args.files]
+        complete = False if args.no_complete else None
+        done = await _drive(
+            ctx, engine, sessions, lambda s: engine.run(s.id, auto_complete=complete)
+        )
+    return _exit_for(done, no_complete=args.no_complete or not settings.auto_complete)
+
+
+async def cmd_resume(ctx: Context) -> int:
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+        complete = False if ctx.args.no_complete else None
+        done = await _drive(
+            ctx, engine, [session], lambda s: engine.run(s.id, auto_complete=complete)
+        )
+    return _exit_for(done, no_complete=ctx.args.no_complete or not ctx.config.engine.auto_complete)
+
+
+async def cmd_retry(ctx: Context) -> int:
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+
+        async def retry(s: Session) -> Session:
+            queued = await engine.retry(s.id, ctx.args.parts or None)
+            if not queued and not ctx.args.json:
+                print(f"{s.id[:12]}: no failed parts to retry")
+            return await engine.wait(s.id)
+
+        done = await _drive(ctx, engine, [session], retry)
+    return _exit_for(done, no_complete=not ctx.config.engine.auto_complete)
+
+
+async def cmd_complete(ctx: Context) -> int:
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+        done = await _drive(ctx, engine, [session], lambda s: engine.complete(s.id))
+    return _exit_for(done)
+
+
+async def cmd_abort(ctx: Context) -> int:
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+        done = await _drive(ctx, engine, [session], lambda s: engine.abort(s.id))
+    return _exit_for(done)
+
+
+async def cmd_verify(ctx: Context) -> int:
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+        results = await engine.verify(session.id)
+    bad = [n for n, ok in results if ok is False]
+    unknown = [n for n, ok in results if ok is None]
+    if ctx.args.json:
+        for number, ok in results:
+            _print_json({"event": "verify", "session": session.id, "part": number, "match": ok})
+        _print_json({"event": "summary", "session": session.id, "mismatched": bad,
+                     "unhashed": unknown, "ok": not bad})  # fmt: skip
+    else:
+        checked = len(results) - len(unknown)
+        print(f"{session.id[:12]}  {session.path}: {checked - len(bad)}/{checked} fingerprinted "
+              f"parts match" + (f"; {len(unknown)} never hashed" if unknown else ""))  # fmt: skip
+        if bad:
+            print(f"mismatched parts: {', '.join(map(str, bad))}; the file changed since upload")
+    return EXIT_OK if not bad else EXIT_FAILED
+
+
+def cmd_sessions(ctx: Context) -> int:
+    journal = ctx.journal()
+    counts = journal.part_counts()
+    now = time.time()
+    sessions = journal.sessions()
+    if ctx.args.json:
+        for s in sessions:
+            c = counts.get(s.id, {})
+            _print_json({**session_summary(s), "event": "session", "parts": sum(c.values()),
+                         "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
+                         "created_at": s.created_at})  # fmt: skip
+        return EXIT_OK
+    if not sessions:
+        print(f"no sessions in {journal.path}")
+        return EXIT_OK
+    for s in sessions:
+        c = counts.get(s.id, {})
+        done = c.get("verified", 0) + c.get("unverifiable", 0)
+        print(f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
+              f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
+              f"{s.path}")  # fmt: skip
+    return EXIT_OK
+
+
+def _part_dict(p: Part) -> dict[str, Any]:
+    return {"part": p.number, "start": p.start, "end": p.end, "size": p.size,
+            "state": str(p.state), "attempts": p.attempts, "etag": p.etag, "error": p.error,
+            "xxh3": p.xxh3}  # fmt: skip
+
+
+def cmd_show(ctx: Context) -> int:
+    journal = ctx.journal()
+    s = journal.find(ctx.args.session)
+    parts = journal.parts(s.id)
+    if ctx.args.json:
+        _print_json({**session_summary(s), "event": "session", "part_size": s.part_size,
+                     "remote": {k: v for k, v in s.remote.items() if k in
+                                ("upload_id", "key", "bucket")}})  # fmt: skip
+        for p in parts:
+            _print_json({"event": "part", "session": s.id, **_part_dict(p)})
+        return EXIT_OK
+    print(f"session   {s.id}\nfile      {s.path}\naccount   {s.account} ({s.provider})\n"
+          f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
+          f"{format_size(s.part_size)}\nstate     {s.state}"
+          + (f"\nlocation  {s.location}" if s.location else "")
+          + (f"\nerror     {s.error}" if s.error else ""))  # fmt: skip
+    print(f"\n{'part':>6}  {'bytes':<27} {'state':<13} {'tries':>5}  {'etag':<34} last error")
+    for p in parts:
+        span = f"{p.start:,}-{p.end:,}"
+        print(f"{p.number:>6}  {span:<27} {p.state!s:<13} {p.attempts:>5}  {p.etag or '-':<34} "
+              f"{p.error or ''}")  # fmt: skip
+    return EXIT_OK
+
+
+async def cmd_remote(ctx: Context) -> int:
+    args = ctx.args
+    ctx.config.account(args.account)
+    journal = ctx.journal()
+    known = journal.by_upload_id()
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+        provider = engine.provider(args.account)
+        uploads = await provider.list_uploads(args.prefix)
+        now = time.time()
+        if args.older_than is not None:
+            uploads = [u for u in uploads if u.initiated is None
+                       or now - u.initiated >= args.older_than]  # fmt: skip
+        rows = []
+        for u in uploads:
+            session = known.get(u.upload_id)
+            matches = None
+            if session is not None:
+                try:
+                    info = os.stat(session.path)
+                    matches = info.st_size == session.size and info.st_mtime_ns == session.mtime_ns
+                except OSError:
+                    matches = False
+            rows.append((u, session, matches))
+        for u, session, matches in rows:
+            if args.json:
+                _print_json({"event": "remote", "key": u.key, "upload_id": u.upload_id,
+                             "initiated": u.initiated, "parts": u.parts, "bytes": u.bytes,
+                             "session": session.id if session else None,
+                             "session_state": str(session.state) if session else None,
+                             "local_matches": matches})  # fmt: skip
+            else:
+                age = _age_text(now - u.initiated) if u.initiated else "?"
+                local = (f"session {session.id[:12]} ({session.state}, file "
+                         f"{'matches' if matches else 'changed or gone'})"
+                         if session else "not in the journal")  # fmt: skip
+                print(f"{u.key}  {u.upload_id[:24]}  {u.parts} parts  {format_size(u.bytes)}  "
+                      f"{age}  {local}")  # fmt: skip
+        total = sum(u.bytes for u, _, _ in rows)
+        if not args.json:
+            print(f"{len(rows)} incomplete upload(s) holding {format_size(total)}")
+        if not args.abort or not rows:
+            return EXIT_OK
+        if not args.json:
+            print(f"aborting discards {len(rows)} upload(s) and frees {format_size(total)}")
+        if sys.stdin.isatty() and not args.yes:
+            answer = await asyncio.to_thread(input, "abort them? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing aborted")
+                return EXIT_OK
+        failed = 0
+        for u, session, _ in rows:
+            try:
+                if session is not None and not session.final:
+                    await engine.abort(session.id)
+                else:
+                    await provider.abort_upload(u.key, u.upload_id)
+                ok, error = True, None
+            except PartdeckError as exc:
+                ok, error, failed = False, str(exc), failed + 1
+            if args.json:
+                _print_json({"event": "aborted" if ok else "error", "key": u.key,
+                             "upload_id": u.upload_id, "message": error})  # fmt: skip
+            else:
+                print(f"{'aborted' if ok else 'failed'}: {u.key} {u.upload_id[:24]}"
+                      + (f": {error}" if error else ""))  # fmt: skip
+    return EXIT_OK if not failed else EXIT_FAILED
+
+
+def cmd_demo(ctx: Context) -> int:
+    from tui.demo import run_demo
+
+    return run_demo(ctx.state_dir if ctx.args.state_dir else None)
+
+
+_ASYNC_COMMANDS: dict[str, Callable[[Context], Awaitable[int]]] = {
+    "upload": cmd_upload,
+    "resume": cmd_resume,
+    "retry": cmd_retry,
+    "complete": cmd_complete,
+    "abort": cmd_abort,
+    "verify": cmd_verify,
+    "remote": cmd_remote,
+}
+_SYNC_COMMANDS: dict[str, Callable[[Context], int]] = {
+    "sessions": cmd_sessions,
+    "show": cmd_show,
+    "demo": cmd_demo,
+}
+
+
+async def _run_interruptible(coro: Awaitable[int]) -> int:
+    """Run a command; SIGINT/SIGTERM pause the engine (sessions stay resumable)."""
+    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        sys.stderr.write("partdeck: interrupted; sessions are paused, resume with "
+                         "partdeck resume SESSION\n")  # fmt: skip
+        return EXIT_INTERRUPTED
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Log lines with URL signatures and tokens cut out."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def _log_unexpected(ctx: Context | None) -> str:
+    """Write the current exception's traceback to a log file; return where."""
+    state_dir = ctx.state_dir if ctx is not None else resolve_state_dir(None)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = state_dir / "partdeck.log"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        handler = logging.FileHandler(path)
+        handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
+        os.close(fd)
+        log.addHandler(handler)
+        log.exception("unexpected error")
+        log.removeHandler(handler)
+        handler.close()
+        return str(path)
+    except OSError:
+        return "nowhere (the state dir is not writable)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``partdeck`` console script."""
+    ctx: Context | None = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return EXIT_OK
+        ctx = Context(args)
+        if args.command in _SYNC_COMMANDS:
+            return _SYNC_COMMANDS[args.command](ctx)
+        return asyncio.run(_run_interruptible(_ASYNC_COMMANDS[args.command](ctx)))
+    except (ConfigError, UsageError, LocalFileError, SessionBusy) as exc:
+        sys.stderr.write(f"partdeck: {exc}\n")
+        return EXIT_USAGE
+    except PartdeckError as exc:
+        sys.stderr.write(f"partdeck: {exc}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("partdeck: interrupted\n")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        where = _log_unexpected(ctx)
+        sys.stderr.write(
+            f"partdeck: internal error ({type(exc).__name__}); nothing uploaded is lost, "
+            f"details in {where}; please report it\n"
+        )
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

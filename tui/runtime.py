@@ -1,0 +1,70 @@
+"""Wire an Engine to a config and a state dir: shared by the CLI and the UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tui.config import Config
+from tui.core.engine import Engine
+from tui.core.journal import Journal
+from tui.core.settings import EngineSettings
+from tui.core.transfer import make_client
+from tui.providers.base import Provider
+from tui.providers.registry import make_provider
+
+
+class ProviderCache:
+    """Builds each account's Provider once, on the shared client that fits its TLS setting."""
+
+    def __init__(self, config: Config, settings: EngineSettings) -> None:
+        self._config = config
+        self._settings = settings
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._providers: dict[str, Provider] = {}
+
+    def client(self, verify: bool = True) -> httpx.AsyncClient:
+        """The shared client (one with TLS checks, one without for loopback accounts)."""
+        if verify not in self._clients:
+            self._clients[verify] = make_client(self._settings.parts_in_flight, verify=verify)
+        return self._clients[verify]
+
+    def __call__(self, account_name: str) -> Provider:
+        provider = self._providers.get(account_name)
+        if provider is None:
+            account = self._config.account(account_name)
+            provider = make_provider(account, self.client(account.verify_tls))
+            self._providers[account_name] = provider
+        return provider
+
+    async def aclose(self) -> None:
+        """Close the shared clients."""
+        for client in self._clients.values():
+            await client.aclose()
+
+
+@asynccontextmanager
+async def open_engine(
+    config: Config, state_dir: Path, settings: EngineSettings | None = None
+) -> AsyncIterator[Engine]:
+    """An Engine on the journal in ``state_dir``; closing it pauses whatever still runs."""
+    settings = settings or config.engine
+    journal = Journal.open(state_dir)
+    providers = ProviderCache(config, settings)
+    engine = Engine(journal, providers, providers.client(), settings)
+    try:
+        yield engine
+    finally:
+        await engine.close()
+        await providers.aclose()
+        journal.close()
+
+
+def with_overrides(settings: EngineSettings, **changes: Any) -> EngineSettings:
+    """``settings`` with the given fields replaced, ignoring those that are None."""
+    return replace(settings, **{k: v for k, v in changes.items() if v is not None})
