@@ -45,8 +45,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2."""
 
     def error(self, message: str) -> Any:
-        raise UsageError(f"{message}; see partdeck {self.prog.split()[-1]} --help".replace(
-            "partdeck partdeck", "partdeck"))  # fmt: skip
+        raise UsageError(
+            f"{message}; see partdeck {self.prog.split()[-1]} --help".replace(
+                "partdeck partdeck", "partdeck"
+            )
+        )
 
 
 def _size(text: str) -> int:
@@ -107,8 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
     p = command("retry", "send parts of a session again")
     session_arg(p)
-    p.add_argument("parts", nargs="*", type=_positive, metavar="PART",
-                   help="part numbers (default: every failed part)")  # fmt: skip
+    p.add_argument(
+        "parts",
+        nargs="*",
+        type=_positive,
+        metavar="PART",
+        help="part numbers (default: every failed part)",
+    )
     session_arg(command("complete", "finish a session whose parts are all sent"))
     session_arg(command("abort", "discard a session's remote upload"))
     session_arg(command("verify", "re-hash the local file against the recorded fingerprints"))
@@ -244,12 +252,21 @@ async def cmd_verify(ctx: Context) -> int:
     if ctx.args.json:
         for number, ok in results:
             _print_json({"event": "verify", "session": session.id, "part": number, "match": ok})
-        _print_json({"event": "summary", "session": session.id, "mismatched": bad,
-                     "unhashed": unknown, "ok": not bad})  # fmt: skip
+        _print_json(
+            {
+                "event": "summary",
+                "session": session.id,
+                "mismatched": bad,
+                "unhashed": unknown,
+                "ok": not bad,
+            }
+        )
     else:
         checked = len(results) - len(unknown)
-        print(f"{session.id[:12]}  {session.path}: {checked - len(bad)}/{checked} fingerprinted "
-              f"parts match" + (f"; {len(unknown)} never hashed" if unknown else ""))  # fmt: skip
+        print(
+            f"{session.id[:12]}  {session.path}: {checked - len(bad)}/{checked} fingerprinted "
+            f"parts match" + (f"; {len(unknown)} never hashed" if unknown else "")
+        )
         if bad:
             print(f"mismatched parts: {', '.join(map(str, bad))}; the file changed since upload")
     return EXIT_OK if not bad else EXIT_FAILED
@@ -263,9 +280,15 @@ def cmd_sessions(ctx: Context) -> int:
     if ctx.args.json:
         for s in sessions:
             c = counts.get(s.id, {})
-            _print_json({**session_summary(s), "event": "session", "parts": sum(c.values()),
-                         "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
-                         "created_at": s.created_at})  # fmt: skip
+            _print_json(
+                {
+                    **session_summary(s),
+                    "event": "session",
+                    "parts": sum(c.values()),
+                    "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
+                    "created_at": s.created_at,
+                }
+            )
         return EXIT_OK
     if not sessions:
         print(f"no sessions in {journal.path}")
@@ -273,16 +296,26 @@ def cmd_sessions(ctx: Context) -> int:
     for s in sessions:
         c = counts.get(s.id, {})
         done = c.get("verified", 0) + c.get("unverifiable", 0)
-        print(f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
-              f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
-              f"{s.path}")  # fmt: skip
+        print(
+            f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
+            f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
+            f"{s.path}"
+        )
     return EXIT_OK
 
 
 def _part_dict(p: Part) -> dict[str, Any]:
-    return {"part": p.number, "start": p.start, "end": p.end, "size": p.size,
-            "state": str(p.state), "attempts": p.attempts, "etag": p.etag, "error": p.error,
-            "xxh3": p.xxh3}  # fmt: skip
+    return {
+        "part": p.number,
+        "start": p.start,
+        "end": p.end,
+        "size": p.size,
+        "state": str(p.state),
+        "attempts": p.attempts,
+        "etag": p.etag,
+        "error": p.error,
+        "xxh3": p.xxh3,
+    }
 
 
 def cmd_show(ctx: Context) -> int:
@@ -290,22 +323,33 @@ def cmd_show(ctx: Context) -> int:
     s = journal.find(ctx.args.session)
     parts = journal.parts(s.id)
     if ctx.args.json:
-        _print_json({**session_summary(s), "event": "session", "part_size": s.part_size,
-                     "remote": {k: v for k, v in s.remote.items() if k in
-                                ("upload_id", "key", "bucket")}})  # fmt: skip
+        _print_json(
+            {
+                **session_summary(s),
+                "event": "session",
+                "part_size": s.part_size,
+                "remote": {
+                    k: v for k, v in s.remote.items() if k in ("upload_id", "key", "bucket")
+                },
+            }
+        )
         for p in parts:
             _print_json({"event": "part", "session": s.id, **_part_dict(p)})
         return EXIT_OK
-    print(f"session   {s.id}\nfile      {s.path}\naccount   {s.account} ({s.provider})\n"
-          f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
-          f"{format_size(s.part_size)}\nstate     {s.state}"
-          + (f"\nlocation  {s.location}" if s.location else "")
-          + (f"\nerror     {s.error}" if s.error else ""))  # fmt: skip
+    print(
+        f"session   {s.id}\nfile      {s.path}\naccount   {s.account} ({s.provider})\n"
+        f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
+        f"{format_size(s.part_size)}\nstate     {s.state}"
+        + (f"\nlocation  {s.location}" if s.location else "")
+        + (f"\nerror     {s.error}" if s.error else "")
+    )
     print(f"\n{'part':>6}  {'bytes':<27} {'state':<13} {'tries':>5}  {'etag':<34} last error")
     for p in parts:
         span = f"{p.start:,}-{p.end:,}"
-        print(f"{p.number:>6}  {span:<27} {p.state!s:<13} {p.attempts:>5}  {p.etag or '-':<34} "
-              f"{p.error or ''}")  # fmt: skip
+        print(
+            f"{p.number:>6}  {span:<27} {p.state!s:<13} {p.attempts:>5}  {p.etag or '-':<34} "
+            f"{p.error or ''}"
+        )
     return EXIT_OK
 
 
@@ -319,8 +363,9 @@ async def cmd_remote(ctx: Context) -> int:
         uploads = await provider.list_uploads(args.prefix)
         now = time.time()
         if args.older_than is not None:
-            uploads = [u for u in uploads if u.initiated is None
-                       or now - u.initiated >= args.older_than]  # fmt: skip
+            uploads = [
+                u for u in uploads if u.initiated is None or now - u.initiated >= args.older_than
+            ]
         rows = []
         for u in uploads:
             session = known.get(u.upload_id)
@@ -334,18 +379,31 @@ async def cmd_remote(ctx: Context) -> int:
             rows.append((u, session, matches))
         for u, session, matches in rows:
             if args.json:
-                _print_json({"event": "remote", "key": u.key, "upload_id": u.upload_id,
-                             "initiated": u.initiated, "parts": u.parts, "bytes": u.bytes,
-                             "session": session.id if session else None,
-                             "session_state": str(session.state) if session else None,
-                             "local_matches": matches})  # fmt: skip
+                _print_json(
+                    {
+                        "event": "remote",
+                        "key": u.key,
+                        "upload_id": u.upload_id,
+                        "initiated": u.initiated,
+                        "parts": u.parts,
+                        "bytes": u.bytes,
+                        "session": session.id if session else None,
+                        "session_state": str(session.state) if session else None,
+                        "local_matches": matches,
+                    }
+                )
             else:
                 age = _age_text(now - u.initiated) if u.initiated else "?"
-                local = (f"session {session.id[:12]} ({session.state}, file "
-                         f"{'matches' if matches else 'changed or gone'})"
-                         if session else "not in the journal")  # fmt: skip
-                print(f"{u.key}  {u.upload_id[:24]}  {u.parts} parts  {format_size(u.bytes)}  "
-                      f"{age}  {local}")  # fmt: skip
+                local = (
+                    f"session {session.id[:12]} ({session.state}, file "
+                    f"{'matches' if matches else 'changed or gone'})"
+                    if session
+                    else "not in the journal"
+                )
+                print(
+                    f"{u.key}  {u.upload_id[:24]}  {u.parts} parts  {format_size(u.bytes)}  "
+                    f"{age}  {local}"
+                )
         total = sum(u.bytes for u, _, _ in rows)
         if not args.json:
             print(f"{len(rows)} incomplete upload(s) holding {format_size(total)}")
@@ -369,11 +427,19 @@ async def cmd_remote(ctx: Context) -> int:
             except PartdeckError as exc:
                 ok, error, failed = False, str(exc), failed + 1
             if args.json:
-                _print_json({"event": "aborted" if ok else "error", "key": u.key,
-                             "upload_id": u.upload_id, "message": error})  # fmt: skip
+                _print_json(
+                    {
+                        "event": "aborted" if ok else "error",
+                        "key": u.key,
+                        "upload_id": u.upload_id,
+                        "message": error,
+                    }
+                )
             else:
-                print(f"{'aborted' if ok else 'failed'}: {u.key} {u.upload_id[:24]}"
-                      + (f": {error}" if error else ""))  # fmt: skip
+                print(
+                    f"{'aborted' if ok else 'failed'}: {u.key} {u.upload_id[:24]}"
+                    + (f": {error}" if error else "")
+                )
     return EXIT_OK if not failed else EXIT_FAILED
 
 
@@ -408,8 +474,9 @@ async def _run_interruptible(coro: Awaitable[int]) -> int:
     try:
         return await task
     except asyncio.CancelledError:
-        sys.stderr.write("partdeck: interrupted; sessions are paused, resume with "
-                         "partdeck resume SESSION\n")  # fmt: skip
+        sys.stderr.write(
+            "partdeck: interrupted; sessions are paused, resume with partdeck resume SESSION\n"
+        )
         return EXIT_INTERRUPTED
 
 

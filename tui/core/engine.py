@@ -102,6 +102,8 @@ class _Live:
     targets: dict[int, PartTarget] = field(default_factory=dict)
     auto_complete: bool = True
     last_event: float = 0.0
+    resend: set[int] = field(default_factory=set)
+    """Parts the user asked to send again: reconciling must not count the server's copy."""
 
 
 class Engine:
@@ -177,14 +179,23 @@ class Engine:
         )
 
     async def _set_part(
-        self, live: _Live, part: Part, state: PartState, *, message: str | None = None,
+        self,
+        live: _Live,
+        part: Part,
+        state: PartState,
+        *,
+        message: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         part.move(state)
         event = self._event(
-            "part", live.session, state=str(state), part=part.number, message=message,
+            "part",
+            live.session,
+            state=str(state),
+            part=part.number,
+            message=message,
             data=data or {},
-        )  # fmt: skip
+        )
         await self._commit(parts=[part], events=[event])
 
     # -- planning --------------------------------------------------------------------------
@@ -213,10 +224,17 @@ class Engine:
             for n, (a, b) in enumerate(plan_parts(size, chosen), start=1)
         ]
         event = self._event(
-            "session", session, state=str(S.PLANNED),
-            data={"path": full, "account": account, "size": size, "parts": len(parts),
-                  "part_size": chosen},
-        )  # fmt: skip
+            "session",
+            session,
+            state=str(S.PLANNED),
+            data={
+                "path": full,
+                "account": account,
+                "size": size,
+                "parts": len(parts),
+                "part_size": chosen,
+            },
+        )
         await asyncio.to_thread(self.journal.create, session, parts, event)
         self._tell([event])
         return session
@@ -315,10 +333,11 @@ class Engine:
             else:
                 failed = [p.number for p in live.parts.values() if not p.done]
                 await self._set_session(
-                    live, S.FAILED,
+                    live,
+                    S.FAILED,
                     error=f"{len(failed)} part(s) not sent ({_numbers(failed)}); retry them with "
                     f"partdeck retry {session.id[:8]} or abort",
-                )  # fmt: skip
+                )
         except asyncio.CancelledError:
             await asyncio.shield(self._after_cancel(live))
             raise
@@ -450,9 +469,11 @@ class Engine:
                 session.part_size = new_parts[0].size
         session.move(S.UPLOADING)
         event = self._event(
-            "session", session, state=str(S.UPLOADING),
+            "session",
+            session,
+            state=str(S.UPLOADING),
             data={"location": session.location, "parts": len(live.parts)},
-        )  # fmt: skip
+        )
         await self._commit(
             session=session,
             parts=list(live.parts.values()) if replace else (),
@@ -474,9 +495,21 @@ class Engine:
                 part.move(P.PENDING)
                 part.error = "the server no longer holds this part; sending it again"
                 changed.append(part)
-                events.append(self._event("part", live.session, part=part.number,
-                                          state=str(P.PENDING), message=part.error))  # fmt: skip
-            elif part.state == P.PENDING and found is not None and found.size == part.size:
+                events.append(
+                    self._event(
+                        "part",
+                        live.session,
+                        part=part.number,
+                        state=str(P.PENDING),
+                        message=part.error,
+                    )
+                )
+            elif (
+                part.state == P.PENDING
+                and part.number not in live.resend
+                and found is not None
+                and found.size == part.size
+            ):
                 if self._needs_hash(live, part):
                     await self._hash(live, part)
                 etag = (found.etag or "").strip('"').lower()
@@ -484,9 +517,15 @@ class Engine:
                     part.etag = etag
                     part.move(P.VERIFIED)
                     changed.append(part)
-                    events.append(self._event("part", live.session, part=part.number,
-                                              state=str(P.VERIFIED),
-                                              data={"reconciled": True}))  # fmt: skip
+                    events.append(
+                        self._event(
+                            "part",
+                            live.session,
+                            part=part.number,
+                            state=str(P.VERIFIED),
+                            data={"reconciled": True},
+                        )
+                    )
         live.progress.done = sum(p.size for p in live.parts.values() if p.done)
         if changed:
             await self._commit(parts=changed, events=events)
@@ -545,8 +584,10 @@ class Engine:
             except RejectedError as exc:
                 await self._fail(live, part, str(exc))
                 return
-            except LocalFileError as exc:
-                await self._fail(live, part, str(exc))
+            except LocalFileError:
+                # The session stops as local-changed; the part itself did nothing wrong.
+                if part.state in (P.HASHING, P.UPLOADING, P.UPLOADED):
+                    await self._set_part(live, part, P.PENDING)
                 raise
 
     async def _attempt(self, live: _Live, part: Part) -> None:
@@ -568,20 +609,28 @@ class Engine:
         live.progress.in_flight[part.number] = 0
         try:
             response = await send_part(
-                self._client, target, session.path, part.start, part.end,
-                expected_xxh3=part.xxh3, limiter=self._limiter,
+                self._client,
+                target,
+                session.path,
+                part.start,
+                part.end,
+                expected_xxh3=part.xxh3,
+                limiter=self._limiter,
                 on_progress=lambda n: self._on_progress(live, part.number, n),
-            )  # fmt: skip
+            )
             part.move(P.UPLOADED)
             receipt = provider.receipt(session, part, response)
         finally:
             live.progress.in_flight.pop(part.number, None)
         part.etag = receipt.etag
+        live.resend.discard(part.number)
         live.progress.done += part.size
         await self._set_part(
-            live, part, P.VERIFIED if receipt.verified else P.UNVERIFIABLE,
+            live,
+            part,
+            P.VERIFIED if receipt.verified else P.UNVERIFIABLE,
             data={"etag": receipt.etag},
-        )  # fmt: skip
+        )
         if session.state == S.STALLED:
             await self._set_session(live, S.UPLOADING)
 
@@ -608,9 +657,14 @@ class Engine:
         if now - live.last_event >= PROGRESS_INTERVAL:
             live.last_event = now
             self._tell(
-                [self._event("progress", live.session,
-                             data={"bytes": progress.current, "total": progress.total})]
-            )  # fmt: skip
+                [
+                    self._event(
+                        "progress",
+                        live.session,
+                        data={"bytes": progress.current, "total": progress.total},
+                    )
+                ]
+            )
 
     # -- stall watchdog --------------------------------------------------------------------
 
@@ -632,10 +686,11 @@ class Engine:
                     and now - progress.last_progress > self.settings.stall_after
                 ):
                     await self._set_session(
-                        live, S.STALLED,
+                        live,
+                        S.STALLED,
                         error=f"no bytes sent for {self.settings.stall_after:.0f}s; retry the "
                         "parts in flight or check the network",
-                    )  # fmt: skip
+                    )
 
     # -- commands --------------------------------------------------------------------------
 
@@ -679,6 +734,7 @@ class Engine:
             part.move(P.PENDING)
             part.error = None
             live.targets.pop(part.number, None)
+            live.resend.add(part.number)
             queued.append(part.number)
         events = [
             self._event("part", session, part=n, state=str(P.PENDING), message="retry requested")
@@ -731,9 +787,11 @@ class Engine:
             return
         except TransientError as exc:
             await self._set_session(
-                live, S.COMPLETE_UNKNOWN, kind="error",
+                live,
+                S.COMPLETE_UNKNOWN,
+                kind="error",
                 error=f"{exc}; the outcome of complete is unknown, check before completing again",
-            )  # fmt: skip
+            )
             return
         except RemoteError as exc:
             await self._set_session(live, S.FAILED, error=str(exc), kind="error")
@@ -744,10 +802,11 @@ class Engine:
         await self._commit(
             session=session,
             events=[
-                self._event("session", session, state=str(S.COMPLETED),
-                            data={"location": session.location})
+                self._event(
+                    "session", session, state=str(S.COMPLETED), data={"location": session.location}
+                )
             ],
-        )  # fmt: skip
+        )
 
     async def abort(self, session_id: str) -> Session:
         """Stop sending and discard the remote upload; the local file is untouched."""
@@ -773,9 +832,11 @@ class Engine:
                 await live.provider.abort(session)
             except RemoteError as exc:
                 await self._set_session(
-                    live, S.ABORTING, kind="error",
+                    live,
+                    S.ABORTING,
+                    kind="error",
                     error=f"{exc}; the upload may still hold parts, run partdeck abort again",
-                )  # fmt: skip
+                )
                 return session
             await self._set_session(live, S.ABORTED)
             return session

@@ -77,23 +77,51 @@ _PART_COLS = (
 )
 
 
+_UPSERT_SESSION = (
+    f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLS.split(", ")[1:])
+)
+
+
 class JournalError(PartdeckError):
     """The journal cannot be opened or written (disk full, permissions, corruption)."""
 
 
 def _session_row(s: Session) -> tuple[Any, ...]:
     return (
-        s.id, s.account, s.provider, s.path, s.size, s.mtime_ns, s.part_size, str(s.state),
-        json.dumps(s.remote, sort_keys=True), s.location, s.error, s.created_at, s.updated_at,
+        s.id,
+        s.account,
+        s.provider,
+        s.path,
+        s.size,
+        s.mtime_ns,
+        s.part_size,
+        str(s.state),
+        json.dumps(s.remote, sort_keys=True),
+        s.location,
+        s.error,
+        s.created_at,
+        s.updated_at,
         s.complete_sent,
-    )  # fmt: skip
+    )
 
 
 def _part_row(p: Part) -> tuple[Any, ...]:
     return (
-        p.session_id, p.number, p.start, p.end, str(p.state), p.attempts, p.xxh3, p.md5, p.sha1,
-        p.sha256, p.etag, p.error, p.target_expires_at,
-    )  # fmt: skip
+        p.session_id,
+        p.number,
+        p.start,
+        p.end,
+        str(p.state),
+        p.attempts,
+        p.xxh3,
+        p.md5,
+        p.sha1,
+        p.sha256,
+        p.etag,
+        p.error,
+        p.target_expires_at,
+    )
 
 
 def _session_from(row: sqlite3.Row) -> Session:
@@ -212,8 +240,10 @@ class Journal:
     def create(self, session: Session, parts: Iterable[Part], event: Event | None = None) -> None:
         """Store a new session and its parts in one transaction."""
         with self._tx() as db:
-            db.execute(f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?)",
-                       _session_row(session))  # fmt: skip
+            db.execute(
+                f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?)",
+                _session_row(session),
+            )
             db.executemany(
                 f"INSERT INTO parts ({_PART_COLS}) VALUES ({'?,' * 12}?)",
                 [_part_row(p) for p in parts],
@@ -238,10 +268,8 @@ class Journal:
             if replace_parts_of is not None:
                 db.execute("DELETE FROM parts WHERE session_id = ?", (replace_parts_of,))
             if session is not None:
-                db.execute(
-                    f"INSERT OR REPLACE INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?)",
-                    _session_row(session),
-                )
+                # An upsert, not REPLACE: REPLACE deletes the row and would cascade to parts.
+                db.execute(_UPSERT_SESSION, _session_row(session))
             db.executemany(
                 f"INSERT OR REPLACE INTO parts ({_PART_COLS}) VALUES ({'?,' * 12}?)",
                 [_part_row(p) for p in parts],

@@ -112,8 +112,9 @@ class _Reader:
         os.close(self._fd)
 
 
-async def _body(reader: _Reader, limiter: RateLimiter | None, on_progress: ProgressCallback | None
-                ) -> AsyncIterator[bytes]:  # fmt: skip
+async def _body(
+    reader: _Reader, limiter: RateLimiter | None, on_progress: ProgressCallback | None
+) -> AsyncIterator[bytes]:
     try:
         if reader.start == reader.end:
             reader._check()

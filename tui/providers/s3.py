@@ -85,8 +85,9 @@ class S3Provider(BaseProvider):
             self._base = f"https://{bucket}.s3.{region}.amazonaws.com"
         self.limits: PartLimits = S3_LIMITS
         if min_part_size is not None:
-            self.limits = PartLimits(min_part=min_part_size, default_part=max(min_part_size,
-                                     S3_LIMITS.default_part))  # fmt: skip
+            self.limits = PartLimits(
+                min_part=min_part_size, default_part=max(min_part_size, S3_LIMITS.default_part)
+            )
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -210,9 +211,14 @@ class S3Provider(BaseProvider):
                 await asyncio.sleep(min(2.0**attempt, 10.0))
             try:
                 response = await self._request(
-                    "POST", "complete", key, {"uploadId": upload_id}, xml,
-                    headers={"Content-Type": "application/xml"}, check=False,
-                )  # fmt: skip
+                    "POST",
+                    "complete",
+                    key,
+                    {"uploadId": upload_id},
+                    xml,
+                    headers={"Content-Type": "application/xml"},
+                    check=False,
+                )
             except TransientError as exc:
                 last = exc
                 continue
@@ -228,8 +234,9 @@ class S3Provider(BaseProvider):
                 if code in ("InternalError", "SlowDown", "ServiceUnavailable"):
                     last = TransientError(f"complete: server said {code}: {message}")
                     continue
-                raise RejectedError(f"complete: server said 200 but failed ({code}: {message})",
-                                    code=code)  # fmt: skip
+                raise RejectedError(
+                    f"complete: server said 200 but failed ({code}: {message})", code=code
+                )
             try:
                 raise_for_s3(response, "complete")
             except TransientError as exc:
@@ -272,9 +279,12 @@ class S3Provider(BaseProvider):
                 if code != "NoSuchUpload":
                     raise_for_s3(response, "abort")
                 listing = await self._request(
-                    "GET", "check abort", key, {"uploadId": upload_id, "max-parts": 1},
+                    "GET",
+                    "check abort",
+                    key,
+                    {"uploadId": upload_id, "max-parts": 1},
                     check=False,
-                )  # fmt: skip
+                )
             except TransientError:
                 continue
             code, _ = error_of(listing.content)
@@ -291,8 +301,11 @@ class S3Provider(BaseProvider):
         key_marker: str | None = None
         id_marker: str | None = None
         while True:
-            query: dict[str, str | int | None] = {"uploads": None, "max-uploads": 1000,
-                                                  "prefix": self.prefix + prefix}  # fmt: skip
+            query: dict[str, str | int | None] = {
+                "uploads": None,
+                "max-uploads": 1000,
+                "prefix": self.prefix + prefix,
+            }
             if key_marker:
                 query["key-marker"] = key_marker
             if id_marker:

@@ -67,8 +67,9 @@ def raise_for_s3(response: httpx.Response, what: str) -> None:
     status = response.status_code
     said = f" ({detail})" if detail else ""
     if code in _TRANSIENT_CODES:
-        raise TransientError(f"{what}: server said {status}{said}; will retry", status=status,
-                             code=code)  # fmt: skip
+        raise TransientError(
+            f"{what}: server said {status}{said}; will retry", status=status, code=code
+        )
     check_transient(response, what)
     if status == 403 and message and "expired" in message.lower():
         raise TargetExpired(f"{what}: the signed URL has expired", status=status, code=code)
@@ -80,8 +81,11 @@ def raise_for_s3(response: httpx.Response, what: str) -> None:
             code=code,
         )
     if status == 403:
-        raise RejectedError(f"{what}: access denied{said}; check the account's permissions",
-                            status=status, code=code)  # fmt: skip
+        raise RejectedError(
+            f"{what}: access denied{said}; check the account's permissions",
+            status=status,
+            code=code,
+        )
     if code == "NoSuchUpload":
         raise RejectedError(
             f"{what}: the server no longer has this upload (aborted, completed or expired); "
@@ -90,8 +94,11 @@ def raise_for_s3(response: httpx.Response, what: str) -> None:
             code=code,
         )
     if code == "NoSuchBucket":
-        raise RejectedError(f"{what}: the bucket does not exist; check the account's bucket",
-                            status=status, code=code)  # fmt: skip
+        raise RejectedError(
+            f"{what}: the bucket does not exist; check the account's bucket",
+            status=status,
+            code=code,
+        )
     raise RejectedError(f"{what}: server said {status}{said}", status=status, code=code)
 
 
