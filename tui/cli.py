@@ -143,6 +143,18 @@ class Context:
         self._config: Config | None = None
         self._explicit = bool(explicit)
         self.args = args
+        try:
+            found = self.config_path.is_file()
+        except OSError as exc:
+            raise ConfigError(
+                f"config file {self.config_path} cannot be read ({exc.strerror}); make it and "
+                "its directories readable by this user"
+            ) from None
+        if self._explicit and not found:
+            raise ConfigError(
+                f"config file {self.config_path} not found; create it (see sample-config.toml) "
+                "or fix --config / PARTDECK_CONFIG"
+            )
 
     @property
     def config(self) -> Config:

@@ -1,0 +1,121 @@
+"""SIGKILL a real ``partdeck upload`` mid-way, then resume: nothing verified is sent again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.integration.conftest import CLI, make_file
+from tests.support.faultproxy import FaultProxy
+from tui.core.journal import Journal
+from tui.core.units import MiB
+
+
+def _slow_config(tmp_path: Path, proxy: FaultProxy, bucket: str) -> Path:
+    path = tmp_path / "slow.toml"
+    path.write_text(
+        f"""
+[engine]
+parts_in_flight = 2
+parts_per_session = 2
+bandwidth_limit = "6MiB"
+
+[accounts.moto]
+provider = "s3"
+endpoint_url = "{proxy.url}"
+bucket = "{bucket}"
+prefix = "up/"
+access_key_env = "PARTDECK_TEST_AK"
+secret_key_env = "PARTDECK_TEST_SK"
+"""
+    )
+    return path
+
+
+def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
+    if not (state_dir / Journal.FILENAME).exists():
+        return None, set()
+    journal = Journal.open(state_dir)
+    try:
+        sessions = journal.sessions()
+        if not sessions:
+            return None, set()
+        parts = journal.parts(sessions[0].id)
+        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
+    finally:
+        journal.close()
+
+
+def test_resume_after_sigkill(
+    cli: CLI, tmp_path: Path, state_dir: Path, proxy: FaultProxy, s3: Any, bucket: str
+) -> None:
+    config = _slow_config(tmp_path, proxy, bucket)
+    path = make_file(tmp_path / "killed.bin", 30 * MiB + 1234)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui", "upload", str(path), "--account", "moto",
+         "--part-size", "5MiB", "--json", "--config", str(config), "--state-dir", str(state_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    session, verified = None, set[int]()
+    while time.monotonic() < deadline and child.poll() is None:
+        session, verified = _verified(state_dir)
+        if len(verified) >= 2:
+            break
+        time.sleep(0.05)
+    assert child.poll() is None, child.stderr.read() if child.stderr else ""
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert session is not None
+    _, verified = _verified(state_dir)
+    assert 2 <= len(verified) < 7
+    puts_before = len(proxy.ops("upload_part"))
+
+    journal = Journal.open(state_dir)
+    assert journal.integrity_check() == "ok"
+    assert journal.session(session).state in ("uploading", "stalled")
+    journal.close()
+
+    resumed = cli("resume", session[:8], "--json", config=config)
+    assert resumed.code == 0, resumed.err
+    assert resumed.summary["state"] == "completed"
+    resent = {s.part for s in proxy.ops("upload_part")[puts_before:]}
+    assert resent, "the resume sent nothing"
+    assert not resent & verified, f"verified parts {resent & verified} were sent again"
+    assert resent | verified == set(range(1, 8))
+    obj = s3.get_object(Bucket=bucket, Key="up/killed.bin")
+    assert obj["Body"].read() == path.read_bytes()
+    journal = Journal.open(state_dir)
+    assert journal.integrity_check() == "ok"
+    journal.close()
+
+
+def test_second_process_cannot_drive_the_same_session(
+    cli: CLI, tmp_path: Path, state_dir: Path, proxy: FaultProxy, bucket: str
+) -> None:
+    config = _slow_config(tmp_path, proxy, bucket)
+    path = make_file(tmp_path / "shared.bin", 20 * MiB)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui", "upload", str(path), "--account", "moto",
+         "--part-size", "5MiB", "--config", str(config), "--state-dir", str(state_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        session = None
+        while session is None and time.monotonic() < deadline:
+            session, _ = _verified(state_dir)
+            time.sleep(0.05)
+        assert session is not None
+        time.sleep(0.3)  # let it take the lock
+        second = cli("resume", session[:8], config=config)
+        assert second.code == 2
+        assert f"being driven by process {child.pid}" in second.err
+    finally:
+        child.kill()
+        child.wait()
