@@ -292,9 +292,10 @@ class Engine:
     async def start(self, session_id: str, *, auto_complete: bool | None = None) -> None:
         """Drive a session: open it remotely if needed, then send every part not done."""
         live = await self._load(session_id)
-        if live.session.final:
+        refusal = _start_refusal(live.session)
+        if refusal:
             self._release(live)
-            raise UsageError(f"session {session_id[:12]} is already {live.session.state}")
+            raise UsageError(refusal)
         if auto_complete is not None:
             live.auto_complete = auto_complete
         if live.runner is None or live.runner.done():
@@ -711,9 +712,10 @@ class Engine:
         """
         live = await self._load(session_id)
         session = live.session
-        if session.final or session.state in (S.COMPLETING, S.ABORTING):
+        refusal = _start_refusal(session)
+        if refusal:
             self._release(live)
-            raise UsageError(f"session {session_id[:12]} is {session.state}; nothing to retry")
+            raise UsageError(refusal)
         if numbers is None:
             chosen = [p for p in live.parts.values() if p.state in (P.FAILED, P.EXPIRED)]
         else:
@@ -888,6 +890,21 @@ class Engine:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
+
+
+def _start_refusal(session: Session) -> str | None:
+    """Why a session cannot be (re)started, or None when it can."""
+    short = session.id[:12]
+    if session.final:
+        return f"session {short} is already {session.state}"
+    if session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN):
+        return (
+            f"session {short}: complete was sent but its outcome is unknown; check the object, "
+            f"then run partdeck complete {session.id[:8]} (or abort it)"
+        )
+    if session.state == S.ABORTING:
+        return f"session {short} is being aborted; run partdeck abort {session.id[:8]} again"
+    return None
 
 
 def _check_readable(path: str) -> os.stat_result:

@@ -35,7 +35,10 @@ PART_URL_LIFETIME = 3600
 """Seconds a minted part URL lives; minted again on demand, so short is safe."""
 ABORT_TRIES = 10
 ABORT_SPACING = 1.0
+"""Seconds between abort calls while the server still lists the upload."""
 COMPLETE_TRIES = 4
+COMPLETE_BACKOFF = 1.0
+"""Seconds before the second complete; doubled for each further one."""
 
 
 def multipart_etag(md5s: Sequence[str]) -> str:
@@ -208,7 +211,7 @@ class S3Provider(BaseProvider):
         last: TransientError | None = None
         for attempt in range(COMPLETE_TRIES):
             if attempt:
-                await asyncio.sleep(min(2.0**attempt, 10.0))
+                await asyncio.sleep(COMPLETE_BACKOFF * 2.0 ** (attempt - 1))
             try:
                 response = await self._request(
                     "POST",

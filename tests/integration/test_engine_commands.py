@@ -1,0 +1,149 @@
+"""Engine commands and states driven directly: pause, stalled, complete-unknown."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import make_file
+from tests.support.faultproxy import FaultProxy, Rule
+from tui.config import load_config
+from tui.core.engine import Engine
+from tui.core.errors import UsageError
+from tui.core.model import Event
+from tui.core.settings import EngineSettings
+from tui.core.units import MiB
+from tui.providers import s3 as s3_provider
+from tui.runtime import open_engine, with_overrides
+
+
+def _states(events: list[Event], kind: str = "session") -> list[str | None]:
+    return [e.state for e in events if e.kind == kind]
+
+
+async def _engine_run(
+    config: Path, state_dir: Path, body: Any, **settings: Any
+) -> tuple[list[Event], Any]:
+    cfg = load_config(config)
+    events: list[Event] = []
+    async with open_engine(cfg, state_dir, with_overrides(cfg.engine, **settings)) as engine:
+        engine.subscribe(events.append)
+        result = await body(engine)
+    return events, result
+
+
+def test_pause_then_resume(
+    proxied_config: Path, proxy: FaultProxy, state_dir: Path, tmp_path: Path, s3: Any, bucket: str
+) -> None:
+    path = make_file(tmp_path / "paused.bin", 20 * MiB)
+
+    async def body(engine: Engine) -> str:
+        session = await engine.plan(path, "moto", 5 * MiB)
+        verified = asyncio.Event()
+        engine.subscribe(lambda e: verified.set() if e.state == "verified" else None)
+        await engine.start(session.id)
+        await verified.wait()
+        paused = await engine.pause(session.id)
+        assert str(paused.state) == "paused"
+        parts = engine.parts(session.id)
+        assert not [p for p in parts if p.state in ("uploading", "hashing")]
+        assert any(p.state == "verified" for p in parts)
+        done = await engine.run(session.id)
+        return str(done.state)
+
+    events, state = asyncio.run(
+        _engine_run(proxied_config, state_dir, body, bandwidth_limit=20 * MiB,
+                    parts_per_session=1)
+    )  # fmt: skip
+    assert state == "completed"
+    assert _states(events) == ["planned", "uploading", "paused", "uploading", "uploaded",
+                               "completing", "completed"]  # fmt: skip
+    sent = [s.part for s in proxy.ops("upload_part") if s.status == 200]
+    assert sorted(sent) == [1, 2, 3, 4]  # no part the server took was sent twice
+    assert s3.get_object(Bucket=bucket, Key="up/paused.bin")["Body"].read() == path.read_bytes()
+
+
+def test_stalled_then_recovers(
+    proxied_config: Path, proxy: FaultProxy, state_dir: Path, tmp_path: Path
+) -> None:
+    proxy.add(Rule(op="upload_part", part=1, action="stall", delay=2.5))
+    path = make_file(tmp_path / "slow.bin", 1 * MiB)
+
+    async def body(engine: Engine) -> str:
+        session = await engine.plan(path, "moto", 5 * MiB)
+        return str((await engine.run(session.id)).state)
+
+    events, state = asyncio.run(_engine_run(proxied_config, state_dir, body, stall_after=0.8))
+    assert state == "completed"
+    assert _states(events) == ["planned", "uploading", "stalled", "uploading", "uploaded",
+                               "completing", "completed"]  # fmt: skip
+    stalled = next(e for e in events if e.state == "stalled")
+    assert "no bytes sent for" in (stalled.message or "")
+
+
+def test_complete_unknown_is_never_resent_by_itself(
+    proxied_config: Path, proxy: FaultProxy, state_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(s3_provider, "COMPLETE_BACKOFF", 0.01)
+    proxy.add(Rule(op="complete", action="status", status=502, times=-1))
+    path = make_file(tmp_path / "unknown.bin", 6 * MiB)
+
+    async def body(engine: Engine) -> tuple[str, str | None, str]:
+        session = await engine.plan(path, "moto", 5 * MiB)
+        done = await engine.run(session.id)
+        return str(done.state), done.error, session.id
+
+    events, (state, error, session_id) = asyncio.run(_engine_run(proxied_config, state_dir, body))
+    assert state == "complete-unknown"
+    assert "check it, then run partdeck complete again" in (error or "")
+    sent = len(proxy.ops("complete"))
+    assert sent == s3_provider.COMPLETE_TRIES
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")  # nothing discarded
+
+    # Resuming does not complete again by itself; an explicit complete does.
+    async def resume(engine: Engine) -> str:
+        with pytest.raises(UsageError) as caught:
+            await engine.run(session_id)
+        return str(caught.value)
+
+    _, message = asyncio.run(_engine_run(proxied_config, state_dir, resume))
+    assert "outcome is unknown" in message
+    assert len(proxy.ops("complete")) == sent
+    proxy.rules.clear()
+
+    async def complete(engine: Engine) -> str:
+        return str((await engine.complete(session_id)).state)
+
+    _, state = asyncio.run(_engine_run(proxied_config, state_dir, complete))
+    assert state == "completed"
+    assert len(proxy.ops("complete")) == sent + 1
+
+
+def test_settings_bound_parts_in_flight(
+    proxied_config: Path, proxy: FaultProxy, state_dir: Path, tmp_path: Path
+) -> None:
+    proxy.add(Rule(op="upload_part", action="stall", delay=0.3, times=-1))
+    files = [make_file(tmp_path / f"bound-{i}.bin", 12 * MiB, seed=i) for i in range(3)]
+
+    async def body(engine: Engine) -> list[str]:
+        sessions = [await engine.plan(f, "moto", 5 * MiB) for f in files]
+        done = await asyncio.gather(*(engine.run(s.id) for s in sessions))
+        return [str(s.state) for s in done]
+
+    events, states = asyncio.run(
+        _engine_run(proxied_config, state_dir, body, parts_in_flight=3, parts_per_session=2)
+    )
+    assert states == ["completed"] * 3
+    in_flight = peak = 0
+    for e in events:
+        if e.kind == "part" and e.state == "uploading":
+            in_flight += 1
+            peak = max(peak, in_flight)
+        elif e.kind == "part" and e.state in ("verified", "unverifiable", "failed", "pending"):
+            in_flight -= 1
+    assert peak == 3
+    assert EngineSettings().parts_in_flight == 8
