@@ -97,7 +97,7 @@ def test_complete_unknown_is_never_resent_by_itself(
         done = await engine.run(session.id)
         return str(done.state), done.error, session.id
 
-    events, (state, error, session_id) = asyncio.run(_engine_run(proxied_config, state_dir, body))
+    _, (state, error, session_id) = asyncio.run(_engine_run(proxied_config, state_dir, body))
     assert state == "complete-unknown"
     assert "check it, then run partdeck complete again" in (error or "")
     sent = len(proxy.ops("complete"))

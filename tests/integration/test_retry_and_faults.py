@@ -153,8 +153,8 @@ def test_complete_rejected_leaves_session_resumable(
             action="status",
             status=400,
             body=(
-                b"<Error><Code>InvalidPart</Code><Message>One or more of the specified parts could not "
-                b"be found.</Message></Error>"
+                b"<Error><Code>InvalidPart</Code><Message>One or more of the specified parts "
+                b"could not be found.</Message></Error>"
             ),
         )
     )
