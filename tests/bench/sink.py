@@ -86,21 +86,16 @@ class Connection:
                 return None
             self.pending += data
 
-    def _discard(self, length: int) -> bytes:
-        """Consume ``length`` body bytes; keep (and return) them only when small."""
-        keep = length <= MAX_HEAD
+    def _discard(self, length: int) -> None:
+        """Read and drop ``length`` body bytes."""
         taken = min(length, len(self.pending))
-        kept = bytes(self.pending[:taken]) if keep else b""
         del self.pending[:taken]
         remaining = length - taken
         while remaining:
             n = self.sock.recv_into(self.buffer, min(remaining, RECV))
             if not n:
                 raise ConnectionError("client closed mid-body")
-            if keep:
-                kept += self.buffer[:n].tobytes()
             remaining -= n
-        return kept
 
     def _one(self) -> bool:
         head = self._read_head()

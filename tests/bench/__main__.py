@@ -1,0 +1,77 @@
+"""Run the benchmarks: ``python -m tests.bench [--quick] [--only NAME] [--json PATH]``.
+
+Prints one line per figure (ours, baseline, ratio, target, PASS/MISS). A MISS does not
+fail the run; the exit status is 1 only when a benchmark crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from tests.bench.common import Context, DataFiles, Result, Sizes, Skipped
+from tests.bench.cpu import bench_cpu
+from tests.bench.fingerprint import bench_fingerprint
+from tests.bench.rss import bench_rss
+from tests.bench.upload import bench_upload
+
+Bench = Callable[[Context], Result | Skipped]
+
+BENCHES: dict[str, Bench] = {
+    "upload": bench_upload,
+    "fingerprint": bench_fingerprint,
+    "rss": bench_rss,
+    "cpu": bench_cpu,
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--only", choices=sorted(BENCHES), action="append",
+                        help="run only this benchmark (repeatable)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results here")
+    return parser.parse_args(argv)
+
+
+def run_one(name: str, ctx: Context) -> dict[str, object]:
+    """Run one benchmark, print its line, return its JSON record (a crash is recorded too)."""
+    start = time.perf_counter()
+    try:
+        outcome = BENCHES[name](ctx)
+    except Exception as exc:
+        traceback.print_exc()
+        print(f"{name:<12} ERROR {type(exc).__name__}: {exc}", flush=True)
+        return {"name": name, "verdict": "ERROR", "error": f"{type(exc).__name__}: {exc}"}
+    print(outcome.line(), flush=True)
+    record = outcome.as_dict()
+    record["seconds"] = round(time.perf_counter() - start, 2)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks; 1 when one crashed, else 0."""
+    args = parse_args(argv)
+    names = args.only or list(BENCHES)
+    sizes = Sizes.pick(args.quick)
+    records: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="partdeck-bench-") as tmp:
+        ctx = Context(sizes=sizes, files=DataFiles(Path(tmp)), tmp=Path(tmp), quick=args.quick)
+        for name in names:
+            records.append(run_one(name, ctx))
+    if args.json is not None:
+        report = {"quick": args.quick, "sizes": asdict(sizes), "results": records}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 1 if any(r["verdict"] == "ERROR" for r in records) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
