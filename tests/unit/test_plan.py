@@ -103,12 +103,6 @@ def test_requested_above_maximum_is_refused_with_the_fix() -> None:
     assert "at most 5 GiB" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: format_size rounds 5 MiB - 1 byte to '5.0 MiB', so the refusal reads "
-    "'part size 5.0 MiB is below the provider's minimum of 5 MiB'",
-)
 def test_refusal_one_byte_below_minimum_does_not_look_equal() -> None:
     with pytest.raises(UsageError) as info:
         choose_part_size(100 * MiB, S3_LIMITS, 5 * MiB - 1)
@@ -149,7 +143,14 @@ def test_file_over_max_size_is_refused() -> None:
     message = str(info.value)
     assert "\n" not in message
     assert "larger than" in message
-    assert "5 TiB" in message
+    # 5 TiB + 1 MiB and 5 TiB would both round to "5 TiB": the exact limit is shown.
+    assert f"limit of {5 * TiB:,} bytes" in message
+
+
+def test_file_well_over_max_size_is_refused_in_round_units() -> None:
+    with pytest.raises(UsageError) as info:
+        choose_part_size(6 * TiB, S3_LIMITS)
+    assert "file of 6 TiB is larger than the provider's limit of 5 TiB" in str(info.value)
 
 
 def test_file_under_min_size_is_refused() -> None:

@@ -261,12 +261,6 @@ def test_missing_etag_is_transient(headers: dict[str, str]) -> None:
         etag_receipt(part(), s3_response(200, **headers), "part 7")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: etag_receipt checks the raw header for emptiness before stripping quotes, so "
-    'ETag: "" (or blanks) gives an unverifiable Receipt with an empty etag',
-)
 @pytest.mark.parametrize("etag", ['""', "   ", '" "'])
 def test_blank_etag_is_transient(etag: str) -> None:
     with pytest.raises(TransientError, match="no ETag"):

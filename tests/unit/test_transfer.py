@@ -483,12 +483,6 @@ async def test_send_part_connection_refused_is_transient(data_file: Path) -> Non
     assert str(info.value) == "could not connect (127.0.0.1); will retry"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: send_part opens the file before the request; when the request fails before "
-    "the body is iterated (connect error), _body's finally never runs and the fd leaks",
-)
 async def test_send_part_connection_refused_does_not_leak_fds(data_file: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/k"
     async with httpx.AsyncClient() as client:

@@ -46,6 +46,7 @@ from tui.core.model import (
     SessionState,
 )
 from tui.core.plan import plan_parts
+from tui.core.redact import redact
 from tui.core.settings import EngineSettings
 from tui.core.transfer import RateLimiter, send_part
 from tui.providers.base import Provider
@@ -141,6 +142,8 @@ class Engine:
         return lambda: self._subscribers.remove(callback)
 
     def _event(self, kind: str, session: Session, **fields: Any) -> Event:
+        if fields.get("message"):
+            fields["message"] = redact(fields["message"])
         return Event(kind=kind, session_id=session.id, time=self._clock(), **fields)
 
     def _tell(self, events: Iterable[Event]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tui.core.errors import PartdeckError, SessionNotFound, UsageError
 from tui.core.model import Event, Part, PartState, Session, SessionState
-from tui.core.redact import redact
+from tui.core.redact import redact, redact_data
 
 SCHEMA_VERSION = 1
 
@@ -85,6 +85,10 @@ _UPSERT_SESSION = (
 
 class JournalError(PartdeckError):
     """The journal cannot be opened or written (disk full, permissions, corruption)."""
+
+
+def _redacted(text: str | None) -> str | None:
+    return redact(text) if text else text
 
 
 def _session_row(s: Session) -> tuple[Any, ...]:
@@ -289,7 +293,7 @@ class Journal:
                 event.state,
                 event.part,
                 redact(event.message) if event.message else None,
-                redact(json.dumps(event.data, sort_keys=True)),
+                json.dumps(redact_data(event.data), sort_keys=True),
             ),
         )
 

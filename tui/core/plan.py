@@ -39,16 +39,16 @@ def choose_part_size(size: int, limits: PartLimits, requested: int | None = None
     check_file_size(size, limits)
     if requested is not None:
         if requested < limits.min_part:
+            asked, limit = _sizes(requested, limits.min_part)
             raise UsageError(
-                f"part size {format_size(requested)} is below the provider's minimum of "
-                f"{format_size(limits.min_part)}; use a part size of at least "
-                f"{format_size(limits.min_part)}"
+                f"part size {asked} is below the provider's minimum of {limit}; use a part "
+                f"size of at least {limit}"
             )
         if requested > limits.max_part:
+            asked, limit = _sizes(requested, limits.max_part)
             raise UsageError(
-                f"part size {format_size(requested)} is above the provider's maximum of "
-                f"{format_size(limits.max_part)}; use a part size of at most "
-                f"{format_size(limits.max_part)}"
+                f"part size {asked} is above the provider's maximum of {limit}; use a part "
+                f"size of at most {limit}"
             )
     part_size = requested or max(limits.default_part, limits.min_part)
     fitting = -(-size // limits.max_parts)
@@ -60,15 +60,23 @@ def choose_part_size(size: int, limits: PartLimits, requested: int | None = None
 def check_file_size(size: int, limits: PartLimits) -> None:
     """Refuse a file the provider cannot take, saying why and what would."""
     if limits.max_size is not None and size > limits.max_size:
+        have, limit = _sizes(size, limits.max_size)
         raise UsageError(
-            f"file of {format_size(size)} is larger than the provider's limit of "
-            f"{format_size(limits.max_size)}; split it or use another account"
+            f"file of {have} is larger than the provider's limit of {limit}; split it or use "
+            "another account"
         )
     if size < limits.min_size:
+        have, limit = _sizes(size, limits.min_size)
         raise UsageError(
-            f"file of {format_size(size)} is smaller than the provider's multipart minimum of "
-            f"{format_size(limits.min_size)}; use another account for small files"
+            f"file of {have} is smaller than the provider's multipart minimum of {limit}; use "
+            "another account for small files"
         )
+
+
+def _sizes(value: int, limit: int) -> tuple[str, str]:
+    """Both sizes for people; exact bytes when rounding would make them look equal."""
+    shown = format_size(value), format_size(limit)
+    return shown if shown[0] != shown[1] else (f"{value:,} bytes", f"{limit:,} bytes")
 
 
 def plan_parts(size: int, part_size: int) -> list[tuple[int, int]]:

@@ -109,7 +109,9 @@ class _Reader:
             )
 
     def close(self) -> None:
-        os.close(self._fd)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 async def _body(
@@ -159,6 +161,8 @@ async def send_part(
         )
     except httpx.TransportError as exc:
         raise network_error(exc) from None
+    finally:
+        reader.close()  # the body may never have started (connect failed)
     return response
 
 

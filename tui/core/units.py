@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 
 _SIZE_UNITS = {
     "": 1,
@@ -46,8 +48,8 @@ def parse_size(text: str | int) -> int:
     unit = match.group(2).lower() if match else None
     if match is None or unit not in _SIZE_UNITS:
         raise ValueError(f"{text!r} is not a size; write e.g. 8MiB, 100MB or 5242880")
-    value = float(match.group(1)) * _SIZE_UNITS[unit]
-    if value != int(value):
+    value = Decimal(match.group(1)) * _SIZE_UNITS[unit]
+    if value != value.to_integral_value():
         raise ValueError(f"{text!r} is not a whole number of bytes")
     return int(value)
 
@@ -56,11 +58,16 @@ def parse_duration(text: str) -> float:
     """Parse ``90s``, ``15m``, ``2h``, ``1d12h`` or a plain number of seconds."""
     stripped = text.strip().lower()
     try:
-        return float(stripped)
+        seconds = float(stripped)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1d")
+        return seconds
     matches = list(_DURATION_RE.finditer(stripped))
-    if not matches or "".join(m.group(0) for m in matches) != stripped.replace(" ", ""):
+    joined = "".join(m.group(0) for m in matches).replace(" ", "")
+    if not matches or joined != stripped.replace(" ", ""):
         raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1d")
     return sum(float(m.group(1)) * _DURATION_UNITS[m.group(2)] for m in matches)
 
@@ -72,7 +79,8 @@ def format_size(n: float) -> str:
     for unit in ("KiB", "MiB", "GiB", "TiB"):
         n /= 1024
         if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if n >= 100 or n == int(n) else f"{n:.1f} {unit}"
+            shown = f"{n:.0f}" if n >= 100 else f"{n:.1f}".removesuffix(".0")
+            return f"{shown} {unit}"
     raise AssertionError("unreachable")
 
 

@@ -109,10 +109,10 @@ def etag_receipt(part: Part, response: httpx.Response, what: str) -> Receipt:
     Any other ETag (SSE-KMS, MinIO compression) cannot be checked: ``unverifiable``.
     """
     raise_for_s3(response, what)
-    raw = response.headers.get("ETag")
+    raw = response.headers.get("ETag", "").strip().strip('"').strip()
     if not raw:
         raise TransientError(f"{what}: the server's answer has no ETag; will retry")
-    etag = raw.strip().strip('"').lower()
+    etag = raw.lower()
     if _HEX32.match(etag):
         if part.md5 is not None and etag != part.md5:
             raise TransientError(
@@ -120,4 +120,4 @@ def etag_receipt(part: Part, response: httpx.Response, what: str) -> Receipt:
                 f"({part.md5}); sending the part again"
             )
         return Receipt(etag=etag, verified=part.md5 is not None)
-    return Receipt(etag=raw.strip().strip('"'), verified=False)
+    return Receipt(etag=raw, verified=False)
