@@ -67,6 +67,13 @@ class Seen:
     time: float
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients break connections on purpose in these tests; no traceback on stderr."""
+
+
 class FaultProxy:
     """A running proxy; ``url`` goes in the account's endpoint_url."""
 
@@ -77,8 +84,7 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

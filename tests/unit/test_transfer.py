@@ -221,6 +221,9 @@ class Sink(ThreadingHTTPServer):
         self.received: list[Received] = []
         self.arrived = threading.Condition()
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients break connections on purpose here; no traceback on stderr."""
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
