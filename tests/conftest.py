@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.config import write_s3_config
 from tests.support.moto import MotoServer, moto_server
 
 ACCESS_KEY = "partdeck-test-access"
@@ -59,22 +60,11 @@ def state_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def config_file(tmp_path: Path, moto: MotoServer, bucket: str, s3_env: None) -> Path:
     """A config with one S3 account, ``moto``, pointing at the test bucket."""
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[engine]
-parts_in_flight = 4
-parts_per_session = 4
-retries = 2
-
-[accounts.moto]
-provider = "s3"
-endpoint_url = "{moto.url}"
-region = "us-east-1"
-bucket = "{bucket}"
-prefix = "up/"
-access_key_env = "PARTDECK_TEST_AK"
-secret_key_env = "PARTDECK_TEST_SK"
-"""
+    return write_s3_config(
+        tmp_path / "config.toml",
+        moto.url,
+        bucket,
+        parts_in_flight=4,
+        parts_per_session=4,
+        retries=2,
     )
-    return path

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.config import write_s3_config
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.moto import MotoServer
 from tui.cli import main
@@ -80,21 +81,11 @@ def proxy(moto: MotoServer) -> Iterator[FaultProxy]:
 @pytest.fixture
 def proxied_config(tmp_path: Path, proxy: FaultProxy, bucket: str, s3_env: None) -> Path:
     """A config whose account ``moto`` goes through the fault proxy."""
-    path = tmp_path / "proxied.toml"
-    path.write_text(
-        f"""
-[engine]
-parts_in_flight = 4
-parts_per_session = 2
-retries = 2
-
-[accounts.moto]
-provider = "s3"
-endpoint_url = "{proxy.url}"
-bucket = "{bucket}"
-prefix = "up/"
-access_key_env = "PARTDECK_TEST_AK"
-secret_key_env = "PARTDECK_TEST_SK"
-"""
+    return write_s3_config(
+        tmp_path / "proxied.toml",
+        proxy.url,
+        bucket,
+        parts_in_flight=4,
+        parts_per_session=2,
+        retries=2,
     )
-    return path

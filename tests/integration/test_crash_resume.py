@@ -11,30 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.conftest import CLI, make_file
+from tests.support.config import write_s3_config
 from tests.support.faultproxy import FaultProxy
 from tui.core.journal import Journal
 from tui.core.units import MiB
 
 
 def _slow_config(tmp_path: Path, proxy: FaultProxy, bucket: str) -> Path:
-    path = tmp_path / "slow.toml"
-    path.write_text(
-        f"""
-[engine]
-parts_in_flight = 2
-parts_per_session = 2
-bandwidth_limit = "6MiB"
-
-[accounts.moto]
-provider = "s3"
-endpoint_url = "{proxy.url}"
-bucket = "{bucket}"
-prefix = "up/"
-access_key_env = "PARTDECK_TEST_AK"
-secret_key_env = "PARTDECK_TEST_SK"
-"""
+    return write_s3_config(
+        tmp_path / "slow.toml",
+        proxy.url,
+        bucket,
+        parts_in_flight=2,
+        parts_per_session=2,
+        bandwidth_limit="6MiB",
     )
-    return path
 
 
 def _verified(state_dir: Path) -> tuple[str | None, set[int]]:

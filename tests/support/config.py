@@ -1,0 +1,26 @@
+"""Test configs: one S3 account named ``moto`` with credentials read from the environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_s3_config(path: Path, endpoint: str, bucket: str, **engine: int | str) -> Path:
+    """Write a config with an ``[engine]`` table of ``engine`` and the ``moto`` account."""
+    lines = ["[engine]"]
+    for key, value in engine.items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    lines += [
+        "",
+        "[accounts.moto]",
+        'provider = "s3"',
+        f'endpoint_url = "{endpoint}"',
+        'region = "us-east-1"',
+        f'bucket = "{bucket}"',
+        'prefix = "up/"',
+        'access_key_env = "PARTDECK_TEST_AK"',
+        'secret_key_env = "PARTDECK_TEST_SK"',
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
