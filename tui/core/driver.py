@@ -1,0 +1,658 @@
+"""Driving one session: open or reconcile it, send its parts, retry, complete.
+
+The Engine's machinery, kept apart from its public commands (engine.py). Every state
+change is committed to the journal first and only then told to subscribers, so nothing
+anyone sees is ahead of what a resume would find.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import stat
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tui.core.digest import hash_range_async
+from tui.core.errors import (
+    CompleteUnknown,
+    LocalChanged,
+    LocalFileError,
+    RejectedError,
+    RemoteError,
+    TargetExpired,
+    TransientError,
+    UsageError,
+)
+from tui.core.journal import Journal
+from tui.core.locks import SessionLock
+from tui.core.model import (
+    DONE_PART_STATES,
+    Event,
+    Part,
+    PartState,
+    PartTarget,
+    Session,
+    SessionState,
+)
+from tui.core.redact import redact
+from tui.core.settings import EngineSettings
+from tui.core.transfer import RateLimiter, send_part
+from tui.providers.base import Provider
+
+ProviderFactory = Callable[[str], Provider]
+"""Account name -> the Provider for it (raises ConfigError when the account is unusable)."""
+Subscriber = Callable[[Event], None]
+
+P = PartState
+S = SessionState
+
+TARGET_MARGIN = 60.0
+"""A part URL that expires within this many seconds is renewed before sending."""
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+RETRY_AFTER_CAP = 300.0
+OPEN_TRIES = 4
+PROGRESS_INTERVAL = 0.25
+"""Seconds between progress events for one session."""
+
+
+@dataclass
+class Progress:
+    """Live byte counts for one session (not journaled; derived again after a restart)."""
+
+    total: int
+    done: int = 0
+    """Bytes in parts that are verified or unverifiable."""
+    in_flight: dict[int, int] = field(default_factory=dict)
+    """Bytes sent so far of each part being sent."""
+    sent: int = 0
+    """Every byte written to the network for this session in this process, retries included."""
+    last_progress: float = 0.0
+    """Monotonic time of the last byte sent."""
+
+    @property
+    def current(self) -> int:
+        """Bytes done plus bytes of parts in flight."""
+        return self.done + sum(self.in_flight.values())
+
+
+@dataclass
+class _Live:
+    """What the engine holds in memory for a session it drives."""
+
+    session: Session
+    parts: dict[int, Part]
+    provider: Provider
+    lock: SessionLock
+    progress: Progress
+    queue: deque[int] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    runner: asyncio.Task[None] | None = None
+    targets: dict[int, PartTarget] = field(default_factory=dict)
+    auto_complete: bool = True
+    last_event: float = 0.0
+    resend: set[int] = field(default_factory=set)
+    """Parts the user asked to send again: reconciling must not count the server's copy."""
+
+
+class SessionDriver:
+    """The machinery under Engine: journaling, the part pipeline, retries, the watchdog."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        providers: ProviderFactory,
+        client: httpx.AsyncClient,
+        settings: EngineSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.journal = journal
+        self.settings = settings or EngineSettings()
+        self._providers = providers
+        self._client = client
+        self._clock = clock
+        self._rng = rng
+        self._subscribers: list[Subscriber] = []
+        self._live: dict[str, _Live] = {}
+        self._slots = asyncio.Semaphore(self.settings.parts_in_flight)
+        self._limiter = (
+            RateLimiter(self.settings.bandwidth_limit) if self.settings.bandwidth_limit else None
+        )
+        self._watchdog: asyncio.Task[None] | None = None
+
+    def _event(self, kind: str, session: Session, **fields: Any) -> Event:
+        if fields.get("message"):
+            fields["message"] = redact(fields["message"])
+        return Event(kind=kind, session_id=session.id, time=self._clock(), **fields)
+
+    def _tell(self, events: Iterable[Event]) -> None:
+        for event in events:
+            for callback in list(self._subscribers):
+                callback(event)
+
+    async def _commit(
+        self,
+        *,
+        session: Session | None = None,
+        parts: Sequence[Part] = (),
+        events: Sequence[Event] = (),
+        replace_parts_of: str | None = None,
+    ) -> None:
+        """Journal first, in a thread; then tell subscribers."""
+        if session is not None:
+            session.updated_at = self._clock()
+        await asyncio.to_thread(
+            self.journal.commit,
+            session=session,
+            parts=parts,
+            events=events,
+            replace_parts_of=replace_parts_of,
+        )
+        self._tell(events)
+
+    async def _set_session(
+        self, live: _Live, state: SessionState, *, error: str | None = None, kind: str = "session"
+    ) -> None:
+        session = live.session
+        session.move(state)
+        session.error = error
+        await self._commit(
+            session=session, events=[self._event(kind, session, state=str(state), message=error)]
+        )
+
+    async def _set_part(
+        self,
+        live: _Live,
+        part: Part,
+        state: PartState,
+        *,
+        message: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        part.move(state)
+        event = self._event(
+            "part",
+            live.session,
+            state=str(state),
+            part=part.number,
+            message=message,
+            data=data or {},
+        )
+        await self._commit(parts=[part], events=[event])
+
+    async def _load(self, session_id: str) -> _Live:
+        live = self._live.get(session_id)
+        if live is not None:
+            return live
+        session = await asyncio.to_thread(self.journal.session, session_id)
+        parts = await asyncio.to_thread(self.journal.parts, session_id)
+        provider = self._providers(session.account)
+        lock = SessionLock(self.journal.path.parent, session_id)
+        await asyncio.to_thread(lock.acquire)
+        progress = Progress(total=session.size)
+        progress.done = sum(p.size for p in parts if p.done)
+        live = _Live(
+            session=session,
+            parts={p.number: p for p in parts},
+            provider=provider,
+            lock=lock,
+            progress=progress,
+            auto_complete=self.settings.auto_complete,
+        )
+        self._live[session_id] = live
+        return live
+
+    def _release(self, live: _Live) -> None:
+        if live.runner is None or live.runner.done():
+            live.lock.release()
+            self._live.pop(live.session.id, None)
+
+    async def _drive(self, live: _Live) -> None:
+        session = live.session
+        try:
+            await self._prepare(live)
+            await self._send_all(live)
+            if session.state in (S.LOCAL_CHANGED, S.FAILED, S.PAUSED):
+                return
+            if all(p.done for p in live.parts.values()):
+                await self._set_session(live, S.UPLOADED)
+                if live.auto_complete:
+                    await self._complete(live)
+            else:
+                failed = [p.number for p in live.parts.values() if not p.done]
+                await self._set_session(
+                    live,
+                    S.FAILED,
+                    error=f"{len(failed)} part(s) not sent ({format_numbers(failed)}); retry "
+                    f"them with partdeck retry {session.id[:8]} or abort",
+                )
+        except asyncio.CancelledError:
+            await asyncio.shield(self._after_cancel(live))
+            raise
+        except LocalFileError as exc:
+            await self._set_session(live, S.LOCAL_CHANGED, error=str(exc), kind="error")
+        except RemoteError as exc:
+            await self._set_session(live, S.FAILED, error=str(exc), kind="error")
+
+    async def _after_cancel(self, live: _Live) -> None:
+        """A paused or interrupted session: parts in flight go back to pending."""
+        stopped = [
+            p for p in live.parts.values() if p.state in (P.HASHING, P.UPLOADING, P.UPLOADED)
+        ]
+        for part in stopped:
+            part.move(P.PENDING)
+            live.progress.in_flight.pop(part.number, None)
+        session = live.session
+        if session.state in (S.UPLOADING, S.STALLED, S.PLANNED) and session.opened:
+            session.move(S.PAUSED)
+        await self._commit(
+            session=session,
+            parts=stopped,
+            events=[self._event("session", session, state=str(session.state))],
+        )
+
+    async def _prepare(self, live: _Live) -> None:
+        """Open or reconcile the remote session; queue the parts to send."""
+        session, provider = live.session, live.provider
+        await self._check_local(live)
+        # Parts caught mid-flight by a crash are simply pending again.
+        stale = [p for p in live.parts.values() if p.state in (P.HASHING, P.UPLOADING, P.UPLOADED)]
+        for part in stale:
+            part.move(P.PENDING)
+        if stale:
+            await self._commit(parts=stale)
+        if provider.digests_before_open:
+            await self._hash_all(live)
+        if not session.opened:
+            await self._open(live)
+        elif provider.can_list_parts:
+            await self._reconcile(live)
+        if session.state != S.UPLOADING:
+            await self._set_session(live, S.UPLOADING)
+        live.queue = deque(sorted(n for n, p in live.parts.items() if p.state == P.PENDING))
+
+    async def _check_local(self, live: _Live) -> None:
+        """Refuse to go on when the file is not the one planned; re-verify if only touched."""
+        session = live.session
+        info = await asyncio.to_thread(check_readable, session.path)
+        if info.st_size == session.size and info.st_mtime_ns == session.mtime_ns:
+            return
+        if info.st_size != session.size:
+            raise LocalChanged(
+                f"{session.path}: size is now {info.st_size:,} bytes, was {session.size:,} when "
+                "planned; start a new upload of the file as it is now"
+            )
+        mismatched = await self._verify_parts(live, [p for p in live.parts.values() if p.xxh3])
+        if mismatched:
+            raise LocalChanged(
+                f"{session.path}: part(s) {format_numbers(mismatched)} no longer match their "
+                "fingerprints; start a new upload of the file as it is now"
+            )
+        session.mtime_ns = info.st_mtime_ns
+        await self._commit(session=session)
+
+    async def _verify_parts(self, live: _Live, parts: Sequence[Part]) -> list[int]:
+        bad: list[int] = []
+        for part in parts:
+            digests = await hash_range_async(live.session.path, part.start, part.end)
+            if digests.xxh3 != part.xxh3:
+                bad.append(part.number)
+        return bad
+
+    async def _hash_all(self, live: _Live) -> None:
+        for part in sorted(live.parts.values(), key=lambda p: p.number):
+            if not self._needs_hash(live, part):
+                continue
+            await self._hash(live, part)
+
+    def _needs_hash(self, live: _Live, part: Part) -> bool:
+        return part.xxh3 is None or any(getattr(part, d) is None for d in live.provider.digests)
+
+    async def _hash(self, live: _Live, part: Part) -> None:
+        await self._check_unchanged(live)
+        state = part.state
+        part.move(P.HASHING)
+        digests = await hash_range_async(
+            live.session.path, part.start, part.end, live.provider.digests
+        )
+        part.xxh3 = digests.xxh3
+        part.md5 = digests.md5 or part.md5
+        part.sha1 = digests.sha1 or part.sha1
+        part.sha256 = digests.sha256 or part.sha256
+        part.move(state if state != P.HASHING else P.PENDING)
+        await self._commit(parts=[part])
+
+    async def _check_unchanged(self, live: _Live) -> None:
+        session = live.session
+        info = await asyncio.to_thread(check_readable, session.path)
+        if info.st_size != session.size or info.st_mtime_ns != session.mtime_ns:
+            raise LocalChanged(
+                f"{session.path} changed while it was being uploaded (size or modification "
+                "time); nothing more is sent. Run partdeck verify, or start a new upload"
+            )
+
+    async def _open(self, live: _Live) -> None:
+        session, provider = live.session, live.provider
+        parts = sorted(live.parts.values(), key=lambda p: p.number)
+        for attempt in range(OPEN_TRIES):
+            try:
+                opened = await provider.open(session, parts)
+                break
+            except TransientError as exc:
+                if attempt == OPEN_TRIES - 1:
+                    raise
+                await asyncio.sleep(self._backoff(attempt + 1, exc.retry_after))
+        session.remote = opened.remote
+        session.location = opened.location
+        replace = None
+        if opened.ranges is not None:
+            new_parts = [
+                Part(session_id=session.id, number=n, start=a, end=b)
+                for n, (a, b) in enumerate(opened.ranges, start=1)
+            ]
+            live.parts = {p.number: p for p in new_parts}
+            replace = session.id
+            if new_parts:
+                session.part_size = new_parts[0].size
+        session.move(S.UPLOADING)
+        event = self._event(
+            "session",
+            session,
+            state=str(S.UPLOADING),
+            data={"location": session.location, "parts": len(live.parts)},
+        )
+        await self._commit(
+            session=session,
+            parts=list(live.parts.values()) if replace else (),
+            events=[event],
+            replace_parts_of=replace,
+        )
+
+    async def _reconcile(self, live: _Live) -> None:
+        """Ask the server which parts it holds; keep the journal honest both ways."""
+        remote = await live.provider.remote_parts(live.session)
+        if remote is None:
+            return
+        held = {r.number: r for r in remote}
+        changed: list[Part] = []
+        events: list[Event] = []
+        for part in sorted(live.parts.values(), key=lambda p: p.number):
+            found = held.get(part.number)
+            if part.state in DONE_PART_STATES and found is None:
+                part.move(P.PENDING)
+                part.error = "the server no longer holds this part; sending it again"
+                changed.append(part)
+                events.append(
+                    self._event(
+                        "part",
+                        live.session,
+                        part=part.number,
+                        state=str(P.PENDING),
+                        message=part.error,
+                    )
+                )
+            elif (
+                part.state == P.PENDING
+                and part.number not in live.resend
+                and found is not None
+                and found.size == part.size
+            ):
+                if self._needs_hash(live, part):
+                    await self._hash(live, part)
+                etag = (found.etag or "").strip('"').lower()
+                if part.md5 and etag == part.md5:
+                    part.etag = etag
+                    part.move(P.VERIFIED)
+                    changed.append(part)
+                    events.append(
+                        self._event(
+                            "part",
+                            live.session,
+                            part=part.number,
+                            state=str(P.VERIFIED),
+                            data={"reconciled": True},
+                        )
+                    )
+        live.progress.done = sum(p.size for p in live.parts.values() if p.done)
+        if changed:
+            await self._commit(parts=changed, events=events)
+
+    async def _send_all(self, live: _Live) -> None:
+        """Send queued parts, at most ``parts_per_session`` at a time, until none are left."""
+        running: dict[asyncio.Task[None], int] = {}
+        try:
+            while True:
+                while live.queue and len(running) < self.settings.parts_per_session:
+                    number = live.queue.popleft()
+                    part = live.parts[number]
+                    if part.state != P.PENDING:
+                        continue
+                    task = asyncio.create_task(self._send_part(live, part))
+                    running[task] = number
+                if not running:
+                    return
+                live.wake.clear()
+                waker = asyncio.create_task(live.wake.wait())
+                await asyncio.wait([*running, waker], return_when=asyncio.FIRST_COMPLETED)
+                waker.cancel()
+                for task in [t for t in running if t.done()]:
+                    running.pop(task)
+                    task.result()  # LocalFileError stops the session
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _send_part(self, live: _Live, part: Part) -> None:
+        """One part to verified (or failed), with retries and backoff outside the slots."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                async with self._slots:
+                    await self._attempt(live, part)
+                return
+            except TargetExpired as exc:
+                live.targets.pop(part.number, None)
+                if tries > self.settings.retries:
+                    await self._fail(live, part, str(exc), P.EXPIRED)
+                    return
+                await self._set_part(live, part, P.PENDING, message=f"{exc}; renewing it")
+            except TransientError as exc:
+                if tries > self.settings.retries:
+                    await self._fail(live, part, f"{exc} (gave up after {tries} attempts)")
+                    return
+                delay = self._backoff(tries, exc.retry_after)
+                await self._set_part(
+                    live, part, P.PENDING, message=str(exc), data={"retry_in": round(delay, 2)}
+                )
+                await asyncio.sleep(delay)
+            except RejectedError as exc:
+                await self._fail(live, part, str(exc))
+                return
+            except LocalFileError:
+                # The session stops as local-changed; the part itself did nothing wrong.
+                if part.state in (P.HASHING, P.UPLOADING, P.UPLOADED):
+                    await self._set_part(live, part, P.PENDING)
+                raise
+
+    async def _attempt(self, live: _Live, part: Part) -> None:
+        session, provider = live.session, live.provider
+        if self._needs_hash(live, part):
+            await self._hash(live, part)
+        else:
+            await self._check_unchanged(live)
+        target = live.targets.get(part.number)
+        if target is None or (
+            target.expires_at is not None and target.expires_at - self._clock() < TARGET_MARGIN
+        ):
+            target = await provider.target(session, part)
+            live.targets[part.number] = target
+            part.target_expires_at = target.expires_at
+        part.attempts += 1
+        part.error = None
+        await self._set_part(live, part, P.UPLOADING, data={"attempt": part.attempts})
+        live.progress.in_flight[part.number] = 0
+        try:
+            response = await send_part(
+                self._client,
+                target,
+                session.path,
+                part.start,
+                part.end,
+                expected_xxh3=part.xxh3,
+                limiter=self._limiter,
+                on_progress=lambda n: self._on_progress(live, part.number, n),
+            )
+            part.move(P.UPLOADED)
+            receipt = provider.receipt(session, part, response)
+        finally:
+            live.progress.in_flight.pop(part.number, None)
+        part.etag = receipt.etag
+        live.resend.discard(part.number)
+        live.progress.done += part.size
+        await self._set_part(
+            live,
+            part,
+            P.VERIFIED if receipt.verified else P.UNVERIFIABLE,
+            data={"etag": receipt.etag},
+        )
+        if session.state == S.STALLED:
+            await self._set_session(live, S.UPLOADING)
+
+    async def _fail(
+        self, live: _Live, part: Part, message: str, state: PartState = P.FAILED
+    ) -> None:
+        part.error = message
+        await self._set_part(live, part, state, message=message)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with jitter; a server's Retry-After wins when longer."""
+        delay: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
+        delay *= 0.5 + self._rng() / 2
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
+        return delay
+
+    def _on_progress(self, live: _Live, number: int, n: int) -> None:
+        progress = live.progress
+        progress.in_flight[number] = progress.in_flight.get(number, 0) + n
+        progress.sent += n
+        progress.last_progress = time.monotonic()
+        now = self._clock()
+        if now - live.last_event >= PROGRESS_INTERVAL:
+            live.last_event = now
+            self._tell(
+                [
+                    self._event(
+                        "progress",
+                        live.session,
+                        data={"bytes": progress.current, "total": progress.total},
+                    )
+                ]
+            )
+
+    def _ensure_watchdog(self) -> None:
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.create_task(self._watch(), name="stall-watchdog")
+
+    async def _watch(self) -> None:
+        interval = min(5.0, self.settings.stall_after / 4)
+        while self._live:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for live in list(self._live.values()):
+                progress = live.progress
+                if (
+                    live.session.state == S.UPLOADING
+                    and progress.in_flight
+                    and progress.last_progress
+                    and now - progress.last_progress > self.settings.stall_after
+                ):
+                    await self._set_session(
+                        live,
+                        S.STALLED,
+                        error=f"no bytes sent for {self.settings.stall_after:.0f}s; retry the "
+                        "parts in flight or check the network",
+                    )
+
+    async def _complete(self, live: _Live) -> None:
+        session = live.session
+        if session.state == S.COMPLETED:
+            return
+        missing = [p.number for p in live.parts.values() if not p.done]
+        if missing:
+            raise UsageError(
+                f"cannot complete session {session.id[:12]}: part(s) {format_numbers(missing)} "
+                f"are not uploaded; run partdeck resume {session.id[:8]} or retry them first"
+            )
+        if not session.opened:
+            raise UsageError(f"session {session.id[:12]} was never opened; resume it first")
+        session.move(S.COMPLETING)
+        session.complete_sent += 1
+        await self._commit(
+            session=session, events=[self._event("session", session, state=str(S.COMPLETING))]
+        )
+        parts = sorted(live.parts.values(), key=lambda p: p.number)
+        try:
+            location = await live.provider.complete(session, parts)
+        except CompleteUnknown as exc:
+            await self._set_session(live, S.COMPLETE_UNKNOWN, error=str(exc), kind="error")
+            return
+        except TransientError as exc:
+            await self._set_session(
+                live,
+                S.COMPLETE_UNKNOWN,
+                kind="error",
+                error=f"{exc}; the outcome of complete is unknown, check before completing again",
+            )
+            return
+        except RemoteError as exc:
+            await self._set_session(live, S.FAILED, error=str(exc), kind="error")
+            return
+        session.location = location or session.location
+        session.move(S.COMPLETED)
+        session.error = None
+        await self._commit(
+            session=session,
+            events=[
+                self._event(
+                    "session", session, state=str(S.COMPLETED), data={"location": session.location}
+                )
+            ],
+        )
+
+
+def check_readable(path: str) -> os.stat_result:
+    """Stat a file that is about to be read; one-line LocalFileError when it cannot be."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise LocalFileError(f"{path}: no such file; check the path") from None
+    except PermissionError:
+        raise LocalFileError(f"{path}: permission denied; make it readable by this user") from None
+    except OSError as exc:
+        raise LocalFileError(f"{path}: cannot read ({exc.strerror}); check the path") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise LocalFileError(f"{path} is a directory; give the files inside it")
+    if not stat.S_ISREG(info.st_mode):
+        raise LocalFileError(f"{path} is not a regular file (a pipe or device); copy it to a file")
+    if not os.access(path, os.R_OK):
+        raise LocalFileError(f"{path}: permission denied; make it readable by this user")
+    return info
+
+
+def format_numbers(numbers: Sequence[int]) -> str:
+    """``1, 2, 5`` or ``1, 2, 3 … (+40 more)``."""
+    shown = ", ".join(str(n) for n in numbers[:8])
+    return shown if len(numbers) <= 8 else f"{shown} … (+{len(numbers) - 8} more)"
