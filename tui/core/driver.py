@@ -236,15 +236,17 @@ class SessionDriver:
                     f"them with partdeck retry {session.id[:8]} or abort",
                 )
         except asyncio.CancelledError:
-            await asyncio.shield(self._after_cancel(live))
+            paused = session.opened and session.state in (S.UPLOADING, S.STALLED, S.PLANNED)
+            await asyncio.shield(self._stop(live, S.PAUSED if paused else session.state))
             raise
         except LocalFileError as exc:
-            await self._set_session(live, S.LOCAL_CHANGED, error=str(exc), kind="error")
+            await self._stop(live, S.LOCAL_CHANGED, error=str(exc))
         except RemoteError as exc:
-            await self._set_session(live, S.FAILED, error=str(exc), kind="error")
+            await self._stop(live, S.FAILED, error=str(exc))
 
-    async def _after_cancel(self, live: _Live) -> None:
-        """A paused or interrupted session: parts in flight go back to pending."""
+    async def _stop(self, live: _Live, state: SessionState, *, error: str | None = None) -> None:
+        """Parts caught in flight go back to pending and the session takes ``state``, in
+        one commit (pause, interruption, a local change, a provider failure)."""
         stopped = [
             p for p in live.parts.values() if p.state in (P.HASHING, P.UPLOADING, P.UPLOADED)
         ]
@@ -252,12 +254,14 @@ class SessionDriver:
             part.move(P.PENDING)
             live.progress.in_flight.pop(part.number, None)
         session = live.session
-        if session.state in (S.UPLOADING, S.STALLED, S.PLANNED) and session.opened:
-            session.move(S.PAUSED)
+        session.move(state)
+        if error is not None:
+            session.error = error
+        kind = "error" if error is not None else "session"
         await self._commit(
             session=session,
             parts=stopped,
-            events=[self._event("session", session, state=str(session.state))],
+            events=[self._event(kind, session, state=str(state), message=error)],
         )
 
     async def _prepare(self, live: _Live) -> None:
@@ -473,6 +477,7 @@ class SessionDriver:
                     await self._fail(live, part, f"{exc} (gave up after {tries} attempts)")
                     return
                 delay = self._backoff(tries, exc.retry_after)
+                part.error = str(exc)  # shown as the last error while it waits
                 await self._set_part(
                     live, part, P.PENDING, message=str(exc), data={"retry_in": round(delay, 2)}
                 )
