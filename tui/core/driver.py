@@ -243,6 +243,15 @@ class SessionDriver:
             await self._stop(live, S.LOCAL_CHANGED, error=str(exc))
         except RemoteError as exc:
             await self._stop(live, S.FAILED, error=str(exc))
+        except Exception as exc:
+            # A bug: leave the session resumable and let the caller log the traceback.
+            await self._stop(
+                live,
+                S.FAILED,
+                error=f"internal error ({type(exc).__name__}); "
+                f"resume with partdeck resume {session.id[:8]}",
+            )
+            raise
 
     async def _stop(self, live: _Live, state: SessionState, *, error: str | None = None) -> None:
         """Parts caught in flight go back to pending and the session takes ``state``, in

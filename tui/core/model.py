@@ -50,7 +50,7 @@ PART_TRANSITIONS: dict[PartState, frozenset[PartState]] = {
     P.PENDING: frozenset({P.HASHING, P.UPLOADING, P.FAILED, P.EXPIRED, P.VERIFIED}),
     P.HASHING: frozenset({P.PENDING, P.UPLOADING, P.FAILED}),
     P.UPLOADING: frozenset({P.PENDING, P.UPLOADED, P.FAILED, P.EXPIRED}),
-    P.UPLOADED: frozenset({P.VERIFIED, P.UNVERIFIABLE, P.FAILED, P.PENDING}),
+    P.UPLOADED: frozenset({P.VERIFIED, P.UNVERIFIABLE, P.FAILED, P.PENDING, P.EXPIRED}),
     # A retry on a verified part re-sends it (S3 overwrites); reconciling may find it gone.
     P.VERIFIED: frozenset({P.PENDING}),
     P.UNVERIFIABLE: frozenset({P.PENDING, P.VERIFIED}),

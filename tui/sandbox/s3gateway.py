@@ -1,0 +1,264 @@
+"""A gateway in front of moto that checks requests the way S3 does.
+
+moto accepts any signature, any expired presigned URL and any Content-MD5. This gateway
+refuses them with S3's own status codes and XML errors, so expiry and tampering can be
+tested, then forwards what passes to moto unchanged. Signatures are recomputed with
+botocore's SigV4 signer, never by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import contextlib
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+from xml.sax.saxutils import escape
+
+import httpx
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+MAX_SKEW = 15 * 60
+"""Seconds a header-signed request's date may be off, as on S3."""
+_HOP_HEADERS = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "date", "server"}
+)
+
+
+@dataclass
+class Rejection(Exception):
+    """A request S3 would refuse: status, S3 error code and message."""
+
+    status: int
+    code: str
+    message: str
+
+    def response(self) -> Response:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(self.code)}</Code><Message>{escape(self.message)}</Message>"
+            "</Error>"
+        )
+        return Response(body, status_code=self.status, media_type="application/xml")
+
+
+def _amz_time(value: str) -> float:
+    try:
+        return float(calendar.timegm(time.strptime(value, "%Y%m%dT%H%M%SZ")))
+    except ValueError:
+        raise Rejection(
+            400, "AuthorizationQueryParametersError", f"X-Amz-Date {value!r} is not a valid date"
+        ) from None
+
+
+def _scope(credential: str) -> tuple[str, str, str]:
+    """(access key, date, region) from ``AK/20261121/us-east-1/s3/aws4_request``."""
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[3] != "s3" or parts[4] != "aws4_request":
+        raise Rejection(
+            400, "AuthorizationQueryParametersError", "the credential scope is malformed"
+        )
+    return parts[0], parts[1], parts[2]
+
+
+class SignatureChecker:
+    """Recomputes SigV4 signatures (header-signed and presigned) for known key pairs."""
+
+    def __init__(self, keys: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+        self.keys = dict(keys)
+        self.clock = clock
+
+    def _secret(self, access_key: str) -> str:
+        secret = self.keys.get(access_key)
+        if secret is None:
+            raise Rejection(
+                403,
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+        return secret
+
+    def check(
+        self,
+        method: str,
+        url: str,
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> None:
+        """Raise Rejection unless the request is signed by a known key and still valid."""
+        params = dict(query)
+        if "X-Amz-Signature" in params:
+            self._check_presigned(method, url, params, headers)
+        elif headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            self._check_header_signed(method, url, headers, body)
+        else:
+            raise Rejection(403, "AccessDenied", "Access Denied")
+
+    def _check_presigned(
+        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> None:
+        if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
+            raise Rejection(
+                400, "AuthorizationQueryParametersError", "X-Amz-Algorithm must be AWS4-HMAC-SHA256"
+            )
+        access_key, _, region = _scope(params.get("X-Amz-Credential", ""))
+        signed_at = _amz_time(params.get("X-Amz-Date", ""))
+        try:
+            expires = int(params.get("X-Amz-Expires", ""))
+        except ValueError:
+            raise Rejection(
+                400, "AuthorizationQueryParametersError", "X-Amz-Expires must be a number"
+            ) from None
+        if not 1 <= expires <= 604_800:
+            raise Rejection(
+                400,
+                "AuthorizationQueryParametersError",
+                "X-Amz-Expires must be between 1 and 604800 seconds",
+            )
+        if self.clock() > signed_at + expires:
+            raise Rejection(403, "AccessDenied", "Request has expired")
+        signed = params.get("X-Amz-SignedHeaders", "host").split(";")
+        unsigned_url = _drop_query_param(url, "X-Amz-Signature")
+        request = AWSRequest(
+            method=method, url=unsigned_url, headers={h: headers.get(h, "") for h in signed}
+        )
+        request.context["timestamp"] = params["X-Amz-Date"]
+        auth = S3SigV4QueryAuth(
+            Credentials(access_key, self._secret(access_key)), "s3", region, expires=expires
+        )
+        expected = auth.signature(
+            auth.string_to_sign(request, auth.canonical_request(request)), request
+        )
+        if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
+            raise Rejection(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature "
+                "you provided. Check your key and signing method.",
+            )
+
+    def _check_header_signed(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> None:
+        fields = dict(
+            item.strip().split("=", 1)
+            for item in headers["authorization"][len("AWS4-HMAC-SHA256 ") :].split(",")
+            if "=" in item
+        )
+        access_key, _, region = _scope(fields.get("Credential", ""))
+        amz_date = headers.get("x-amz-date", "")
+        if abs(self.clock() - _amz_time(amz_date)) > MAX_SKEW:
+            raise Rejection(
+                403,
+                "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.",
+            )
+        content_sha = headers.get("x-amz-content-sha256", "")
+        if content_sha != "UNSIGNED-PAYLOAD" and content_sha != hashlib.sha256(body).hexdigest():
+            raise Rejection(
+                400,
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            )
+        signed = fields.get("SignedHeaders", "host").split(";")
+        request = AWSRequest(
+            method=method, url=url, data=body, headers={h: headers.get(h, "") for h in signed}
+        )
+        request.context["timestamp"] = amz_date
+        auth = S3SigV4Auth(Credentials(access_key, self._secret(access_key)), "s3", region)
+        expected = auth.signature(
+            auth.string_to_sign(request, auth.canonical_request(request)), request
+        )
+        if not hmac.compare_digest(expected, fields.get("Signature", "")):
+            raise Rejection(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature "
+                "you provided. Check your key and signing method.",
+            )
+
+
+def check_digests(headers: Mapping[str, str], body: bytes) -> None:
+    """Content-MD5 and x-amz-checksum-sha256, checked as S3 checks them."""
+    md5 = headers.get("content-md5")
+    if md5 is not None:
+        try:
+            given = base64.b64decode(md5, validate=True)
+        except ValueError:
+            given = b""
+        if len(given) != 16:
+            raise Rejection(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
+        if given != hashlib.md5(body).digest():
+            raise Rejection(
+                400, "BadDigest", "The Content-MD5 you specified did not match what we received."
+            )
+    sha = headers.get("x-amz-checksum-sha256")
+    if sha is not None and sha != base64.b64encode(hashlib.sha256(body).digest()).decode():
+        raise Rejection(
+            400, "BadDigest", "The SHA256 you specified did not match the calculated checksum."
+        )
+
+
+def _drop_query_param(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and unquote(p.split("=", 1)[0]) != name]
+    return f"{base}?{'&'.join(kept)}" if kept else base
+
+
+def create_gateway(
+    upstream: str, keys: Mapping[str, str], *, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The gateway app: check, then forward to the S3 server at ``upstream``."""
+    checker = SignatureChecker(keys, clock)
+    client = httpx.AsyncClient(base_url=upstream, timeout=httpx.Timeout(300.0))
+
+    async def handle(request: Request) -> Response:
+        raw_path = request.scope.get("raw_path", request.url.path.encode()).decode()
+        raw_query = request.scope.get("query_string", b"").decode()
+        host = request.headers.get("host", "")
+        url = f"http://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            checker.check(
+                request.method, url, parse_qsl(raw_query, keep_blank_values=True), headers, body
+            )
+            check_digests(headers, body)
+        except Rejection as rejection:
+            return rejection.response()
+        forwarded = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        upstream_response = await client.request(
+            request.method,
+            raw_path + (f"?{raw_query}" if raw_query else ""),
+            content=body,
+            headers=forwarded,
+        )
+        out = {k: v for k, v in upstream_response.headers.items() if k.lower() not in _HOP_HEADERS}
+        return Response(
+            upstream_response.content, status_code=upstream_response.status_code, headers=out
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    methods = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+    return Starlette(
+        routes=[
+            Route("/", handle, methods=methods),
+            Route("/{path:path}", handle, methods=methods),
+        ],
+        lifespan=lifespan,
+    )
