@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,16 +54,36 @@ def read_chunks(fd: int, start: int, end: int, chunk: int = CHUNK) -> Iterator[b
         yield data
 
 
+def local_file_error(path: str, exc: OSError, doing: str = "read") -> LocalFileError:
+    """A one-line LocalFileError for an OS error met while ``doing`` something to ``path``."""
+    if isinstance(exc, FileNotFoundError):
+        return LocalFileError(f"{path}: no such file; check the path")
+    if isinstance(exc, PermissionError):
+        return LocalFileError(f"{path}: permission denied; make it readable by this user")
+    return LocalFileError(f"{path}: {doing} failed ({exc.strerror}); check the file and the disk")
+
+
+def check_readable(path: str) -> os.stat_result:
+    """Stat a file that is about to be read; one-line LocalFileError when it cannot be."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise local_file_error(path, exc, "stat") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise LocalFileError(f"{path} is a directory; give the files inside it")
+    if not stat.S_ISREG(info.st_mode):
+        raise LocalFileError(f"{path} is not a regular file (a pipe or device); copy it to a file")
+    if not os.access(path, os.R_OK):
+        raise LocalFileError(f"{path}: permission denied; make it readable by this user")
+    return info
+
+
 def open_for_read(path: str) -> int:
     """Open ``path`` read-only, mapping OS errors to one-line LocalFileErrors."""
     try:
         return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise LocalFileError(f"{path}: no such file; check the path") from None
-    except PermissionError:
-        raise LocalFileError(f"{path}: permission denied; make it readable by this user") from None
     except OSError as exc:
-        raise LocalFileError(f"{path}: cannot open ({exc.strerror}); check the file") from None
+        raise local_file_error(path, exc, "open") from None
 
 
 def hash_range(path: str, start: int, end: int, algorithms: Iterable[str] = ()) -> Digests:
@@ -80,7 +101,7 @@ def hash_range(path: str, start: int, end: int, algorithms: Iterable[str] = ()) 
             for h in others.values():
                 h.update(data)
     except OSError as exc:
-        raise LocalFileError(f"{path}: read failed ({exc.strerror}); check the disk") from None
+        raise local_file_error(path, exc) from None
     finally:
         os.close(fd)
     return Digests(

@@ -8,9 +8,7 @@ anyone sees is ahead of what a resume would find.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -19,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tui.core.digest import hash_range_async
+from tui.core.digest import check_readable, hash_range_async
 from tui.core.errors import (
     CompleteUnknown,
     LocalChanged,
@@ -169,6 +167,24 @@ class SessionDriver:
             session=session, events=[self._event(kind, session, state=str(state), message=error)]
         )
 
+    def _part_event(
+        self,
+        live: _Live,
+        part: Part,
+        *,
+        message: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        """The event for ``part`` in its current state."""
+        return self._event(
+            "part",
+            live.session,
+            state=str(part.state),
+            part=part.number,
+            message=message,
+            data=data or {},
+        )
+
     async def _set_part(
         self,
         live: _Live,
@@ -179,14 +195,7 @@ class SessionDriver:
         data: dict[str, Any] | None = None,
     ) -> None:
         part.move(state)
-        event = self._event(
-            "part",
-            live.session,
-            state=str(state),
-            part=part.number,
-            message=message,
-            data=data or {},
-        )
+        event = self._part_event(live, part, message=message, data=data)
         await self._commit(parts=[part], events=[event])
 
     async def _load(self, session_id: str) -> _Live:
@@ -221,8 +230,6 @@ class SessionDriver:
         try:
             await self._prepare(live)
             await self._send_all(live)
-            if session.state in (S.LOCAL_CHANGED, S.FAILED, S.PAUSED):
-                return
             if all(p.done for p in live.parts.values()):
                 await self._set_session(live, S.UPLOADED)
                 if live.auto_complete:
@@ -404,15 +411,7 @@ class SessionDriver:
                 part.move(P.PENDING)
                 part.error = "the server no longer holds this part; sending it again"
                 changed.append(part)
-                events.append(
-                    self._event(
-                        "part",
-                        live.session,
-                        part=part.number,
-                        state=str(P.PENDING),
-                        message=part.error,
-                    )
-                )
+                events.append(self._part_event(live, part, message=part.error))
             elif (
                 part.state == P.PENDING
                 and part.number not in live.resend
@@ -426,15 +425,7 @@ class SessionDriver:
                     part.etag = etag
                     part.move(P.VERIFIED)
                     changed.append(part)
-                    events.append(
-                        self._event(
-                            "part",
-                            live.session,
-                            part=part.number,
-                            state=str(P.VERIFIED),
-                            data={"reconciled": True},
-                        )
-                    )
+                    events.append(self._part_event(live, part, data={"reconciled": True}))
         live.progress.done = sum(p.size for p in live.parts.values() if p.done)
         if changed:
             await self._commit(parts=changed, events=events)
@@ -645,25 +636,6 @@ class SessionDriver:
                 )
             ],
         )
-
-
-def check_readable(path: str) -> os.stat_result:
-    """Stat a file that is about to be read; one-line LocalFileError when it cannot be."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise LocalFileError(f"{path}: no such file; check the path") from None
-    except PermissionError:
-        raise LocalFileError(f"{path}: permission denied; make it readable by this user") from None
-    except OSError as exc:
-        raise LocalFileError(f"{path}: cannot read ({exc.strerror}); check the path") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise LocalFileError(f"{path} is a directory; give the files inside it")
-    if not stat.S_ISREG(info.st_mode):
-        raise LocalFileError(f"{path} is not a regular file (a pipe or device); copy it to a file")
-    if not os.access(path, os.R_OK):
-        raise LocalFileError(f"{path}: permission denied; make it readable by this user")
-    return info
 
 
 def format_numbers(numbers: Sequence[int]) -> str:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tui.core.digest import hash_range_async
+from tui.core.digest import check_readable, hash_range_async
 from tui.core.driver import (
     P,
     Progress,
@@ -22,7 +22,6 @@ from tui.core.driver import (
     S,
     SessionDriver,
     Subscriber,
-    check_readable,
     format_numbers,
 )
 from tui.core.errors import (

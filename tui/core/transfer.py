@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import httpx
 import xxhash
 
-from tui.core.digest import CHUNK, open_for_read, read_chunks
-from tui.core.errors import LocalChanged, LocalFileError, TransientError
+from tui.core.digest import CHUNK, local_file_error, open_for_read, read_chunks
+from tui.core.errors import LocalChanged, TransientError
 from tui.core.model import PartTarget
 
 ProgressCallback = Callable[[int], None]
@@ -89,9 +89,7 @@ class _Reader:
         try:
             data = next(self._chunks, None)
         except OSError as exc:
-            raise LocalFileError(
-                f"{self.path}: read failed ({exc.strerror}); check the disk"
-            ) from None
+            raise local_file_error(self.path, exc) from None
         if data is None:
             return None
         self._hash.update(data)
