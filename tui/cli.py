@@ -93,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="one JSON object per line")
         return p
 
-    def session_arg(p: argparse.ArgumentParser) -> None:
+    def session_arg(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("session", metavar="SESSION", help="session id or a unique prefix of it")
+        return p
 
     p = command("upload", "upload files in parts to one account")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -117,7 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PART",
         help="part numbers (default: every failed part)",
     )
-    session_arg(command("complete", "finish a session whose parts are all sent"))
+    p = session_arg(command("complete", "finish a session whose parts are all sent"))
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="send complete again where the provider allows it once and its outcome is unknown",
+    )
     session_arg(command("abort", "discard a session's remote upload"))
     session_arg(command("verify", "re-hash the local file against the recorded fingerprints"))
     p = command("remote", "incomplete uploads the server holds, joined with the journal")
@@ -244,7 +250,9 @@ async def cmd_retry(ctx: Context) -> int:
 async def cmd_complete(ctx: Context) -> int:
     session = ctx.journal().find(ctx.args.session)
     async with open_engine(ctx.config, ctx.state_dir) as engine:
-        done = await _drive(ctx, engine, [session], lambda s: engine.complete(s.id))
+        done = await _drive(
+            ctx, engine, [session], lambda s: engine.complete(s.id, force=ctx.args.force)
+        )
     return _exit_for(done)
 
 

@@ -90,6 +90,7 @@ _ENGINE_KEYS = (
     "auto_complete",
     "bandwidth_limit",
     "stall_after",
+    "link_speed",
 )
 _UI_KEYS = ("theme",)
 _S3_KEYS = (
@@ -475,6 +476,7 @@ def _parse_engine(check: _Checker, table: dict[str, Any]) -> EngineSettings:
         auto_complete=check.flag(table, ("engine", "auto_complete"), d.auto_complete),
         bandwidth_limit=check.size(table, ("engine", "bandwidth_limit"), '"50MB"'),
         stall_after=check.duration(table, ("engine", "stall_after"), d.stall_after),
+        link_speed=check.size(table, ("engine", "link_speed"), '"20MB"'),
     )
 
 

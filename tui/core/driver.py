@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from tui.core.deadline import check_links_last, pick_speed
 from tui.core.digest import check_readable, hash_range_async
 from tui.core.errors import (
     CompleteUnknown,
@@ -59,6 +60,8 @@ RETRY_AFTER_CAP = 300.0
 OPEN_TRIES = 4
 PROGRESS_INTERVAL = 0.25
 """Seconds between progress events for one session."""
+SPEED_SAMPLE_MIN = 4 * 1024 * 1024
+"""Bytes a run must send before its speed is remembered for the account."""
 
 
 @dataclass
@@ -74,6 +77,8 @@ class Progress:
     """Every byte written to the network for this session in this process, retries included."""
     last_progress: float = 0.0
     """Monotonic time of the last byte sent."""
+    started: float = 0.0
+    """Monotonic time the first byte of this process's run was sent."""
 
     @property
     def current(self) -> int:
@@ -98,6 +103,11 @@ class _Live:
     last_event: float = 0.0
     resend: set[int] = field(default_factory=set)
     """Parts the user asked to send again: reconciling must not count the server's copy."""
+    check_remote: set[int] = field(default_factory=set)
+    """Parts whose last attempt ended ambiguously on a provider that cannot overwrite parts:
+    the server is asked whether it holds them before they are sent again."""
+    file_hash: asyncio.Task[None] | None = None
+    """The whole-file digest pass, running beside the parts where the provider needs one."""
 
 
 class SessionDriver:
@@ -230,25 +240,20 @@ class SessionDriver:
         try:
             await self._prepare(live)
             await self._send_all(live)
+            await self._record_speed(live)
             if all(p.done for p in live.parts.values()):
                 await self._set_session(live, S.UPLOADED)
                 if live.auto_complete:
                     await self._complete(live)
             else:
-                failed = [p.number for p in live.parts.values() if not p.done]
-                await self._set_session(
-                    live,
-                    S.FAILED,
-                    error=f"{len(failed)} part(s) not sent ({format_numbers(failed)}); retry "
-                    f"them with partdeck retry {session.id[:8]} or abort",
-                )
+                await self._set_session(live, S.FAILED, error=self._unsent_message(live))
         except asyncio.CancelledError:
             paused = session.opened and session.state in (S.UPLOADING, S.STALLED, S.PLANNED)
             await asyncio.shield(self._stop(live, S.PAUSED if paused else session.state))
             raise
         except LocalFileError as exc:
             await self._stop(live, S.LOCAL_CHANGED, error=str(exc))
-        except RemoteError as exc:
+        except (RemoteError, UsageError) as exc:
             await self._stop(live, S.FAILED, error=str(exc))
         except Exception as exc:
             # A bug: leave the session resumable and let the caller log the traceback.
@@ -260,9 +265,39 @@ class SessionDriver:
             )
             raise
 
+    def _unsent_message(self, live: _Live) -> str:
+        """Why a session stopped with parts not sent, and the command that goes on."""
+        short = live.session.id[:8]
+        unsent = [p.number for p in live.parts.values() if not p.done]
+        expired = [p.number for p in live.parts.values() if p.state == P.EXPIRED]
+        if expired and not live.provider.renewable_targets:
+            return (
+                f"{len(expired)} part link(s) expired before they could start "
+                f"({format_numbers(expired)}) and {live.provider.name} cannot renew them; "
+                f"abort with partdeck abort {short} and upload the file again"
+            )
+        return (
+            f"{len(unsent)} part(s) not sent ({format_numbers(unsent)}); retry them with "
+            f"partdeck retry {short} or abort"
+        )
+
+    async def _record_speed(self, live: _Live) -> None:
+        """Remember how fast this account took bytes, for link-expiry planning."""
+        progress = live.progress
+        elapsed = time.monotonic() - progress.started if progress.started else 0.0
+        if progress.sent >= SPEED_SAMPLE_MIN and elapsed > 0.5:
+            await asyncio.to_thread(
+                self.journal.record_speed, live.session.account, progress.sent / elapsed
+            )
+
     async def _stop(self, live: _Live, state: SessionState, *, error: str | None = None) -> None:
         """Parts caught in flight go back to pending and the session takes ``state``, in
         one commit (pause, interruption, a local change, a provider failure)."""
+        task = live.file_hash
+        if task is not None:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: its error, if any, is reported elsewhere
+            task.cancel()
         stopped = [
             p for p in live.parts.values() if p.state in (P.HASHING, P.UPLOADING, P.UPLOADED)
         ]
@@ -290,9 +325,19 @@ class SessionDriver:
             part.move(P.PENDING)
         if stale:
             await self._commit(parts=stale)
+        missing = provider.file_digests - session.digests.keys()
         if provider.digests_before_open:
-            await self._hash_all(live)
+            if missing and not session.opened:
+                await asyncio.gather(self._hash_all(live), self._hash_file(live))
+                missing = frozenset()
+            else:
+                await self._hash_all(live)
+        if missing:
+            live.file_hash = asyncio.create_task(self._hash_file(live), name="file-digests")
         if not session.opened:
+            await self.check_link_lifetime(
+                provider, session.account, [p.size for p in live.parts.values()]
+            )
             await self._open(live)
         elif provider.can_list_parts:
             await self._reconcile(live)
@@ -319,6 +364,41 @@ class SessionDriver:
             )
         session.mtime_ns = info.st_mtime_ns
         await self._commit(session=session)
+
+    async def check_link_lifetime(
+        self, provider: Provider, account: str, sizes: Sequence[int]
+    ) -> None:
+        """Refuse a session whose non-renewable part links would expire before use."""
+        if provider.renewable_targets or provider.target_lifetime is None:
+            return
+        measured = await asyncio.to_thread(self.journal.speed, account)
+        speed = pick_speed(self.settings.link_speed, measured, self.settings.bandwidth_limit)
+        check_links_last(
+            provider.name,
+            sizes,
+            provider.target_lifetime,
+            speed,
+            min(self.settings.parts_per_session, self.settings.parts_in_flight),
+        )
+
+    async def _hash_file(self, live: _Live) -> None:
+        """One sequential pass for the whole-file digests the provider needs."""
+        session = live.session
+        wanted = live.provider.file_digests
+        digests = await hash_range_async(session.path, 0, session.size, wanted)
+        await self._check_unchanged(live)
+        for name in wanted:
+            value = getattr(digests, name)
+            if value:
+                session.digests[name] = value
+        await self._commit(session=session)
+
+    async def _ensure_file_digests(self, live: _Live) -> None:
+        """Wait for (or run) the whole-file pass before completing."""
+        if live.file_hash is not None and not live.file_hash.done():
+            await live.file_hash
+        if not live.session.digests.keys() >= live.provider.file_digests:
+            await self._hash_file(live)
 
     async def _verify_parts(self, live: _Live, parts: Sequence[Part]) -> list[int]:
         bad: list[int] = []
@@ -420,9 +500,9 @@ class SessionDriver:
             ):
                 if self._needs_hash(live, part):
                     await self._hash(live, part)
-                etag = (found.etag or "").strip('"').lower()
-                if part.md5 and etag == part.md5:
-                    part.etag = etag
+                receipt = live.provider.remote_receipt(part, found)
+                if receipt is not None and receipt.verified:
+                    part.etag = receipt.etag
                     part.move(P.VERIFIED)
                     changed.append(part)
                     events.append(self._part_event(live, part, data={"reconciled": True}))
@@ -468,11 +548,13 @@ class SessionDriver:
                 return
             except TargetExpired as exc:
                 live.targets.pop(part.number, None)
-                if tries > self.settings.retries:
+                if tries > self.settings.retries or not live.provider.renewable_targets:
                     await self._fail(live, part, str(exc), P.EXPIRED)
                     return
                 await self._set_part(live, part, P.PENDING, message=f"{exc}; renewing it")
             except TransientError as exc:
+                if not live.provider.overwrites_parts and part.attempts:
+                    live.check_remote.add(part.number)
                 if tries > self.settings.retries:
                     await self._fail(live, part, f"{exc} (gave up after {tries} attempts)")
                     return
@@ -497,6 +579,8 @@ class SessionDriver:
             await self._hash(live, part)
         else:
             await self._check_unchanged(live)
+        if part.number in live.check_remote and await self._found_on_server(live, part):
+            return
         target = live.targets.get(part.number)
         if target is None or (
             target.expires_at is not None and target.expires_at - self._clock() < TARGET_MARGIN
@@ -535,6 +619,22 @@ class SessionDriver:
         if session.state == S.STALLED:
             await self._set_session(live, S.UPLOADING)
 
+    async def _found_on_server(self, live: _Live, part: Part) -> bool:
+        """After an ambiguous failure: if the server holds the part already, it is verified."""
+        remote = await live.provider.remote_parts(live.session)
+        live.check_remote.discard(part.number)
+        found = next((r for r in remote or () if r.number == part.number), None)
+        receipt = live.provider.remote_receipt(part, found) if found is not None else None
+        if receipt is None or not receipt.verified:
+            return False
+        part.etag = receipt.etag
+        part.error = None
+        live.progress.done += part.size
+        await self._set_part(
+            live, part, P.VERIFIED, data={"etag": receipt.etag, "found_on_server": True}
+        )
+        return True
+
     async def _fail(
         self, live: _Live, part: Part, message: str, state: PartState = P.FAILED
     ) -> None:
@@ -554,6 +654,8 @@ class SessionDriver:
         progress.in_flight[number] = progress.in_flight.get(number, 0) + n
         progress.sent += n
         progress.last_progress = time.monotonic()
+        if not progress.started:
+            progress.started = progress.last_progress
         now = self._clock()
         if now - live.last_event >= PROGRESS_INTERVAL:
             live.last_event = now
@@ -591,10 +693,22 @@ class SessionDriver:
                         "parts in flight or check the network",
                     )
 
-    async def _complete(self, live: _Live) -> None:
+    async def _complete(self, live: _Live, *, force: bool = False) -> None:
         session = live.session
         if session.state == S.COMPLETED:
             return
+        if (
+            not live.provider.complete_repeatable
+            and session.complete_sent > 0
+            and session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN)
+            and not force
+        ):
+            raise UsageError(
+                f"session {session.id[:12]}: complete was already sent once and its outcome is "
+                f"unknown; {live.provider.name} may already have the file, so check there first, "
+                f"then run partdeck complete {session.id[:8]} --force to send it again (it may "
+                "make a duplicate) or abort"
+            )
         missing = [p.number for p in live.parts.values() if not p.done]
         if missing:
             raise UsageError(
@@ -603,6 +717,7 @@ class SessionDriver:
             )
         if not session.opened:
             raise UsageError(f"session {session.id[:12]} was never opened; resume it first")
+        await self._ensure_file_digests(live)
         session.move(S.COMPLETING)
         session.complete_sent += 1
         await self._commit(

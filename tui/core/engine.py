@@ -53,7 +53,10 @@ class Engine(SessionDriver):
         full = await asyncio.to_thread(os.path.abspath, os.fspath(path))
         info = await asyncio.to_thread(check_readable, full)
         size = info.st_size
-        chosen = provider.part_size(size, part_size or self.settings.part_size)
+        requested = None if provider.server_part_size else part_size or self.settings.part_size
+        chosen = provider.part_size(size, requested)
+        ranges = plan_parts(size, chosen)
+        await self.check_link_lifetime(provider, account, [b - a for a, b in ranges])
         now = self._clock()
         session = Session(
             id=uuid.uuid4().hex,
@@ -68,7 +71,7 @@ class Engine(SessionDriver):
         )
         parts = [
             Part(session_id=session.id, number=n, start=a, end=b)
-            for n, (a, b) in enumerate(plan_parts(size, chosen), start=1)
+            for n, (a, b) in enumerate(ranges, start=1)
         ]
         event = self._event(
             "session",
@@ -80,6 +83,7 @@ class Engine(SessionDriver):
                 "size": size,
                 "parts": len(parts),
                 "part_size": chosen,
+                "part_size_from_server": provider.server_part_size,
             },
         )
         await asyncio.to_thread(self.journal.create, session, parts, event)
@@ -158,8 +162,18 @@ class Engine(SessionDriver):
         if refusal:
             self._release(live)
             raise UsageError(refusal)
+        if not live.provider.renewable_targets and any(
+            live.parts[n].state == P.EXPIRED for n in (numbers or []) if n in live.parts
+        ):
+            self._release(live)
+            raise UsageError(
+                f"session {session_id[:12]}: {live.provider.name} cannot renew expired part "
+                f"links; abort with partdeck abort {session_id[:8]} and upload the file again"
+            )
         if numbers is None:
             chosen = [p for p in live.parts.values() if p.state in (P.FAILED, P.EXPIRED)]
+            if not live.provider.renewable_targets:
+                chosen = [p for p in chosen if p.state == P.FAILED]
         else:
             unknown = [n for n in numbers if n not in live.parts]
             if unknown:
@@ -193,15 +207,19 @@ class Engine(SessionDriver):
             await self.start(session_id)
         return queued
 
-    async def complete(self, session_id: str) -> Session:
-        """Finish the remote upload now; every part must be verified or unverifiable."""
+    async def complete(self, session_id: str, *, force: bool = False) -> Session:
+        """Finish the remote upload now; every part must be verified or unverifiable.
+
+        ``force`` sends complete again where the provider allows it only once and its
+        first outcome is unknown (the operator has checked).
+        """
         live = await self._load(session_id)
         try:
             if live.runner is not None and not live.runner.done():
                 raise UsageError(
                     f"session {session_id[:12]} is still uploading; wait for it or pause it"
                 )
-            await self._complete(live)
+            await self._complete(live, force=force)
             return live.session
         finally:
             self._release(live)
@@ -227,7 +245,7 @@ class Engine(SessionDriver):
             if session.state != S.ABORTING:
                 await self._set_session(live, S.ABORTING)
             try:
-                await live.provider.abort(session)
+                note = await live.provider.abort(session)
             except RemoteError as exc:
                 await self._set_session(
                     live,
@@ -236,7 +254,12 @@ class Engine(SessionDriver):
                     error=f"{exc}; the upload may still hold parts, run partdeck abort again",
                 )
                 return session
-            await self._set_session(live, S.ABORTED)
+            session.move(S.ABORTED)
+            session.error = None
+            await self._commit(
+                session=session,
+                events=[self._event("session", session, state=str(S.ABORTED), message=note)],
+            )
             return session
         finally:
             self._release(live)

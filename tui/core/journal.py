@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     error TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
-    complete_sent INTEGER NOT NULL DEFAULT 0
+    complete_sent INTEGER NOT NULL DEFAULT 0,
+    digests TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS parts (
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -69,7 +70,7 @@ CREATE INDEX IF NOT EXISTS events_by_session ON events (session_id, part, id);
 
 _SESSION_COLS = (
     "id, account, provider, path, size, mtime_ns, part_size, state, remote, location, error, "
-    "created_at, updated_at, complete_sent"
+    "created_at, updated_at, complete_sent, digests"
 )
 _PART_COLS = (
     'session_id, number, start, "end", state, attempts, xxh3, md5, sha1, sha256, etag, error, '
@@ -78,9 +79,16 @@ _PART_COLS = (
 
 
 _UPSERT_SESSION = (
-    f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?) ON CONFLICT(id) DO UPDATE SET "
+    f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 14}?) ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLS.split(", ")[1:])
 )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a journal written by an older partdeck up to the current columns."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+    if "digests" not in columns:
+        db.execute("ALTER TABLE sessions ADD COLUMN digests TEXT NOT NULL DEFAULT '{}'")
 
 
 class JournalError(PartdeckError):
@@ -107,6 +115,7 @@ def _session_row(s: Session) -> tuple[Any, ...]:
         s.created_at,
         s.updated_at,
         s.complete_sent,
+        json.dumps(s.digests, sort_keys=True),
     )
 
 
@@ -144,6 +153,7 @@ def _session_from(row: sqlite3.Row) -> Session:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         complete_sent=row["complete_sent"],
+        digests=json.loads(row["digests"]),
     )
 
 
@@ -199,6 +209,7 @@ class Journal:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.executescript(_SCHEMA)
+            _migrate(db)
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
             )
@@ -245,7 +256,7 @@ class Journal:
         """Store a new session and its parts in one transaction."""
         with self._tx() as db:
             db.execute(
-                f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 13}?)",
+                f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 14}?)",
                 _session_row(session),
             )
             db.executemany(
@@ -280,6 +291,22 @@ class Journal:
             )
             for event in events:
                 self._insert_event(db, event)
+
+    def record_speed(self, account: str, bytes_per_second: float) -> None:
+        """Remember the upload speed measured on ``account`` (for link-expiry planning)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (f"speed:{account}", repr(float(bytes_per_second))),
+            )
+
+    def speed(self, account: str) -> float | None:
+        """The upload speed last measured on ``account``, bytes per second, or None."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (f"speed:{account}",))
+        try:
+            return float(rows[0]["value"]) if rows else None
+        except ValueError:
+            return None
 
     @staticmethod
     def _insert_event(db: sqlite3.Connection, event: Event) -> None:

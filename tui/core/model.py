@@ -142,6 +142,8 @@ class Session:
     updated_at: float = 0.0
     complete_sent: int = 0
     """How many times complete was sent for the current remote upload."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """Whole-file digests a provider needs (``sha1`` for Box, ``sha256`` for Polar), hex."""
 
     @property
     def final(self) -> bool:
@@ -187,6 +189,8 @@ class RemotePart:
     number: int
     size: int
     etag: str | None
+    digest: str | None = None
+    """A digest the server reports for the part (Box: hex SHA-1), when it has one."""
 
 
 @dataclass(frozen=True)

@@ -23,3 +23,6 @@ class EngineSettings:
     """Bytes per second across all transfers; None for no limit."""
     stall_after: float = 60.0
     """Seconds without progress after which an uploading session counts as stalled."""
+    link_speed: int | None = None
+    """Upload speed to plan with, bytes per second, for providers whose part links cannot be
+    renewed; None uses the speed measured on the account's last upload."""

@@ -36,6 +36,23 @@ class Provider(Protocol):
     """True when every part's digests must be known before the session opens."""
     can_list_parts: bool
     """True when ``remote_parts`` can say what the server holds."""
+    file_digests: frozenset[str]
+    """Whole-file digests the provider needs (``sha1``, ``sha256``), found in
+    ``session.digests``: before ``open`` when ``digests_before_open``, else before ``complete``."""
+    server_part_size: bool
+    """True when the server picks the part size; ``part_size`` is then only an estimate
+    (or the fixed size) and a requested size is ignored."""
+    renewable_targets: bool
+    """False when part links are all minted at open and cannot be renewed (Gumroad, Polar):
+    a link that expires ends its part as ``expired``."""
+    target_lifetime: float | None
+    """Seconds the part links of a non-renewable provider live after open."""
+    overwrites_parts: bool
+    """False when a part cannot be sent twice (Box): after an ambiguous failure the engine
+    asks ``remote_parts`` whether the part landed before sending it again."""
+    complete_repeatable: bool
+    """False when complete must be sent at most once per upload (Gumroad): after an
+    unknown outcome only an explicit, forced complete sends it again."""
 
     def part_size(self, size: int, requested: int | None) -> int:
         """The part size to plan with for a file of ``size`` bytes."""
@@ -57,12 +74,19 @@ class Provider(Protocol):
         """Parts the server holds for this session, or None when the API cannot say."""
         ...
 
+    def remote_receipt(self, part: Part, remote: RemotePart) -> Receipt | None:
+        """Judge a part the server lists: a verified Receipt when it is our bytes, else None."""
+        ...
+
     async def complete(self, session: Session, parts: Sequence[Part]) -> str | None:
         """Finish the upload; return the object's location for people."""
         ...
 
-    async def abort(self, session: Session) -> None:
-        """Discard the remote upload, repeating as the provider needs until it is gone."""
+    async def abort(self, session: Session) -> str | None:
+        """Discard the remote upload, repeating as the provider needs until it is gone.
+
+        Returns a note for people when the provider leaves something behind.
+        """
         ...
 
     async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:
@@ -86,6 +110,12 @@ class BaseProvider:
     digests: frozenset[str] = frozenset()
     digests_before_open: bool = False
     can_list_parts: bool = False
+    file_digests: frozenset[str] = frozenset()
+    server_part_size: bool = False
+    renewable_targets: bool = True
+    target_lifetime: float | None = None
+    overwrites_parts: bool = True
+    complete_repeatable: bool = True
 
     def part_size(self, size: int, requested: int | None) -> int:
         """The client picks, clamped to the provider's limits."""
@@ -93,6 +123,13 @@ class BaseProvider:
 
     async def remote_parts(self, session: Session) -> list[RemotePart] | None:
         """This provider cannot list parts."""
+        return None
+
+    def remote_receipt(self, part: Part, remote: RemotePart) -> Receipt | None:
+        """S3's rule: same size, and an ETag equal to the part's MD5."""
+        etag = (remote.etag or "").strip('"').lower()
+        if remote.size == part.size and part.md5 and etag == part.md5:
+            return Receipt(etag=etag, verified=True)
         return None
 
     async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:

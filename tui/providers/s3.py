@@ -265,9 +265,10 @@ class S3Provider(BaseProvider):
             return etag == multipart_etag([m for m in md5s if m])
         return etag.endswith(f"-{len(parts)}")
 
-    async def abort(self, session: Session) -> None:
+    async def abort(self, session: Session) -> str | None:
         """AbortMultipartUpload, repeated until ListParts says the upload is gone."""
         await self.abort_upload(session.remote["key"], session.remote["upload_id"])
+        return None
 
     async def abort_upload(self, key: str, upload_id: str) -> None:
         """Abort one upload by key and id, repeating until it is gone."""
