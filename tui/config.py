@@ -101,9 +101,16 @@ _S3_KEYS = (
     "access_key_env",
     "secret_key_env",
     "min_part_size",
+    "profile",
+    "credentials_file",
 )
-_HTTP_KEYS = ("base_url", "token_env", "token_command")
-_BOX_KEYS = ("upload_url",)
+_HTTP_KEYS = ("base_url", "token_env", "token_command", "token_file")
+_PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "box": ("upload_url", "folder_id"),
+    "polar": ("organization_id",),
+    "wunderlist": ("client_id",),
+}
+_BOX_KEYS = _PROVIDER_KEYS["box"]
 _COMMON_KEYS = ("provider", "verify_tls")
 
 
@@ -149,6 +156,14 @@ class Account:
     """Name of the environment variable that holds the token."""
     token_command: str | None = None
     """Shell command that prints the token on stdout."""
+    token_file: Path | None = None
+    """A file that holds the token (e.g. written by ``partdeck sandbox``); keep it 0600."""
+    folder_id: str = "0"
+    """Box only: the folder new files go to (``0`` is the root)."""
+    organization_id: str | None = None
+    """Polar only: the organization, when the token is not an organization token."""
+    client_id: str | None = None
+    """Wunderlist only: the app's client id, sent as X-Client-ID."""
     endpoint_url: str | None = None
     """s3 only: the S3 endpoint; None means AWS for ``region``."""
     region: str = "us-east-1"
@@ -161,6 +176,10 @@ class Account:
     """s3 only: environment variable that holds the access key id."""
     secret_key_env: str = "AWS_SECRET_ACCESS_KEY"
     """s3 only: environment variable that holds the secret access key."""
+    profile: str | None = None
+    """s3 only: a profile of the AWS shared credentials file to take the keys from instead."""
+    credentials_file: Path | None = None
+    """s3 only: the shared credentials file for ``profile`` (default ~/.aws/credentials)."""
     min_part_size: int | None = None
     """s3 only: smallest part the store accepts, where it differs from 5 MiB."""
     verify_tls: bool = True
@@ -185,6 +204,12 @@ class Account:
         "by command" and is only known once it runs).
         """
         if self.provider == "s3":
+            if self.profile is not None:
+                try:
+                    self.s3_credentials()
+                except ConfigError:
+                    return False
+                return True
             return bool(os.environ.get(self.access_key_env)) and bool(
                 os.environ.get(self.secret_key_env)
             )
@@ -192,6 +217,8 @@ class Account:
             return True
         if self.token_env is not None:
             return bool(os.environ.get(self.token_env))
+        if self.token_file is not None:
+            return self.token_file.is_file()
         return bool(self.token_command)
 
     def token(self) -> str:
@@ -214,9 +241,28 @@ class Account:
             return value
         if self.token_command:
             return self._run_token_command(self.token_command)
+        if self.token_file is not None:
+            return self._read_token_file(self.token_file)
         raise ConfigError(
             f"{self._label}: no token_env or token_command is set; add one to {self._where}"
         )
+
+    def _read_token_file(self, path: Path) -> str:
+        fix = f"or change token_file in {self._where}"
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{self._label}: token_file {path} does not exist; create it {fix}"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise ConfigError(
+                f"{self._label}: token_file {path} cannot be read ({reason}); fix it {fix}"
+            ) from None
+        if not token:
+            raise ConfigError(f"{self._label}: token_file {path} is empty; put the token in it")
+        return token
 
     def _run_token_command(self, command: str) -> str:
         fix = f"change token_command in {self._where}"
@@ -267,6 +313,8 @@ class Account:
                 f"{self._label}: only s3 accounts have access keys; use token() for "
                 f"{self.provider} accounts"
             )
+        if self.profile is not None:
+            return self._profile_credentials(self.profile)
         access = os.environ.get(self.access_key_env)
         secret = os.environ.get(self.secret_key_env)
         missing = [
@@ -286,6 +334,30 @@ class Account:
             f"{self._label}: environment variables {missing[0]} and {missing[1]} are not set; "
             f"export them or change access_key_env and secret_key_env in {self._where}"
         )
+
+    def _profile_credentials(self, profile: str) -> tuple[str, str]:
+        """Keys from a shared-credentials profile, resolved by botocore as the AWS CLI does."""
+        import botocore.session
+        from botocore.exceptions import BotoCoreError
+
+        session = botocore.session.Session(profile=profile)
+        if self.credentials_file is not None:
+            session.set_config_variable("credentials_file", str(self.credentials_file))
+        where = self.credentials_file or "~/.aws/credentials"
+        try:
+            found = session.get_credentials()
+        except BotoCoreError as exc:
+            raise ConfigError(
+                f"{self._label}: profile {profile!r} cannot be read from {where} ({exc}); "
+                f"fix the profile or change profile in {self._where}"
+            ) from None
+        frozen = found.get_frozen_credentials() if found is not None else None
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
+            raise ConfigError(
+                f"{self._label}: profile {profile!r} has no keys in {where}; add "
+                f"aws_access_key_id and aws_secret_access_key or change profile in {self._where}"
+            )
+        return frozen.access_key, frozen.secret_key
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -519,8 +591,7 @@ def _parse_account(
 
     inline_token = _inline_secret(check, label, provider, table, allow_inline)
     allowed = _COMMON_KEYS + (_S3_KEYS if provider == "s3" else _HTTP_KEYS)
-    if provider == "box":
-        allowed += _BOX_KEYS
+    allowed += _PROVIDER_KEYS.get(provider, ())
     for key in table:
         if key in allowed or (key == "token" and inline_token is not None):
             continue
@@ -541,6 +612,8 @@ def _parse_account(
             secret_key_env=check.env_name(table, (*path, "secret_key_env"), "AWS_SECRET_ACCESS_KEY")
             or "AWS_SECRET_ACCESS_KEY",
             min_part_size=check.size(table, (*path, "min_part_size"), '"5MiB"'),
+            profile=check.text(table, (*path, "profile"), '"default"'),
+            credentials_file=check.path(table, (*path, "credentials_file"), source),
             verify_tls=verify_tls,
             source=source,
         )
@@ -559,18 +632,20 @@ def _parse_account(
         example_env = f"{provider.upper()}_TOKEN"
         token_env = check.env_name(table, (*path, "token_env"), example_env)
         token_command = check.text(table, (*path, "token_command"), f'"pass show {provider}"')
+        token_file = check.path(table, (*path, "token_file"), source)
         given = [
             k
             for k, v in (
                 ("token_env", token_env),
                 ("token_command", token_command),
+                ("token_file", token_file),
                 ("token", inline_token),
             )
             if v is not None
         ]
         if not given:
             check.fail(
-                f"{label} needs token_env or token_command to find its token; "
+                f"{label} needs token_env, token_command or token_file to find its token; "
                 f'e.g. token_env = "{example_env}"'
             )
         if len(given) > 1:
@@ -582,10 +657,19 @@ def _parse_account(
             upload_url=upload_url,
             token_env=token_env,
             token_command=token_command,
+            token_file=token_file,
+            folder_id=check.text(table, (*path, "folder_id"), '"0"') or "0",
+            organization_id=check.text(table, (*path, "organization_id"), '"<uuid>"'),
+            client_id=check.text(table, (*path, "client_id"), '"<client id>"'),
             verify_tls=verify_tls,
             source=source,
             inline_token=inline_token,
         )
+        if provider == "wunderlist" and account.client_id is None:
+            check.fail(
+                f"{label}.client_id is missing; wunderlist accounts send their app's client id, "
+                'e.g. client_id = "abc123"'
+            )
         hosts = {"base_url": base_url}
         if upload_url is not None:
             hosts["upload_url"] = upload_url
@@ -633,8 +717,9 @@ def _misplaced(key: str, provider: str, allowed: tuple[str, ...]) -> str:
     """Say why ``key`` does not belong in an account of ``provider``, and what to do."""
     if key in _S3_KEYS:
         return "applies only to s3 accounts; remove it"
-    if key in _BOX_KEYS:
-        return "applies only to box accounts; remove it"
+    for owner, keys in _PROVIDER_KEYS.items():
+        if key in keys:
+            return f"applies only to {owner} accounts; remove it"
     if key == "base_url" and provider == "s3":
         return "is not used by s3 accounts; set endpoint_url instead"
     if key in ("token_env", "token_command") and provider == "s3":
@@ -767,6 +852,20 @@ class _Checker:
         if parts is None or parts.scheme not in ("http", "https") or not host or " " in value:
             self.fail(f"{key} must be an http:// or https:// URL (got {_show(value)}); {fix}")
         return str(value).rstrip("/")
+
+    def path(
+        self, table: dict[str, Any], path: tuple[str, ...], source: Path | None
+    ) -> Path | None:
+        """A file path; ``~`` is expanded and a relative path is taken from the config's
+        directory."""
+        if path[-1] not in table:
+            return None
+        value = self.text(table, path, '"~/.config/partdeck/token"')
+        assert value is not None
+        found = Path(value).expanduser()
+        if not found.is_absolute() and source is not None:
+            found = source.parent / found
+        return found
 
     def bucket(self, table: dict[str, Any], path: tuple[str, ...]) -> str:
         value = table.get(path[-1])

@@ -162,7 +162,8 @@ def test_ui_theme_and_keys() -> None:
 
 @pytest.mark.parametrize("provider", [p for p in PROVIDERS if p != "s3"])
 def test_base_url_defaults_per_provider(provider: str) -> None:
-    config = parse_config(f'[accounts.a]\nprovider = "{provider}"\ntoken_env = "T"\n')
+    extra = 'client_id = "c"\n' if provider == "wunderlist" else ""
+    config = parse_config(f'[accounts.a]\nprovider = "{provider}"\ntoken_env = "T"\n{extra}')
     account = config.account("a")
     assert account.base_url == DEFAULT_BASE_URLS[provider]
     expected_upload = DEFAULT_BOX_UPLOAD_URL if provider == "box" else None
@@ -278,7 +279,7 @@ ERRORS: list[tuple[str, str, list[str]]] = [
     (
         "token_missing",
         '[accounts.g]\nprovider = "gumroad"\n',
-        ["accounts.g needs token_env or token_command", 'token_env = "GUMROAD_TOKEN"'],
+        ["accounts.g needs token_env, token_command or token_file", 'token_env = "GUMROAD_TOKEN"'],
     ),
     (
         "token_both",
@@ -702,3 +703,44 @@ def test_config_is_frozen() -> None:
     with pytest.raises(AttributeError):
         config.theme = "x"  # type: ignore[misc]
     assert isinstance(config, Config)
+
+
+def test_token_file_is_read_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "tokens").mkdir()
+    (tmp_path / "tokens" / "g").write_text("tok-123\n")
+    source = tmp_path / "config.toml"
+    config = parse_config(
+        '[accounts.g]\nprovider = "gumroad"\ntoken_file = "tokens/g"\n', source=source
+    )
+    account = config.account("g")
+    assert account.token_file == tmp_path / "tokens" / "g"
+    assert account.secret_available() and account.token() == "tok-123"
+    assert "tok-123" not in repr(account)
+
+
+def test_token_file_missing_or_empty_is_one_line(tmp_path: Path) -> None:
+    text = f'[accounts.g]\nprovider = "gumroad"\ntoken_file = "{tmp_path / "nope"}"\n'
+    account = parse_config(text).account("g")
+    assert not account.secret_available()
+    with pytest.raises(ConfigError, match="does not exist; create it or change token_file"):
+        account.token()
+    (tmp_path / "nope").write_text("  \n")
+    with pytest.raises(ConfigError, match="is empty"):
+        account.token()
+
+
+def test_s3_keys_from_a_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-env")
+    creds = tmp_path / "credentials"
+    creds.write_text("[sandbox]\naws_access_key_id = AK1\naws_secret_access_key = SK1\n")
+    text = (
+        '[accounts.s]\nprovider = "s3"\nbucket = "b"\nprofile = "sandbox"\n'
+        f'credentials_file = "{creds}"\n'
+    )
+    account = parse_config(text).account("s")
+    assert account.secret_available()
+    assert account.s3_credentials() == ("AK1", "SK1")
+    missing = parse_config(text.replace('"sandbox"', '"other"')).account("s")
+    assert not missing.secret_available()
+    with pytest.raises(ConfigError, match="profile 'other'"):
+        missing.s3_credentials()
