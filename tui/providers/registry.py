@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+
 import httpx
 
 from tui.config import Account
-from tui.core.errors import UsageError
 from tui.providers.base import Provider
 from tui.providers.s3 import S3Provider
+
+ADAPTERS: dict[str, str] = {
+    "gumroad": "tui.providers.gumroad",
+    "polar": "tui.providers.polar",
+    "box": "tui.providers.box",
+    "fileflare": "tui.providers.fileflare",
+    "wunderlist": "tui.providers.wunderlist",
+}
+"""Provider -> module whose ``from_account(account, client)`` builds its adapter."""
 
 
 def make_provider(account: Account, client: httpx.AsyncClient) -> Provider:
@@ -25,7 +35,6 @@ def make_provider(account: Account, client: httpx.AsyncClient) -> Provider:
             prefix=account.prefix,
             min_part_size=account.min_part_size,
         )
-    raise UsageError(
-        f"account {account.name}: {account.provider} uploads are not available in this version "
-        "of partdeck yet; use an s3 account"
-    )
+    module = importlib.import_module(ADAPTERS[account.provider])
+    provider: Provider = module.from_account(account, client)
+    return provider

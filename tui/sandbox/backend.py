@@ -96,12 +96,12 @@ class S3Backend:
         except BotoCoreError as exc:
             raise BackendError(503, "ServiceUnavailable", str(exc)) from None
 
-    async def ensure_bucket(self) -> None:
-        """Create the bucket if it does not exist yet."""
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist yet (blocking; used at start-up)."""
         try:
-            await self._call(self._s3.head_bucket)
-        except BackendError:
-            await self._call(self._s3.create_bucket)
+            self._s3.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            self._s3.create_bucket(Bucket=self.bucket)
 
     async def create(
         self, key: str, content_type: str, *, checksum_algorithm: str | None = None

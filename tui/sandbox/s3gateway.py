@@ -11,22 +11,25 @@ from __future__ import annotations
 import base64
 import calendar
 import contextlib
+import email.utils
 import hashlib
 import hmac
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import httpx
-from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
+from botocore.auth import HmacV1Auth, S3SigV4Auth, S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tui.sandbox.faults import Faults, part_fault_response
 
 MAX_SKEW = 15 * 60
 """Seconds a header-signed request's date may be off, as on S3."""
@@ -98,12 +101,43 @@ class SignatureChecker:
     ) -> None:
         """Raise Rejection unless the request is signed by a known key and still valid."""
         params = dict(query)
+        authorization = headers.get("authorization", "")
         if "X-Amz-Signature" in params:
             self._check_presigned(method, url, params, headers)
-        elif headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
+        elif authorization.startswith("AWS4-HMAC-SHA256 "):
             self._check_header_signed(method, url, headers, body)
+        elif authorization.startswith("AWS "):
+            self._check_v2(method, url, headers, authorization)
         else:
             raise Rejection(403, "AccessDenied", "Access Denied")
+
+    def _check_v2(
+        self, method: str, url: str, headers: Mapping[str, str], authorization: str
+    ) -> None:
+        """SigV2 header auth (``AWS KEY:SIGNATURE``), as Wunderlist's part links use."""
+        access_key, _, signature = authorization[len("AWS ") :].partition(":")
+        date = headers.get("x-amz-date") or headers.get("date", "")
+        try:
+            signed_at = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            raise Rejection(
+                403, "AccessDenied", "AWS authentication requires a valid Date"
+            ) from None
+        if abs(self.clock() - signed_at) > MAX_SKEW:
+            raise Rejection(
+                403,
+                "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.",
+            )
+        auth = HmacV1Auth(Credentials(access_key, self._secret(access_key)))
+        expected = auth.get_signature(method, urlsplit(url), HTTPHeaders(dict(headers)))
+        if not hmac.compare_digest(expected, signature):
+            raise Rejection(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature "
+                "you provided. Check your key and signing method.",
+            )
 
     def _check_presigned(
         self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
@@ -216,18 +250,46 @@ def _drop_query_param(url: str, name: str) -> str:
     return f"{base}?{'&'.join(kept)}" if kept else base
 
 
+def _part_number(method: str, query: Mapping[str, str]) -> int | None:
+    """The part number of an UploadPart request, else None."""
+    if method != "PUT" or "uploadId" not in query:
+        return None
+    try:
+        return int(query.get("partNumber", ""))
+    except ValueError:
+        return None
+
+
 def create_gateway(
-    upstream: str, keys: Mapping[str, str], *, clock: Callable[[], float] = time.time
+    upstream: str,
+    keys: Mapping[str, str],
+    *,
+    clock: Callable[[], float] = time.time,
+    faults: Faults | None = None,
 ) -> Starlette:
-    """The gateway app: check, then forward to the S3 server at ``upstream``."""
+    """The gateway app: check, then forward to the S3 server at ``upstream``.
+
+    With ``faults``, part uploads are counted and broken as its spec says, and
+    ``GET /_sandbox/stats`` reports the counts.
+    """
     checker = SignatureChecker(keys, clock)
     client = httpx.AsyncClient(base_url=upstream, timeout=httpx.Timeout(300.0))
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(faults.stats() if faults is not None else {})
 
     async def handle(request: Request) -> Response:
         raw_path = request.scope.get("raw_path", request.url.path.encode()).decode()
         raw_query = request.scope.get("query_string", b"").decode()
         host = request.headers.get("host", "")
         url = f"http://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        part = _part_number(request.method, query)
+        if faults is not None and part is not None:
+            faults.count_put(query["uploadId"], part)
+            broken = await part_fault_response(faults, part)
+            if broken is not None:
+                return broken
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
@@ -245,6 +307,15 @@ def create_gateway(
             headers=forwarded,
         )
         out = {k: v for k, v in upstream_response.headers.items() if k.lower() not in _HOP_HEADERS}
+        corrupt = (
+            faults is not None
+            and part is not None
+            and upstream_response.is_success
+            and faults.corrupt(part)
+        )
+        if corrupt:
+            out = {k: v for k, v in out.items() if k.lower() != "etag"}
+            out["ETag"] = '"' + hashlib.md5(b"corrupted" + body[:64]).hexdigest() + '"'
         return Response(
             upstream_response.content, status_code=upstream_response.status_code, headers=out
         )
@@ -257,6 +328,7 @@ def create_gateway(
     methods = ["GET", "PUT", "POST", "DELETE", "HEAD"]
     return Starlette(
         routes=[
+            Route("/_sandbox/stats", stats, methods=["GET"]),
             Route("/", handle, methods=methods),
             Route("/{path:path}", handle, methods=methods),
         ],

@@ -1,0 +1,239 @@
+"""Start every emulator on loopback, with the S3 back end, and write a config for them.
+
+``partdeck sandbox`` runs this in the foreground; the tests start it once per session;
+with no config at all, ``partdeck`` starts it in-process. Each S3-backed provider gets
+its own bucket and its own checking gateway (its "S3 host"), so faults and request
+counts stay per provider.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from tui.sandbox.backend import S3Backend
+from tui.sandbox.context import EmulatorContext
+from tui.sandbox.faults import Faults, FaultSpec, quiet_cuts
+from tui.sandbox.s3gateway import create_gateway
+from tui.sandbox.serve import ServerThread, free_port
+
+EMULATORS: dict[str, str] = {
+    "gumroad": "tui.sandbox.gumroad",
+    "polar": "tui.sandbox.polar",
+    "box": "tui.sandbox.box",
+    "fileflare": "tui.sandbox.fileflare",
+    "wunderlist": "tui.sandbox.wunderlist",
+}
+"""Provider -> module whose ``create_app(ctx)`` builds its emulator."""
+S3_BACKED = ("gumroad", "polar", "fileflare", "wunderlist")
+ACCESS_KEY = "SANDBOXACCESSKEY0001"
+PROFILE = "partdeck-sandbox"
+
+
+def api_root(provider: str, url: str) -> str:
+    """The base_url an account of ``provider`` uses against its emulator at ``url``."""
+    return {
+        "gumroad": f"{url}/v2",
+        "polar": url,
+        "box": f"{url}/api/2.0",
+        "fileflare": f"{url}/api/v1",
+        "wunderlist": f"{url}/api/v1",
+    }[provider]
+
+
+def box_upload_root(url: str) -> str:
+    """The upload_url a Box account uses against the Box emulator at ``url``."""
+    return f"{url}/upload/api/2.0"
+
+
+class _MotoThread:
+    """moto's S3 server in this process, for a sandbox that has no S3 given."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@dataclass
+class Sandbox:
+    """Every emulator, its gateway and its bucket; ``start`` serves them, ``stop`` ends it."""
+
+    state_dir: Path
+    """Where the tokens and credentials files go (``<state_dir>/sandbox``)."""
+    faults: Mapping[str, FaultSpec] = field(default_factory=dict)
+    s3_url: str | None = None
+    """An S3 server to use as the back end; None starts moto in this process."""
+    time_offset: float = 0.0
+    """Seconds added to the clock of every emulator and gateway (tests jump ahead with it)."""
+    providers: tuple[str, ...] = ("s3", *EMULATORS)
+    contexts: dict[str, EmulatorContext] = field(default_factory=dict)
+    """Each emulator's live context (token, faults, clock, back end), by provider."""
+    backends: dict[str, S3Backend] = field(default_factory=dict)
+    """Each S3-backed provider's bucket, plus ``s3`` for the direct S3 account."""
+    fault_state: dict[str, Faults] = field(default_factory=dict)
+    """Each provider's live faults (shared by its emulator and its gateway)."""
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """Name -> URL of everything served, for the banner."""
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))
+    _servers: list[Any] = field(default_factory=list)
+    _moto: _MotoThread | None = None
+
+    def now(self) -> float:
+        """The sandbox's clock: real time plus ``time_offset``."""
+        return time.time() + self.time_offset
+
+    @property
+    def root(self) -> Path:
+        """The sandbox's own directory under the state dir."""
+        return self.state_dir / "sandbox"
+
+    def start(self) -> Sandbox:
+        """Serve everything on 127.0.0.1; returns once every socket accepts connections."""
+        quiet_cuts()
+        if self.s3_url is None:
+            self._moto = _MotoThread()
+            self._moto.start()
+            self.s3_url = self._moto.url
+        self.endpoints["s3 back end (moto)"] = self.s3_url
+        keys = {ACCESS_KEY: self.secret_key}
+        clock_kw: dict[str, Any] = {"clock": self.now}
+        try:
+            for provider in self.providers:
+                faults = Faults(self.faults.get(provider, FaultSpec()))
+                self.fault_state[provider] = faults
+                if provider == "s3" or provider in S3_BACKED:
+                    gateway = ServerThread(
+                        create_gateway(self.s3_url, keys, faults=faults, **clock_kw)
+                    )
+                    self._serve(gateway, f"{provider} S3 gateway")
+                    self.backends[provider] = S3Backend(
+                        self.s3_url, gateway.url, f"sandbox-{provider}", ACCESS_KEY, self.secret_key
+                    )
+                    self.backends[provider].ensure_bucket()
+                if provider == "s3":
+                    continue
+                port = free_port()
+                ctx = EmulatorContext(
+                    provider=provider,
+                    token=f"sandbox-{provider}-{secrets.token_urlsafe(18)}",
+                    public_url=f"http://127.0.0.1:{port}",
+                    faults=faults,
+                    backend=self.backends.get(provider),
+                    **clock_kw,
+                )
+                self.contexts[provider] = ctx
+                module = importlib.import_module(EMULATORS[provider])
+                self._serve(ServerThread(module.create_app(ctx), port=port), provider)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _serve(self, server: ServerThread, name: str) -> None:
+        server.start()
+        self._servers.append(server)
+        self.endpoints[name] = server.url
+
+    def stop(self) -> None:
+        """Stop every server (moto too, when this sandbox started it)."""
+        threads = [threading.Thread(target=s.stop) for s in self._servers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self._servers.clear()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the config it writes ------------------------------------------------------------
+
+    def write_secrets(self) -> None:
+        """Write each token and the S3 key pair into 0600 files under ``root``."""
+        tokens = self.root / "tokens"
+        tokens.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for provider, ctx in self.contexts.items():
+            _write_private(tokens / provider, ctx.token + "\n")
+        _write_private(
+            self.root / "aws-credentials",
+            f"[{PROFILE}]\naws_access_key_id = {ACCESS_KEY}\n"
+            f"aws_secret_access_key = {self.secret_key}\n",
+        )
+
+    def account_tables(self) -> dict[str, dict[str, Any]]:
+        """``sandbox-NAME`` account tables for the config, one per provider served."""
+        accounts: dict[str, dict[str, Any]] = {}
+        for provider in self.providers:
+            name = f"sandbox-{provider}"
+            if provider == "s3":
+                accounts[name] = {
+                    "provider": "s3",
+                    "endpoint_url": self.backends["s3"].public_url,
+                    "bucket": self.backends["s3"].bucket,
+                    "profile": PROFILE,
+                    "credentials_file": str(self.root / "aws-credentials"),
+                }
+                continue
+            ctx = self.contexts[provider]
+            table: dict[str, Any] = {
+                "provider": provider,
+                "base_url": api_root(provider, ctx.public_url),
+                "token_file": str(self.root / "tokens" / provider),
+            }
+            if provider == "box":
+                table["upload_url"] = box_upload_root(ctx.public_url)
+            if provider == "wunderlist":
+                table["client_id"] = ctx.client_id
+            accounts[name] = table
+        return accounts
+
+    def write_config(self, path: Path, engine: Mapping[str, Any] | None = None) -> Path:
+        """Write a ready config for the sandbox accounts (and its secret files); returns it."""
+        self.write_secrets()
+        document = tomlkit.document()
+        document.add(tomlkit.comment("Written by partdeck sandbox: accounts for its emulators."))
+        document.add(tomlkit.comment("Valid while that sandbox runs; its tokens are in files."))
+        if engine:
+            document["engine"] = dict(engine)
+        accounts = tomlkit.table(is_super_table=True)
+        for name, table in self.account_tables().items():
+            accounts[name] = table
+        document["accounts"] = accounts
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_private(path, tomlkit.dumps(document))
+        return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
