@@ -132,7 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="", metavar="P", help="key prefix below the account's")
     p.add_argument("--abort", action="store_true", help="abort what is listed (asks on a TTY)")
     p.add_argument("--yes", action="store_true", help="do not ask before aborting")
-    command("demo", "upload a sample file to a local S3 server that it starts", json_flag=False)
+    command(
+        "demo",
+        "upload a sample file to every provider of an in-process sandbox, offline",
+        json_flag=False,
+    )
+    p = command(
+        "sandbox",
+        "serve every provider's emulator on loopback and write a config for them",
+        json_flag=False,
+    )
+    p.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="faults to inject: name=value,... (e.g. part_500=0.1,box.commit_202=2) or a "
+        ".toml file",
+    )
+    p.add_argument(
+        "--write-config",
+        metavar="PATH",
+        help="where to write the config (default: STATE_DIR/sandbox/config.toml)",
+    )
     return parser
 
 
@@ -149,6 +169,8 @@ class Context:
         self._config: Config | None = None
         self._explicit = bool(explicit)
         self.args = args
+        self.sandbox: Any = None
+        """The in-process sandbox, when there is no config at all (stopped by main)."""
         try:
             found = self.config_path.is_file()
         except OSError as exc:
@@ -167,6 +189,22 @@ class Context:
         """The loaded config (loaded on first use)."""
         if self._config is None:
             self._config = load_config(self.config_path, must_exist=self._explicit)
+        return self._config
+
+    def config_or_sandbox(self) -> Config:
+        """The config; with no config file at all, an in-process sandbox's accounts."""
+        config = self.config
+        if config.path is not None:
+            return config
+        from tui.sandbox.foreground import start_in_process
+
+        self.sandbox, path = start_in_process(self.state_dir)
+        sys.stderr.write(
+            f"partdeck: no config at {self.config_path}, so an in-process sandbox serves the "
+            "sandbox-* accounts; its uploads go when partdeck exits (partdeck sandbox keeps "
+            "one running; sample-config.toml shows a real config)\n"
+        )
+        self._config = load_config(path, must_exist=True)
         return self._config
 
     def journal(self) -> Journal:
@@ -212,6 +250,8 @@ def _age_text(seconds: float) -> str:
 
 async def cmd_upload(ctx: Context) -> int:
     args = ctx.args
+    if args.account.startswith("sandbox-"):
+        await asyncio.to_thread(ctx.config_or_sandbox)
     ctx.config.account(args.account)  # unknown account: one clear line before anything else
     settings = with_overrides(ctx.config.engine, parts_in_flight=args.parts_in_flight)
     async with open_engine(ctx.config, ctx.state_dir, settings) as engine:
@@ -469,6 +509,15 @@ def cmd_demo(ctx: Context) -> int:
     return run_demo(ctx.state_dir if ctx.args.state_dir else None)
 
 
+def cmd_sandbox(ctx: Context) -> int:
+    from pathlib import Path
+
+    from tui.sandbox.foreground import run_sandbox
+
+    out = Path(ctx.args.write_config).expanduser() if ctx.args.write_config else None
+    return run_sandbox(ctx.state_dir, faults_text=ctx.args.faults, config_out=out)
+
+
 _ASYNC_COMMANDS: dict[str, Callable[[Context], Awaitable[int]]] = {
     "upload": cmd_upload,
     "resume": cmd_resume,
@@ -482,6 +531,7 @@ _SYNC_COMMANDS: dict[str, Callable[[Context], int]] = {
     "sessions": cmd_sessions,
     "show": cmd_show,
     "demo": cmd_demo,
+    "sandbox": cmd_sandbox,
 }
 
 
@@ -554,6 +604,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"details in {where}; please report it\n"
         )
         return EXIT_FAILED
+    finally:
+        if ctx is not None and ctx.sandbox is not None:
+            ctx.sandbox.stop()
 
 
 if __name__ == "__main__":

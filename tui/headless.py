@@ -86,9 +86,17 @@ class TextReporter(Reporter):
         self._last_line = 0.0
         self._live_width = 0
 
+    def _name(self, session: Session | None, session_id: str) -> str:
+        """The file's name, with the account when several sessions share that name."""
+        if session is None:
+            return session_id[:8]
+        name = os.path.basename(session.path)
+        twins = sum(1 for s in self.sessions.values() if os.path.basename(s.path) == name)
+        return f"{name} ({session.account})" if twins > 1 else name
+
     def __call__(self, event: Event) -> None:
         session = self.sessions.get(event.session_id)
-        name = os.path.basename(session.path) if session else event.session_id[:8]
+        name = self._name(session, event.session_id)
         if event.kind == "progress":
             self._progress()
             return

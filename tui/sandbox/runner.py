@@ -9,6 +9,7 @@ counts stay per provider.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import secrets
 import threading
@@ -69,6 +70,8 @@ class _MotoThread:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        # werkzeug logs every request moto serves; the sandbox's own output must stay readable.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server.start()
 
     def stop(self) -> None:
