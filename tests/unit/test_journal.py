@@ -349,3 +349,33 @@ def test_redacted_event_data_stays_readable(journal: Journal, data: dict[str, ob
     journal.commit(events=[Event("notice", session.id, 1.0, data=data)])
     [event] = journal.events(session.id)
     assert "abc" not in str(event.data)
+
+
+def test_whole_file_digests_round_trip(journal: Journal) -> None:
+    session = make_session(digests={"sha1": "ab" * 20})
+    journal.create(session, make_parts(session.id))
+    assert journal.session(session.id).digests == {"sha1": "ab" * 20}
+
+
+def test_journal_of_an_older_partdeck_gains_the_digests_column(state_dir: Path) -> None:
+    journal = Journal.open(state_dir)
+    session = make_session()
+    journal.create(session, make_parts(session.id))
+    journal.close()
+    db = sqlite3.connect(state_dir / Journal.FILENAME)
+    db.execute("ALTER TABLE sessions DROP COLUMN digests")
+    db.commit()
+    db.close()
+    reopened = Journal.open(state_dir)
+    try:
+        assert reopened.session(session.id).digests == {}
+        assert reopened.integrity_check() == "ok"
+    finally:
+        reopened.close()
+
+
+def test_measured_speed_per_account(journal: Journal) -> None:
+    assert journal.speed("acct") is None
+    journal.record_speed("acct", 12.5e6)
+    journal.record_speed("other", 1.0)
+    assert journal.speed("acct") == 12.5e6
