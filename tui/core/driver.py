@@ -42,7 +42,7 @@ from tui.core.model import (
 )
 from tui.core.redact import redact
 from tui.core.settings import EngineSettings
-from tui.core.transfer import RateLimiter, send_part
+from tui.core.transfer import NOT_SENT, RateLimiter, send_part
 from tui.providers.base import Provider
 
 ProviderFactory = Callable[[str], Provider]
@@ -448,7 +448,8 @@ class SessionDriver:
                 opened = await provider.open(session, parts)
                 break
             except TransientError as exc:
-                if attempt == OPEN_TRIES - 1:
+                safe = provider.open_repeatable or exc.code == NOT_SENT or exc.status == 429
+                if attempt == OPEN_TRIES - 1 or not safe:
                     raise
                 await asyncio.sleep(self._backoff(attempt + 1, exc.retry_after))
         session.remote = opened.remote

@@ -65,6 +65,8 @@ def check_file_size(size: int, limits: PartLimits) -> None:
             f"file of {have} is larger than the provider's limit of {limit}; split it or use "
             "another account"
         )
+    if size == 0 and limits.min_size > 0:
+        raise UsageError("the file is empty and the provider refuses empty files; skip it")
     if size < limits.min_size:
         have, limit = _sizes(size, limits.min_size)
         raise UsageError(

@@ -164,6 +164,10 @@ async def send_part(
     return response
 
 
+NOT_SENT = "not-sent"
+"""TransientError code of a request that never reached the server (safe to repeat)."""
+
+
 def network_error(exc: httpx.TransportError) -> TransientError:
     """A one-line TransientError for a connect error, timeout or broken connection."""
     kind = {
@@ -177,7 +181,8 @@ def network_error(exc: httpx.TransportError) -> TransientError:
         httpx.WriteError: "the connection was reset while sending",
     }.get(type(exc), "network error")
     host = exc.request.url.host if _has_request(exc) else "the server"
-    return TransientError(f"{kind} ({host}); will retry")
+    unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return TransientError(f"{kind} ({host}); will retry", code=NOT_SENT if unsent else None)
 
 
 def _has_request(exc: httpx.TransportError) -> bool:

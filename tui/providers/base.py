@@ -53,6 +53,10 @@ class Provider(Protocol):
     complete_repeatable: bool
     """False when complete must be sent at most once per upload (Gumroad): after an
     unknown outcome only an explicit, forced complete sends it again."""
+    open_repeatable: bool
+    """False when a failed ``open`` may still have created something remote that cannot
+    be found again (a new asset or upload per call): it is then repeated only when the
+    request never reached the server or was refused with 429."""
 
     def part_size(self, size: int, requested: int | None) -> int:
         """The part size to plan with for a file of ``size`` bytes."""
@@ -116,6 +120,7 @@ class BaseProvider:
     target_lifetime: float | None = None
     overwrites_parts: bool = True
     complete_repeatable: bool = True
+    open_repeatable: bool = True
 
     def part_size(self, size: int, requested: int | None) -> int:
         """The client picks, clamped to the provider's limits."""
