@@ -67,6 +67,22 @@ def _client(endpoint: str, access_key: str, secret_key: str) -> BaseClient:
     )
 
 
+class SigV2Auth(HmacV1Auth):  # type: ignore[misc]  # botocore is untyped
+    """botocore's SigV2 signer with the Date line S3 uses, not the signer's clock.
+
+    HmacV1Auth always signs its own ``formatdate()``, so a signature made at one second
+    never matches one recomputed at the next. S3 signs the request's Date, or an empty
+    Date line when ``x-amz-date`` is sent (that header is signed among the x-amz-* ones).
+    """
+
+    def __init__(self, credentials: Credentials, date: str = "") -> None:
+        super().__init__(credentials)
+        self._date = date
+
+    def _get_date(self) -> str:
+        return self._date
+
+
 class S3Backend:
     """One bucket: multipart calls against moto, part URLs minted for the gateway."""
 
@@ -147,7 +163,7 @@ class S3Backend:
         if content_md5:
             headers["Content-MD5"] = content_md5
         request = AWSRequest(method="PUT", url=url, headers=headers)
-        HmacV1Auth(self._credentials).add_auth(request)
+        SigV2Auth(self._credentials).add_auth(request)
         return str(request.headers["Authorization"])
 
     def part_url(self, key: str, upload_id: str, number: int) -> str:

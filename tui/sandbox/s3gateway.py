@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import httpx
-from botocore.auth import HmacV1Auth, S3SigV4Auth, S3SigV4QueryAuth
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 from starlette.applications import Starlette
@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tui.sandbox.backend import SigV2Auth
 from tui.sandbox.faults import Faults, part_fault_response
 
 MAX_SKEW = 15 * 60
@@ -129,8 +130,13 @@ class SignatureChecker:
                 "RequestTimeTooSkewed",
                 "The difference between the request time and the current time is too large.",
             )
-        auth = HmacV1Auth(Credentials(access_key, self._secret(access_key)))
-        expected = auth.get_signature(method, urlsplit(url), HTTPHeaders(dict(headers)))
+        signed = HTTPHeaders()
+        for name, value in headers.items():
+            signed[name] = value
+        # With x-amz-date, S3 signs an empty Date line; else the request's own Date.
+        date_line = "" if "x-amz-date" in headers else headers.get("date", "")
+        auth = SigV2Auth(Credentials(access_key, self._secret(access_key)), date_line)
+        expected = auth.get_signature(method, urlsplit(url), signed)
         if not hmac.compare_digest(expected, signature):
             raise Rejection(
                 403,
