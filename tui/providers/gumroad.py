@@ -1,0 +1,457 @@
+"""Gumroad: the v2 files API (presign, complete, abort) over S3 multipart part links.
+
+Gumroad picks the part size (100 MiB) and signs every part link when the upload opens,
+for 15 minutes, with no way to sign them again: a link that dies ends its part as
+``expired`` and the upload has to start over. Complete may be sent only once per upload
+id, because a repeat after an unclear answer can make a second file. Abort is repeated
+until Gumroad says the upload is ``already_gone``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from tui.config import Account
+from tui.core.errors import CompleteUnknown, RejectedError, TargetExpired, TransientError
+from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.plan import PartLimits, check_file_size
+from tui.core.redact import redact, url_for_people
+from tui.core.transfer import check_transient, network_error
+from tui.core.units import GiB, MiB
+from tui.providers.base import BaseProvider, OpenedSession, Provider
+from tui.providers.s3xml import etag_receipt
+
+__all__ = [
+    "ABORT_SPACING",
+    "ABORT_TRIES",
+    "DEFAULT_BASE_URL",
+    "LINK_LIFETIME",
+    "MAX_SIZE",
+    "PART_SIZE",
+    "GumroadProvider",
+    "from_account",
+]
+
+DEFAULT_BASE_URL = "https://api.gumroad.com/v2"
+PART_SIZE = 100 * MiB
+"""The part size Gumroad's server uses for every upload; the client cannot choose."""
+MAX_SIZE = 20 * GiB
+"""Gumroad's largest file (its "20 GB" is 20 GiB: 21,474,836,480 bytes)."""
+LINK_LIFETIME = 900
+"""Seconds every part link lives, counted from presign."""
+ABORT_TRIES = 10
+"""Abort calls at most, while Gumroad keeps answering ``accepted``."""
+ABORT_SPACING = 3.0
+"""Seconds between abort calls: parts still landing on S3 need a moment to be swept."""
+ABORT_TIMEOUT = httpx.Timeout(10.0)
+"""Abort is cleanup: a hung server must not hold the user for long."""
+MAX_TEXT = 200
+"""Characters of the server's own error text kept in a message."""
+
+GUMROAD_LIMITS = PartLimits(
+    min_part=PART_SIZE,
+    max_part=PART_SIZE,
+    max_parts=-(-MAX_SIZE // PART_SIZE),
+    max_size=MAX_SIZE,
+    min_size=1,
+    default_part=PART_SIZE,
+    align=PART_SIZE,
+)
+"""Server-fixed 100 MiB parts, 1 byte to 20 GiB, so at most 205 parts."""
+
+_AMBIGUOUS = frozenset({408, 409, 429})
+"""4xx answers to complete that do not prove nothing was committed."""
+
+
+class _BadAnswer(Exception):
+    """A 2xx answer whose body is not the JSON object the endpoint promises."""
+
+
+def _is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def link_problem(url: object) -> str | None:
+    """Why a part link cannot be used, or None: it must be https (http only on loopback)."""
+    if not isinstance(url, str) or not url:
+        return "has no link"
+    try:
+        parsed = urlsplit(url)
+        host = parsed.hostname
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return "has a malformed link"
+    if not host:
+        return "has a link without a host"
+    if parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(host)):
+        return None
+    return "has a link that is not https"
+
+
+def _clean(text: str, secret: str = "") -> str:
+    """The server's text made safe and short for a one-line message (``secret`` cut out)."""
+    if secret:
+        text = text.replace(secret, "…")
+    text = " ".join(redact(text).split())
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or None when it is anything else."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _server_text(body: Mapping[str, Any] | None, secret: str = "") -> str | None:
+    """Gumroad's own words: ``error`` (files API), ``message`` (the rest), OAuth's
+    ``error_description``."""
+    if body is None:
+        return None
+    for name in ("error_description", "error", "message"):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip():
+            return _clean(value, secret)
+    return None
+
+
+class GumroadProvider(BaseProvider):
+    """One Gumroad account reached with an OAuth token holding ``edit_products``."""
+
+    name: ClassVar[str] = "gumroad"
+    limits = GUMROAD_LIMITS
+    digests = frozenset({"md5"})
+    """Part links are plain S3: the ETag is checked against each part's MD5."""
+    server_part_size = True
+    renewable_targets = False
+    target_lifetime: float | None = float(LINK_LIFETIME)
+    complete_repeatable = False
+    open_repeatable = False
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        account: str = "gumroad",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._token = token
+        self._base = base_url.rstrip("/")
+        self._account = account
+        self._clock = clock
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        data: Mapping[str, str] | None = None,
+        *,
+        timeouts: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """One authenticated call; network failures become TransientError."""
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        extra: dict[str, Any] = {} if timeouts is None else {"timeout": timeouts}
+        try:
+            return await self._client.request(
+                method,
+                f"{self._base}{path}",
+                data=dict(data) if data else None,
+                headers=headers,
+                **extra,
+            )
+        except httpx.TransportError as exc:
+            raise network_error(exc) from None
+
+    def _refusal(self, response: httpx.Response, what: str, fix: str = "") -> RejectedError:
+        """The RejectedError for a non-2xx answer that is not worth repeating."""
+        status = response.status_code
+        said = _server_text(_json_object(response), self._token)
+        if status == 401:
+            return RejectedError(
+                f"{what}: Gumroad rejected the token of account {self._account} (401"
+                f"{': ' + said if said else ''}); check token_env (or token_command / "
+                "token_file) in the config and that the token has not been revoked",
+                status=status,
+            )
+        if status == 403:
+            return RejectedError(
+                f"{what}: the token of account {self._account} lacks the edit_products scope "
+                "(403); authorize a token with edit_products and give it to the account "
+                "(token_env, token_command or token_file)",
+                status=status,
+            )
+        if said is None and status == 404:
+            said = "not found; check the account's base_url"
+        detail = f"({status}): {said}" if said else f"({status})"
+        return RejectedError(f"{what}: Gumroad refused the request {detail}{fix}", status=status)
+
+    def _judge(self, response: httpx.Response, what: str, fix: str = "") -> dict[str, Any]:
+        """The JSON object of a successful answer, or the right RemoteError."""
+        check_transient(response, what)
+        if not response.is_success:
+            raise self._refusal(response, what, fix)
+        body = _json_object(response)
+        if body is None:
+            raise _BadAnswer(f"answer ({response.status_code}) is not a JSON object")
+        if body.get("success") is not True:
+            said = _server_text(body, self._token) or "success is not true"
+            raise RejectedError(
+                f"{what}: Gumroad refused the request: {said}{fix}", status=response.status_code
+            )
+        return body
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        data: Mapping[str, str] | None = None,
+        *,
+        timeouts: httpx.Timeout | None = None,
+    ) -> dict[str, Any]:
+        """Send and judge one call; an answer that is not JSON is refused."""
+        response = await self._send(method, path, data, timeouts=timeouts)
+        try:
+            return self._judge(response, what)
+        except _BadAnswer as exc:
+            raise RejectedError(f"{what}: Gumroad's {exc}; check the account's base_url") from None
+
+    # -- the protocol ----------------------------------------------------------------------
+
+    def part_size(self, size: int, requested: int | None) -> int:
+        """Always Gumroad's 100 MiB; a file it cannot take is refused here, at plan."""
+        check_file_size(size, self.limits)
+        return PART_SIZE
+
+    async def open(self, session: Session, parts: Sequence[Part]) -> OpenedSession:
+        """POST /files/presign; every part link is checked before any byte is sent."""
+        presigned_at = self._clock()
+        body = await self._call(
+            "POST",
+            "/files/presign",
+            "start upload",
+            {"filename": os.path.basename(session.path), "file_size": str(session.size)},
+        )
+        upload_id, key = body.get("upload_id"), body.get("key")
+        if not isinstance(upload_id, str) or not upload_id or not isinstance(key, str) or not key:
+            raise RejectedError(
+                "start upload: Gumroad's answer has no upload_id or key, so nothing can be "
+                "sent; try again later, and report it if it persists"
+            )
+        problem = _links_problem(body.get("parts"), len(parts))
+        if problem is not None:
+            cleanup = await self._abort_quietly(key, upload_id)
+            raise RejectedError(
+                f"start upload: Gumroad's answer {problem}, so no byte was sent; {cleanup}"
+            )
+        expires_at = presigned_at + LINK_LIFETIME
+        links = [
+            {"part": n, "url": item["presigned_url"], "expires_at": expires_at}
+            for n, item in enumerate(body["parts"], start=1)
+        ]
+        file_url = body.get("file_url")
+        file_url = file_url if isinstance(file_url, str) and file_url else None
+        remote = {
+            "upload_id": upload_id,
+            "key": key,
+            "file_url": file_url,
+            "presigned_at": presigned_at,
+            "links": links,
+        }
+        location = url_for_people(file_url) if file_url else f"gumroad:{key}"
+        return OpenedSession(remote=remote, location=location)
+
+    async def _abort_quietly(self, key: str, upload_id: str) -> str:
+        """Abort an upload whose presign answer is unusable; say how that went."""
+        try:
+            await self.abort_upload(key, upload_id)
+        except (TransientError, RejectedError):
+            return "aborting it failed too, so Gumroad may keep its parts until S3 expires them"
+        return "the upload was aborted; try again, and report it if it persists"
+
+    async def target(self, session: Session, part: Part) -> PartTarget:
+        """The link minted at presign; past its expiry the part cannot be sent at all."""
+        link = _stored_link(session.remote, part.number)
+        if link is None:
+            raise RejectedError(
+                f"part {part.number}: the journal holds no Gumroad link for it; abort with "
+                f"partdeck abort {session.id[:8]} and upload the file again"
+            )
+        url, expires_at = link
+        if self._clock() >= expires_at:
+            raise TargetExpired(_expired_message(part.number))
+        return PartTarget(url=url, method="PUT", headers={}, expires_at=expires_at)
+
+    def receipt(self, session: Session, part: Part, response: httpx.Response) -> Receipt:
+        """S3's answer to the part PUT; an expired link says Gumroad cannot renew it."""
+        try:
+            return etag_receipt(part, response, f"part {part.number}")
+        except TargetExpired as exc:
+            raise TargetExpired(
+                _expired_message(part.number), status=exc.status, code=exc.code
+            ) from None
+
+    async def complete(self, session: Session, parts: Sequence[Part]) -> str | None:
+        """POST /files/complete exactly once; an unclear answer is never repeated here."""
+        remote = session.remote
+        data = {"upload_id": str(remote.get("upload_id", "")), "key": str(remote.get("key", ""))}
+        for i, part in enumerate(sorted(parts, key=lambda p: p.number)):
+            data[f"parts[{i}][part_number]"] = str(part.number)
+            data[f"parts[{i}][etag]"] = (part.etag or "").strip().strip('"')
+        short = session.id[:8]
+        try:
+            response = await self._send("POST", "/files/complete", data)
+        except TransientError as exc:
+            detail = exc.message.removesuffix("; will retry")
+            raise CompleteUnknown(_unknown_message(detail, short)) from None
+        status = response.status_code
+        if status >= 500 or status in _AMBIGUOUS:
+            raise CompleteUnknown(_unknown_message(f"Gumroad answered {status}", short))
+        fix = (
+            f"; nothing was committed: check the parts with partdeck show {short}, then complete "
+            f"again or abort with partdeck abort {short}"
+        )
+        try:
+            body = self._judge(response, "complete", fix)
+        except _BadAnswer as exc:
+            raise CompleteUnknown(_unknown_message(f"Gumroad's {exc}", short)) from None
+        file_url = body.get("file_url")
+        if isinstance(file_url, str) and file_url:
+            return url_for_people(file_url)
+        return session.location
+
+    async def abort(self, session: Session) -> str | None:
+        """POST /files/abort until Gumroad says ``already_gone``."""
+        key, upload_id = session.remote.get("key"), session.remote.get("upload_id")
+        if not isinstance(key, str) or not isinstance(upload_id, str):
+            raise RejectedError(
+                f"abort: the journal holds no Gumroad upload id or key for session "
+                f"{session.id[:8]}; there is nothing on Gumroad to abort"
+            )
+        await self.abort_upload(key, upload_id)
+        return None
+
+    async def abort_upload(self, key: str, upload_id: str) -> None:
+        """Abort one upload by key and id: repeat while ``accepted``, spaced and capped."""
+        last: str | None = None
+        for attempt in range(ABORT_TRIES):
+            if attempt:
+                await asyncio.sleep(ABORT_SPACING)
+            try:
+                body = await self._call(
+                    "POST",
+                    "/files/abort",
+                    "abort",
+                    {"upload_id": upload_id, "key": key},
+                    timeouts=ABORT_TIMEOUT,
+                )
+            except TransientError as exc:
+                last = exc.message.removesuffix("; will retry")
+                continue
+            status = body.get("status")
+            if status == "already_gone":
+                return
+            if status != "accepted":
+                kind = type(status).__name__
+                shown = _clean(status, self._token) if isinstance(status, str) else kind
+                raise RejectedError(
+                    f"abort: Gumroad answered an unknown status ({shown}); run partdeck abort "
+                    "again later, and report it if it persists"
+                )
+            last = None
+        said = f"no clear answer ({last})" if last else "it still answers 'accepted'"
+        raise TransientError(
+            f"abort: after {ABORT_TRIES} calls Gumroad gives {said}, so the upload may still "
+            "hold parts; run partdeck abort again later"
+        )
+
+    async def check(self) -> str:
+        """GET /user: proves the token works; names the account it belongs to."""
+        body = await self._call("GET", "/user", "check account")
+        user = body.get("user")
+        if isinstance(user, dict):
+            for field in ("name", "email", "user_id"):
+                value = user.get(field)
+                if isinstance(value, str) and value.strip():
+                    return f"Gumroad account {_clean(value, self._token)}"
+        return "Gumroad token accepted"
+
+
+def _links_problem(raw: object, expected: int) -> str | None:
+    """What is wrong with presign's part list, or None: exactly 1..N, in order, usable."""
+    if not isinstance(raw, list):
+        return "has no list of part links"
+    if len(raw) != expected:
+        return f"lists {len(raw)} part link(s) for a file of {expected} part(s)"
+    for n, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            return f"has a malformed entry for part {n}"
+        number = item.get("part_number")
+        if type(number) is not int or number != n:
+            return f"lists part links out of order (expected part {n} in place {n})"
+        problem = link_problem(item.get("presigned_url"))
+        if problem is not None:
+            return f"for part {n} {problem}"
+    return None
+
+
+def _stored_link(remote: Mapping[str, Any], number: int) -> tuple[str, float] | None:
+    """(url, expires_at) journaled for part ``number``, or None."""
+    links = remote.get("links")
+    if not isinstance(links, list) or not 1 <= number <= len(links):
+        return None
+    link = links[number - 1]
+    if not isinstance(link, dict) or link.get("part") != number:
+        return None
+    url, expires_at = link.get("url"), link.get("expires_at")
+    if not isinstance(url, str) or not isinstance(expires_at, int | float):
+        return None
+    return url, float(expires_at)
+
+
+def _expired_message(number: int) -> str:
+    return (
+        f"part {number}: its link expired (Gumroad part links live {LINK_LIFETIME // 60} min "
+        "from the start of the upload) and Gumroad cannot renew part links: abort and upload "
+        "again"
+    )
+
+
+def _unknown_message(detail: str, short: str) -> str:
+    return (
+        f"complete: no clear answer ({detail}); Gumroad may already have this file; check it "
+        f"there before completing again with partdeck complete {short} --force, or abort with "
+        f"partdeck abort {short}"
+    )
+
+
+def from_account(account: Account, client: httpx.AsyncClient) -> Provider:
+    """The adapter for a configured Gumroad account (its token is read once, here)."""
+    return GumroadProvider(
+        client,
+        token=account.token(),
+        base_url=account.base_url or DEFAULT_BASE_URL,
+        account=account.name,
+    )
