@@ -238,7 +238,12 @@ def test_digest_mismatch_fails_the_commit_and_keeps_the_session(
     assert "run partdeck verify" in error and "digest_mismatch" in error
     assert _held(kit, session_id)  # nothing lost: Box keeps the parts
 
-    _set_digest(kit, session_id, None)  # the right digest is computed again
+    # The disputed digest was dropped: the next complete hashes the file again.
+    journal = Journal.open(kit.state_dir)
+    try:
+        assert journal.session(session_id).digests == {}
+    finally:
+        journal.close()
     done = kit.cli("complete", session_id[:8], "--json")
     assert done.code == 0, done.err
     assert _content(kit, done.summary["location"]) == path.read_bytes()

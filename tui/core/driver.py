@@ -739,6 +739,9 @@ class SessionDriver:
             )
             return
         except RemoteError as exc:
+            if exc.code == "digest_mismatch":
+                # A whole-file digest the server disputes is hashed again next time.
+                session.digests.clear()
             await self._set_session(live, S.FAILED, error=str(exc), kind="error")
             return
         session.location = location or session.location
