@@ -51,7 +51,6 @@ async def _upload(config_path: Path, sample: Path, state_dir: Path) -> int:
         reporter.track(sessions)
         engine.subscribe(reporter)
         done = await asyncio.gather(*(engine.run(s.id) for s in sessions))
-        reporter.finish(done)
     failed = [s for s in done if str(s.state) != "completed"]
     for s in done:
         print(f"  {s.account:<20} {s.state}: {s.location or s.error}")
