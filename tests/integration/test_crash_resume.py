@@ -13,6 +13,7 @@ from typing import Any
 from tests.integration.conftest import CLI, make_file
 from tests.support.config import write_s3_config
 from tests.support.faultproxy import FaultProxy
+from tests.support.journal import verified_parts
 from tui.core.journal import Journal
 from tui.core.units import MiB
 
@@ -28,20 +29,6 @@ def _slow_config(tmp_path: Path, proxy: FaultProxy, bucket: str) -> Path:
     )
 
 
-def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
-    if not (state_dir / Journal.FILENAME).exists():
-        return None, set()
-    journal = Journal.open(state_dir)
-    try:
-        sessions = journal.sessions()
-        if not sessions:
-            return None, set()
-        parts = journal.parts(sessions[0].id)
-        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
-    finally:
-        journal.close()
-
-
 def test_resume_after_sigkill(
     cli: CLI, tmp_path: Path, state_dir: Path, proxy: FaultProxy, s3: Any, bucket: str
 ) -> None:
@@ -55,7 +42,7 @@ def test_resume_after_sigkill(
     deadline = time.monotonic() + 60
     session, verified = None, set[int]()
     while time.monotonic() < deadline and child.poll() is None:
-        session, verified = _verified(state_dir)
+        session, verified = verified_parts(state_dir)
         if len(verified) >= 2:
             break
         time.sleep(0.05)
@@ -63,7 +50,7 @@ def test_resume_after_sigkill(
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert session is not None
-    _, verified = _verified(state_dir)
+    _, verified = verified_parts(state_dir)
     assert 2 <= len(verified) < 7
     puts_before = len(proxy.ops("upload_part"))
 
@@ -100,7 +87,7 @@ def test_second_process_cannot_drive_the_same_session(
         deadline = time.monotonic() + 30
         session = None
         while session is None and time.monotonic() < deadline:
-            session, _ = _verified(state_dir)
+            session, _ = verified_parts(state_dir)
             time.sleep(0.05)
         assert session is not None
         time.sleep(0.3)  # let it take the lock

@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
+from tests.support.journal import verified_parts
 from tui.config import load_config
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
@@ -153,20 +154,6 @@ def test_abort_discards_the_session(kit_factory: Kits, tmp_path: Path) -> None:
     assert path.name not in names
 
 
-def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
-    if not (state_dir / Journal.FILENAME).exists():
-        return None, set()
-    journal = Journal.open(state_dir)
-    try:
-        sessions = journal.sessions()
-        if not sessions:
-            return None, set()
-        parts = journal.parts(sessions[0].id)
-        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
-    finally:
-        journal.close()
-
-
 def test_resume_after_sigkill(kit_factory: Kits, tmp_path: Path) -> None:
     kit = kit_factory("box")
     slow = kit.write_config(
@@ -181,7 +168,7 @@ def test_resume_after_sigkill(kit_factory: Kits, tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     session, verified = None, set[int]()
     while time.monotonic() < deadline and child.poll() is None:
-        session, verified = _verified(kit.state_dir)
+        session, verified = verified_parts(kit.state_dir)
         if verified:
             break
         time.sleep(0.05)
@@ -191,7 +178,7 @@ def test_resume_after_sigkill(kit_factory: Kits, tmp_path: Path) -> None:
     if child.stderr:
         child.stderr.close()
     assert session is not None
-    _, verified = _verified(kit.state_dir)
+    _, verified = verified_parts(kit.state_dir)
     assert 1 <= len(verified) < 4
     before = _puts(kit, session)
 

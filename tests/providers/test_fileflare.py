@@ -17,6 +17,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
+from tests.support.journal import verified_parts
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
 from tui.core.model import Part, Session
@@ -164,20 +165,6 @@ def test_abort_cancels_the_upload_in_the_back_end(
     assert asyncio.run(cancel_again()) is None
 
 
-def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
-    if not (state_dir / Journal.FILENAME).exists():
-        return None, set()
-    journal = Journal.open(state_dir)
-    try:
-        sessions = journal.sessions()
-        if not sessions:
-            return None, set()
-        parts = journal.parts(sessions[0].id)
-        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
-    finally:
-        journal.close()
-
-
 @pytest.mark.slow
 def test_resume_after_sigkill_sends_no_verified_part_again(
     kit_factory: Callable[[str], ProviderKit], tmp_path: Path
@@ -195,7 +182,7 @@ def test_resume_after_sigkill_sends_no_verified_part_again(
     deadline = time.monotonic() + 30
     session_id, verified = None, set[int]()
     while time.monotonic() < deadline and child.poll() is None:
-        session_id, verified = _verified(kit.state_dir)
+        session_id, verified = verified_parts(kit.state_dir)
         if verified:
             break
         time.sleep(0.05)
@@ -205,7 +192,7 @@ def test_resume_after_sigkill_sends_no_verified_part_again(
     if child.stderr:
         child.stderr.close()
     assert session_id is not None
-    _, verified = _verified(kit.state_dir)
+    _, verified = verified_parts(kit.state_dir)
     assert 1 <= len(verified) < 6
     session, _ = journal_view(kit, session_id)
     assert session.state in ("uploading", "stalled")

@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
+from tests.support.journal import verified_parts
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
 from tui.core.model import Part, Session
@@ -171,20 +172,6 @@ def test_abort_gives_up_after_the_cap_and_can_be_run_again(
     assert asyncio.run(backend(kit).uploads(session.remote["key"])) == []
 
 
-def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
-    if not (state_dir / Journal.FILENAME).exists():
-        return None, set()
-    journal = Journal.open(state_dir)
-    try:
-        sessions = journal.sessions()
-        if not sessions:
-            return None, set()
-        parts = journal.parts(sessions[0].id)
-        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
-    finally:
-        journal.close()
-
-
 @pytest.fixture
 def child_reaper() -> Iterator[list[subprocess.Popen[bytes]]]:
     """Children started by a test, killed if the test leaves them running."""
@@ -213,7 +200,7 @@ def test_resume_after_sigkill(
     deadline = time.monotonic() + 30
     session_id, verified = None, set[int]()
     while time.monotonic() < deadline and child.poll() is None:
-        session_id, verified = _verified(kit.state_dir)
+        session_id, verified = verified_parts(kit.state_dir)
         if verified:
             break
         time.sleep(0.02)
@@ -221,7 +208,7 @@ def test_resume_after_sigkill(
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert session_id is not None
-    _, verified = _verified(kit.state_dir)
+    _, verified = verified_parts(kit.state_dir)
     assert verified == {1}
     session, _ = stored(kit, session_id)
     upload_id = session.remote["upload_id"]

@@ -17,6 +17,7 @@ import httpx
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
+from tests.support.journal import verified_parts
 from tui.config import load_config
 from tui.core.digest import hash_range
 from tui.core.errors import RejectedError
@@ -181,20 +182,6 @@ def test_abort_deletes_the_record_and_leaves_the_parts_to_lifecycle(
 # -- crash and resume ------------------------------------------------------------------------
 
 
-def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
-    if not (state_dir / Journal.FILENAME).exists():
-        return None, set()
-    journal = Journal.open(state_dir)
-    try:
-        sessions = journal.sessions()
-        if not sessions:
-            return None, set()
-        parts = journal.parts(sessions[0].id)
-        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
-    finally:
-        journal.close()
-
-
 def test_resume_after_sigkill_sends_no_verified_part_again(
     kit_factory: Kits, tmp_path: Path
 ) -> None:
@@ -209,7 +196,7 @@ def test_resume_after_sigkill_sends_no_verified_part_again(
         deadline = time.monotonic() + 30
         session_id, verified = None, set[int]()
         while time.monotonic() < deadline and child.poll() is None:
-            session_id, verified = _verified(kit.state_dir)
+            session_id, verified = verified_parts(kit.state_dir)
             if verified:
                 break
             time.sleep(0.02)

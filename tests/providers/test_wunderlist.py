@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
+from tests.support.journal import verified_parts
 from tui.config import load_config
 from tui.core.errors import RejectedError, TargetExpired
 from tui.core.journal import Journal
@@ -196,20 +197,6 @@ def test_abort_sends_nothing_and_the_server_collects_the_upload_later(
     assert (record["key"], record["s3_upload_id"]) not in asyncio.run(backend.uploads())
 
 
-def _verified(state_dir: Path) -> tuple[str | None, set[int]]:
-    if not (state_dir / Journal.FILENAME).exists():
-        return None, set()
-    journal = Journal.open(state_dir)
-    try:
-        sessions = journal.sessions()
-        if not sessions:
-            return None, set()
-        parts = journal.parts(sessions[0].id)
-        return sessions[0].id, {p.number for p in parts if p.state == "verified"}
-    finally:
-        journal.close()
-
-
 @pytest.fixture
 def child_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
@@ -233,7 +220,7 @@ def test_resume_after_sigkill_trusts_the_journal(
     deadline = time.monotonic() + 30
     session, verified = None, set[int]()
     while time.monotonic() < deadline and child.poll() is None:
-        session, verified = _verified(kit.state_dir)
+        session, verified = verified_parts(kit.state_dir)
         if verified:
             break
         time.sleep(0.02)
@@ -241,7 +228,7 @@ def test_resume_after_sigkill_trusts_the_journal(
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert session is not None
-    _, verified = _verified(kit.state_dir)
+    _, verified = verified_parts(kit.state_dir)
     assert 1 <= len(verified) < 4
     record = _record(kit, _session(kit, session).remote["upload_id"])
     before = _puts(kit, record)
