@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,8 +10,8 @@ from typing import Any
 
 from tests.integration.conftest import CLI, make_file
 from tests.support.config import write_s3_config
+from tests.support.crash import kill_once_verified, verified_parts
 from tests.support.faultproxy import FaultProxy
-from tests.support.journal import verified_parts
 from tui.core.journal import Journal
 from tui.core.units import MiB
 
@@ -34,23 +32,23 @@ def test_resume_after_sigkill(
 ) -> None:
     config = _slow_config(tmp_path, proxy, bucket)
     path = make_file(tmp_path / "killed.bin", 30 * MiB + 1234)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tui", "upload", str(path), "--account", "moto",
-         "--part-size", "5MiB", "--json", "--config", str(config), "--state-dir", str(state_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    session, verified = None, set[int]()
-    while time.monotonic() < deadline and child.poll() is None:
-        session, verified = verified_parts(state_dir)
-        if len(verified) >= 2:
-            break
-        time.sleep(0.05)
-    assert child.poll() is None, child.stderr.read() if child.stderr else ""
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    assert session is not None
-    _, verified = verified_parts(state_dir)
+    argv = [
+        sys.executable,
+        "-m",
+        "tui",
+        "upload",
+        str(path),
+        "--account",
+        "moto",
+        "--part-size",
+        "5MiB",
+        "--json",
+        "--config",
+        str(config),
+        "--state-dir",
+        str(state_dir),
+    ]
+    session, verified = kill_once_verified(argv, state_dir, want=2, timeout=60)
     assert 2 <= len(verified) < 7
     puts_before = len(proxy.ops("upload_part"))
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +14,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
-from tests.support.journal import verified_parts
+from tests.support.crash import kill_once_verified
 from tui.config import load_config
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
@@ -160,25 +156,8 @@ def test_resume_after_sigkill(kit_factory: Kits, tmp_path: Path) -> None:
         "slow.toml", bandwidth_limit="6MiB", parts_per_session=1, parts_in_flight=1
     )
     path = _file(tmp_path, 24 * MiB + 123, seed=6)  # four parts, the last 123 bytes
-    child = subprocess.Popen(
-        kit.argv("upload", path, "--account", kit.account, "--json", config=slow),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    session, verified = None, set[int]()
-    while time.monotonic() < deadline and child.poll() is None:
-        session, verified = verified_parts(kit.state_dir)
-        if verified:
-            break
-        time.sleep(0.05)
-    assert child.poll() is None, child.stderr.read() if child.stderr else ""
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    if child.stderr:
-        child.stderr.close()
-    assert session is not None
-    _, verified = verified_parts(kit.state_dir)
+    argv = kit.argv("upload", path, "--account", kit.account, "--json", config=slow)
+    session, verified = kill_once_verified(argv, kit.state_dir)
     assert 1 <= len(verified) < 4
     before = _puts(kit, session)
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +14,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
-from tests.support.journal import verified_parts
+from tests.support.crash import kill_once_verified
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
 from tui.core.model import Part, Session
@@ -174,25 +171,8 @@ def test_resume_after_sigkill_sends_no_verified_part_again(
         "slow.toml", bandwidth_limit="6MiB", parts_per_session=1, parts_in_flight=1
     )
     path = make_file(tmp_path / "killed.bin", 25 * MiB + 99, seed=4)
-    child = subprocess.Popen(
-        kit.argv("upload", path, "--account", kit.account, "--json", config=slow),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    session_id, verified = None, set[int]()
-    while time.monotonic() < deadline and child.poll() is None:
-        session_id, verified = verified_parts(kit.state_dir)
-        if verified:
-            break
-        time.sleep(0.05)
-    assert child.poll() is None, child.stderr.read() if child.stderr else ""
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    if child.stderr:
-        child.stderr.close()
-    assert session_id is not None
-    _, verified = verified_parts(kit.state_dir)
+    argv = kit.argv("upload", path, "--account", kit.account, "--json", config=slow)
+    session_id, verified = kill_once_verified(argv, kit.state_dir)
     assert 1 <= len(verified) < 6
     session, _ = journal_view(kit, session_id)
     assert session.state in ("uploading", "stalled")

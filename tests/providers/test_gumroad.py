@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
-from tests.support.journal import verified_parts
+from tests.support.crash import kill_once_verified
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
 from tui.core.model import Part, Session
@@ -172,43 +168,14 @@ def test_abort_gives_up_after_the_cap_and_can_be_run_again(
     assert asyncio.run(backend(kit).uploads(session.remote["key"])) == []
 
 
-@pytest.fixture
-def child_reaper() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Children started by a test, killed if the test leaves them running."""
-    children: list[subprocess.Popen[bytes]] = []
-    yield children
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-
-
 @pytest.mark.slow
-def test_resume_after_sigkill(
-    kit: ProviderKit, tmp_path: Path, child_reaper: list[subprocess.Popen[bytes]]
-) -> None:
+def test_resume_after_sigkill(kit: ProviderKit, tmp_path: Path) -> None:
     config = kit.write_config(
         "slow.toml", parts_in_flight=1, parts_per_session=1, bandwidth_limit="40MiB"
     )
     path = make_file(tmp_path / "killed.bin", PART_SIZE + 40 * MiB, seed=5)
-    child = subprocess.Popen(
-        kit.argv("upload", path, "--account", kit.account, "--json", config=config),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    child_reaper.append(child)
-    deadline = time.monotonic() + 30
-    session_id, verified = None, set[int]()
-    while time.monotonic() < deadline and child.poll() is None:
-        session_id, verified = verified_parts(kit.state_dir)
-        if verified:
-            break
-        time.sleep(0.02)
-    assert child.poll() is None, child.stderr.read() if child.stderr else ""
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    assert session_id is not None
-    _, verified = verified_parts(kit.state_dir)
+    argv = kit.argv("upload", path, "--account", kit.account, "--json", config=config)
+    session_id, verified = kill_once_verified(argv, kit.state_dir)
     assert verified == {1}
     session, _ = stored(kit, session_id)
     upload_id = session.remote["upload_id"]

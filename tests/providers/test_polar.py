@@ -6,9 +6,6 @@ import asyncio
 import base64
 import hashlib
 import os
-import signal
-import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ import httpx
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
-from tests.support.journal import verified_parts
+from tests.support.crash import kill_once_verified
 from tui.config import load_config
 from tui.core.digest import hash_range
 from tui.core.errors import RejectedError
@@ -191,23 +188,7 @@ def test_resume_after_sigkill_sends_no_verified_part_again(
     )
     path = make_file(tmp_path / "killed.bin", 20 * MiB + 1234, seed=4)
     argv = kit.argv("upload", path, "--account", kit.account, "--part-size", "5MiB", config=slow)
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        session_id, verified = None, set[int]()
-        while time.monotonic() < deadline and child.poll() is None:
-            session_id, verified = verified_parts(kit.state_dir)
-            if verified:
-                break
-            time.sleep(0.02)
-        assert child.poll() is None, child.stderr.read() if child.stderr else ""
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert session_id is not None
+    session_id, _ = kill_once_verified(argv, kit.state_dir)
     session, parts = _journal(kit)
     verified = {p.number for p in parts if p.state == "verified"}
     assert 1 <= len(verified) < 5

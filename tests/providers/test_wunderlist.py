@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import os
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
-from tests.support.journal import verified_parts
+from tests.support.crash import kill_once_verified
 from tui.config import load_config
 from tui.core.errors import RejectedError, TargetExpired
 from tui.core.journal import Journal
@@ -197,38 +193,13 @@ def test_abort_sends_nothing_and_the_server_collects_the_upload_later(
     assert (record["key"], record["s3_upload_id"]) not in asyncio.run(backend.uploads())
 
 
-@pytest.fixture
-def child_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-
-
-def test_resume_after_sigkill_trusts_the_journal(
-    kit: ProviderKit, tmp_path: Path, child_processes: list[subprocess.Popen[bytes]]
-) -> None:
+def test_resume_after_sigkill_trusts_the_journal(kit: ProviderKit, tmp_path: Path) -> None:
     slow = kit.write_config(
         "slow.toml", parts_in_flight=1, parts_per_session=1, bandwidth_limit="4MiB"
     )
     path = make_file(tmp_path / "killed.bin", 15 * MiB + 1234, seed=5)
     argv = kit.argv("upload", path, "--account", kit.account, "--part-size", "5MiB", config=slow)
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    child_processes.append(child)
-    deadline = time.monotonic() + 30
-    session, verified = None, set[int]()
-    while time.monotonic() < deadline and child.poll() is None:
-        session, verified = verified_parts(kit.state_dir)
-        if verified:
-            break
-        time.sleep(0.02)
-    assert child.poll() is None, child.stderr.read() if child.stderr else ""
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    assert session is not None
-    _, verified = verified_parts(kit.state_dir)
+    session, verified = kill_once_verified(argv, kit.state_dir)
     assert 1 <= len(verified) < 4
     record = _record(kit, _session(kit, session).remote["upload_id"])
     before = _puts(kit, record)
