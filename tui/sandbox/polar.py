@@ -391,6 +391,14 @@ class PolarEmulator:
 
     # -- plumbing --------------------------------------------------------------------------
 
+    async def _enter(self, request: Request, call: str) -> Response | None:
+        """Count the call, check the token, run the lifecycle sweep; a refusal or None."""
+        self.calls[call] += 1
+        refused = self._auth(request)
+        if refused is None:
+            await self._sweep()
+        return refused
+
     def _auth(self, request: Request) -> Response | None:
         """None when the token is the sandbox's and has files:write; else Polar's refusal."""
         header = request.headers.get("authorization", "")
@@ -498,11 +506,9 @@ class PolarEmulator:
 
     async def create(self, request: Request) -> Response:
         """POST /v1/files/: a file record, an S3 multipart upload and a URL per part."""
-        self.calls["create"] += 1
-        refused = self._auth(request)
+        refused = await self._enter(request, "create")
         if refused is not None:
             return refused
-        await self._sweep()
         try:
             data = parse_create(await _json(request))
             organization_id = self._organization(
@@ -567,11 +573,9 @@ class PolarEmulator:
 
     async def uploaded(self, request: Request) -> Response:
         """POST /v1/files/{id}/uploaded: complete the S3 upload and mark the file uploaded."""
-        self.calls["uploaded"] += 1
-        refused = self._auth(request)
+        refused = await self._enter(request, "uploaded")
         if refused is not None:
             return refused
-        await self._sweep()
         try:
             file_id = parse_uuid(request.path_params["id"], ["path", "id"])
             data = parse_uploaded(await _json(request))
@@ -624,11 +628,9 @@ class PolarEmulator:
 
     async def delete(self, request: Request) -> Response:
         """DELETE /v1/files/{id}: soft-delete the record and delete the object (only)."""
-        self.calls["delete"] += 1
-        refused = self._auth(request)
+        refused = await self._enter(request, "delete")
         if refused is not None:
             return refused
-        await self._sweep()
         try:
             file_id = parse_uuid(request.path_params["id"], ["path", "id"])
         except Invalid as exc:
@@ -645,11 +647,9 @@ class PolarEmulator:
 
     async def list(self, request: Request) -> Response:
         """GET /v1/files/: the organization's uploaded files, optionally only ``ids``."""
-        self.calls["list"] += 1
-        refused = self._auth(request)
+        refused = await self._enter(request, "list")
         if refused is not None:
             return refused
-        await self._sweep()
         try:
             ids = {
                 parse_uuid(v, ["query", "ids", i])
