@@ -19,7 +19,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from tui import __version__
-from tui.config import Config, load_config, resolve_config_path, resolve_state_dir
+from tui.config import (
+    Config,
+    inline_secret_warnings,
+    load_config,
+    resolve_config_path,
+    resolve_state_dir,
+)
 from tui.core.engine import Engine
 from tui.core.errors import (
     ConfigError,
@@ -170,6 +176,7 @@ class Context:
         self._explicit = bool(explicit)
         self.args = args
         self.sandbox: Any = None
+        self.notice: str | None = None
         """The in-process sandbox, when there is no config at all (stopped by main)."""
         try:
             found = self.config_path.is_file()
@@ -191,19 +198,24 @@ class Context:
             self._config = load_config(self.config_path, must_exist=self._explicit)
         return self._config
 
-    def config_or_sandbox(self) -> Config:
-        """The config; with no config file at all, an in-process sandbox's accounts."""
+    def config_or_sandbox(self, *, quiet: bool = False) -> Config:
+        """The config; with no config file at all, an in-process sandbox's accounts.
+
+        The notice saying so goes to stderr, or to ``self.notice`` when ``quiet``.
+        """
         config = self.config
         if config.path is not None:
             return config
         from tui.sandbox.foreground import start_in_process
 
         self.sandbox, path = start_in_process(self.state_dir)
-        sys.stderr.write(
-            f"partdeck: no config at {self.config_path}, so an in-process sandbox serves the "
+        self.notice = (
+            f"no config at {self.config_path}, so an in-process sandbox serves the "
             "sandbox-* accounts; its uploads go when partdeck exits (partdeck sandbox keeps "
-            "one running; sample-config.toml shows a real config)\n"
+            "one running; sample-config.toml shows a real config)"
         )
+        if not quiet:
+            sys.stderr.write(f"partdeck: {self.notice}\n")
         self._config = load_config(path, must_exist=True)
         return self._config
 
@@ -503,6 +515,17 @@ async def cmd_remote(ctx: Context) -> int:
     return EXIT_OK if not failed else EXIT_FAILED
 
 
+def cmd_ui(ctx: Context) -> int:
+    """The terminal UI (``partdeck`` with no sub-command)."""
+    from tui.ui.app import run_app
+
+    config = ctx.config_or_sandbox(quiet=True)
+    notices = [ctx.notice] if ctx.notice else []
+    notices += inline_secret_warnings(config)
+    asyncio.run(run_app(config, ctx.state_dir, notices=notices))
+    return EXIT_OK
+
+
 def cmd_demo(ctx: Context) -> int:
     from tui.demo import run_demo
 
@@ -581,10 +604,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx: Context | None = None
     try:
         args = build_parser().parse_args(argv)
-        if args.command is None:
-            build_parser().print_help()
-            return EXIT_OK
         ctx = Context(args)
+        if args.command is None:
+            return cmd_ui(ctx)
         if args.command in _SYNC_COMMANDS:
             return _SYNC_COMMANDS[args.command](ctx)
         return asyncio.run(_run_interruptible(_ASYNC_COMMANDS[args.command](ctx)))

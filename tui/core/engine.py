@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from tui.core.diagnose import Diagnosis, diagnose, local_state
 from tui.core.digest import check_readable, hash_range_async
 from tui.core.driver import (
     P,
@@ -31,12 +32,14 @@ from tui.core.errors import (
 )
 from tui.core.model import (
     Part,
+    PlanPreview,
+    RemotePart,
     Session,
 )
 from tui.core.plan import plan_parts
 from tui.providers.base import Provider
 
-__all__ = ["Engine", "Progress", "ProviderFactory", "Subscriber"]
+__all__ = ["Engine", "PlanPreview", "Progress", "ProviderFactory", "Subscriber"]
 
 
 class Engine(SessionDriver):
@@ -47,48 +50,112 @@ class Engine(SessionDriver):
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
 
-    async def plan(self, path: str | Path, account: str, part_size: int | None = None) -> Session:
-        """Record a new session for ``path`` on ``account``; nothing is sent yet."""
+    async def preview(
+        self, path: str | Path, account: str, part_size: int | None = None
+    ) -> PlanPreview:
+        """How ``account`` would split the file at ``path``; raises the refusal if it cannot.
+
+        Nothing is recorded or sent: the file browser shows this before a batch starts.
+        """
         provider = self._providers(account)
         full = await asyncio.to_thread(os.path.abspath, os.fspath(path))
         info = await asyncio.to_thread(check_readable, full)
-        size = info.st_size
         requested = None if provider.server_part_size else part_size or self.settings.part_size
-        chosen = provider.part_size(size, requested)
-        ranges = plan_parts(size, chosen)
+        chosen = provider.part_size(info.st_size, requested)
+        ranges = plan_parts(info.st_size, chosen)
         await self.check_link_lifetime(provider, account, [b - a for a, b in ranges])
+        return PlanPreview(
+            path=full,
+            size=info.st_size,
+            mtime_ns=info.st_mtime_ns,
+            part_size=chosen,
+            ranges=ranges,
+            from_server=provider.server_part_size,
+        )
+
+    async def plan(self, path: str | Path, account: str, part_size: int | None = None) -> Session:
+        """Record a new session for ``path`` on ``account``; nothing is sent yet."""
+        provider = self._providers(account)
+        preview = await self.preview(path, account, part_size)
         now = self._clock()
         session = Session(
             id=uuid.uuid4().hex,
             account=account,
             provider=provider.name,
-            path=full,
-            size=size,
-            mtime_ns=info.st_mtime_ns,
-            part_size=chosen,
+            path=preview.path,
+            size=preview.size,
+            mtime_ns=preview.mtime_ns,
+            part_size=preview.part_size,
             created_at=now,
             updated_at=now,
         )
         parts = [
             Part(session_id=session.id, number=n, start=a, end=b)
-            for n, (a, b) in enumerate(ranges, start=1)
+            for n, (a, b) in enumerate(preview.ranges, start=1)
         ]
         event = self._event(
             "session",
             session,
             state=str(S.PLANNED),
             data={
-                "path": full,
+                "path": preview.path,
                 "account": account,
-                "size": size,
+                "size": preview.size,
                 "parts": len(parts),
-                "part_size": chosen,
+                "part_size": preview.part_size,
                 "part_size_from_server": provider.server_part_size,
             },
         )
         await asyncio.to_thread(self.journal.create, session, parts, event)
         self._tell([event])
         return session
+
+    async def check_account(self, account: str) -> str:
+        """Make the account's cheapest authenticated call; returns what it said."""
+        return await self._providers(account).check()
+
+    def is_running(self, session_id: str) -> bool:
+        """True while this engine is sending a session's parts."""
+        live = self._live.get(session_id)
+        return live is not None and live.runner is not None and not live.runner.done()
+
+    def running(self) -> list[str]:
+        """Ids of the sessions this engine is sending."""
+        return [sid for sid in self._live if self.is_running(sid)]
+
+    async def remote_parts(self, session_id: str) -> list[RemotePart] | None:
+        """What the server holds of a session's upload; None where the provider cannot say."""
+        session = self.session(session_id)
+        if not session.opened or session.final:
+            return None
+        return await self._providers(session.account).remote_parts(session)
+
+    async def inspect(self, session_id: str) -> Diagnosis:
+        """Join the journal, the local file and the server into a diagnosis with a fix."""
+        session = self.session(session_id)
+        parts = self.parts(session_id)
+        provider = self._providers(session.account)
+        events = await asyncio.to_thread(self.journal.events, session_id)
+        local = await asyncio.to_thread(local_state, session)
+        remote: list[RemotePart] | None = None
+        server_error: str | None = None
+        if provider.can_list_parts and session.opened and not session.final:
+            try:
+                remote = await provider.remote_parts(session)
+            except RemoteError as exc:
+                server_error = str(exc)
+        return diagnose(
+            session,
+            parts,
+            events,
+            local=local,
+            remote=remote,
+            server_error=server_error,
+            can_list=provider.can_list_parts,
+            renewable=provider.renewable_targets,
+            running=self.is_running(session_id),
+            now=self._clock(),
+        )
 
     def provider(self, account: str) -> Provider:
         """The Provider of a configured account."""

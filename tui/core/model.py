@@ -205,6 +205,24 @@ class RemoteUpload:
 
 
 @dataclass(frozen=True)
+class PlanPreview:
+    """How a provider would split a file, before anything is recorded or sent."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    part_size: int
+    ranges: list[tuple[int, int]]
+    from_server: bool
+    """True when the server picks the part size: the count is then the server's own rule."""
+
+    @property
+    def parts(self) -> int:
+        """How many parts."""
+        return len(self.ranges)
+
+
+@dataclass(frozen=True)
 class Event:
     """A change the engine reports: to the journal's event log, the UI and ``--json``."""
 

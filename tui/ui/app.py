@@ -1,0 +1,196 @@
+"""The partdeck Textual app: owns the engine bridge, the themes and the key map.
+
+The engine itself is opened by ``run_app`` around the app, so closing the app (or a
+crash in it) always pauses every session the engine drives and leaves it resumable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
+
+from tui.config import Config
+from tui.core.engine import Engine
+from tui.ui.bridge import EngineBridge, SessionAlert
+from tui.ui.keys import APP_BINDINGS, check_keymap
+from tui.ui.screens.confirm import ConfirmScreen
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.main import MainScreen
+from tui.ui.themes import load_themes, shipped_themes_dir, state_variable_defaults, user_themes_dir
+
+DEFAULT_THEME = "partdeck-dark"
+
+
+class PartdeckApp(App[None]):
+    """Batches of multipart uploads, live, from the keyboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "partdeck"
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        theme_dirs: Sequence[Path] | None = None,
+        notices: Sequence[str] = (),
+        start_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+        """Wall clock for ages, rates and URL expiry (tests freeze it)."""
+        self.start_dir = start_dir or Path.cwd()
+        """Where the file browser opens first."""
+        self._theme_dirs = (
+            list(theme_dirs)
+            if theme_dirs is not None
+            else [shipped_themes_dir(), user_themes_dir()]
+        )
+        self._notices = list(notices)
+        self.bridge = EngineBridge(engine, self.post_message)
+        self.keymap = check_keymap(config.keys)
+        self.set_keymap(self.keymap.keymap)
+        self.sub_title = self._subtitle()
+
+    def _subtitle(self) -> str:
+        path = self.config.path
+        return f"{len(self.config.accounts)} account(s) · {path}" if path else "no config"
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return state_variable_defaults(self.current_theme)
+
+    def on_mount(self) -> None:
+        problems = self._load_themes() + self.keymap.problems
+        if problems:
+            self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
+        for notice in self._notices:
+            self.notify(notice, timeout=10)
+
+    def _load_themes(self) -> list[str]:
+        """Register the theme files; pick the configured theme. Returns the problems."""
+        loaded = load_themes(self._theme_dirs)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        problems = list(loaded.errors)
+        wanted = self.config.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            problems.append(
+                f"[ui] theme {wanted!r} is not installed; using {fallback} "
+                f"(installed: {', '.join(sorted(t.name for t in loaded.themes))})"
+            )
+            self.theme = fallback
+        return problems
+
+    def watch_theme(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                for table in screen.query("SessionsTable"):
+                    table.call_after_refresh(table.restyle)  # type: ignore[attr-defined]
+
+    def on_session_alert(self, alert: SessionAlert) -> None:
+        """A session failed, stalled, ...: say so, naming the file."""
+        session = self.engine.session(alert.session_id)
+        name = Path(session.path).name
+        self.notify(
+            f"{name}: {alert.message}",
+            severity="error" if alert.error else "warning",
+            timeout=10,
+        )
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen (always at the bottom of the stack)."""
+        screen = self.screen_stack[0] if self.screen_stack else None
+        if not isinstance(screen, MainScreen):
+            for candidate in self.screen_stack:
+                if isinstance(candidate, MainScreen):
+                    return candidate
+            raise LookupError("the main screen is not installed")
+        return screen
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette offers the actions that apply to the selection, then the app's own."""
+        if isinstance(screen, MainScreen):
+            for action, title, help_text in screen.applicable():
+                yield SystemCommand(
+                    title,
+                    help_text,
+                    lambda a=action: screen.run_action(a),
+                )
+        yield SystemCommand("Help", "Show every key", self.action_help)
+        yield from (c for c in super().get_system_commands(screen) if c.title in ("Theme", "Keys"))
+        yield SystemCommand("Quit", "Quit; running uploads pause", self.action_quit)
+
+    def action_help(self) -> None:
+        """Show the key map."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.keymap.keymap))
+
+    async def action_quit(self) -> None:
+        """Quit; when uploads run, ask first and pause them so they stay resumable."""
+        self._quit()
+
+    @work(group="quit", exclusive=True)
+    async def _quit(self) -> None:
+        running = self.engine.running()
+        if running:
+            body = (
+                f"{len(running)} session(s) are uploading. Quitting pauses them; every "
+                "verified part is kept and they resume here or with partdeck resume."
+            )
+            if not await self.push_screen_wait(
+                ConfirmScreen("Quit while uploading?", body, yes="Pause and quit")
+            ):
+                return
+            for session_id in running:
+                if self.engine.is_running(session_id):
+                    await self.engine.pause(session_id)
+        self.exit()
+
+    def open_browser(self) -> None:
+        """Pick files and an account; start the batch on the main screen."""
+        from tui.ui.screens.files import Batch, FileBrowserScreen
+
+        def started(batch: Batch | None) -> None:
+            if batch is not None:
+                self.main.start_batch(batch.paths, batch.account)
+
+        self.push_screen(FileBrowserScreen(self.start_dir), started)
+
+    def open_accounts(self) -> None:
+        """Show the accounts with their connection checks."""
+        from tui.ui.screens.accounts import AccountPickerScreen
+
+        self.push_screen(AccountPickerScreen(choose=False))
+
+
+async def run_app(
+    config: Config,
+    state_dir: Path,
+    *,
+    notices: Sequence[str] = (),
+) -> None:
+    """Open the engine, run the app, and pause whatever still runs when it closes."""
+    from tui.runtime import open_engine
+
+    async with open_engine(config, state_dir) as engine:
+        app = PartdeckApp(engine, config, notices=notices)
+        await app.run_async()

@@ -1,0 +1,181 @@
+"""What the tables show: sessions and parts turned into cells, with markers and tones.
+
+Plain functions and dataclasses, no widgets: the tables style each cell by its tone
+(a theme variable) and every state also carries a marker that reads without colour.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tui.core.meter import RateMeter
+from tui.core.model import Part, PartState, Session, SessionState
+from tui.core.units import format_duration, format_rate, format_size
+
+P = PartState
+S = SessionState
+
+
+class Tone(StrEnum):
+    """How a cell stands out; each tone is a theme variable (``$part-failed`` and so on)."""
+
+    NORMAL = "normal"
+    MUTED = "muted"
+    ACTIVE = "active"
+    DONE = "done"
+    WARNING = "warning"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+
+SESSION_MARKS: dict[SessionState, tuple[str, Tone]] = {
+    S.PLANNED: ("·", Tone.MUTED),
+    S.UPLOADING: ("↑", Tone.ACTIVE),
+    S.PAUSED: ("‖", Tone.NORMAL),
+    S.STALLED: ("!", Tone.WARNING),
+    S.UPLOADED: ("◆", Tone.ACTIVE),
+    S.COMPLETING: ("…", Tone.ACTIVE),
+    S.COMPLETE_UNKNOWN: ("?", Tone.UNKNOWN),
+    S.COMPLETED: ("✓", Tone.DONE),
+    S.ABORTING: ("…", Tone.WARNING),
+    S.ABORTED: ("⊘", Tone.MUTED),
+    S.FAILED: ("✗", Tone.ERROR),
+    S.LOCAL_CHANGED: ("≠", Tone.WARNING),
+}
+"""Marker and tone of every session state: stalled, failed, complete-unknown and
+local-changed stand out by both."""
+
+PART_MARKS: dict[PartState, tuple[str, Tone]] = {
+    P.PENDING: ("·", Tone.MUTED),
+    P.HASHING: ("#", Tone.ACTIVE),
+    P.UPLOADING: ("↑", Tone.ACTIVE),
+    P.UPLOADED: ("◇", Tone.ACTIVE),
+    P.VERIFIED: ("✓", Tone.DONE),
+    P.UNVERIFIABLE: ("~", Tone.UNKNOWN),
+    P.FAILED: ("✗", Tone.ERROR),
+    P.EXPIRED: ("⊘", Tone.WARNING),
+}
+
+REMOTE_MARKS: dict[str, tuple[str, Tone]] = {
+    "held": ("●", Tone.DONE),
+    "missing": ("○", Tone.ERROR),
+    "differs": ("≠", Tone.ERROR),
+}
+"""What the server said of a part after a refresh (``f``)."""
+
+
+def session_label(state: SessionState) -> str:
+    """``✗ failed``: the marker and the state's name."""
+    return f"{SESSION_MARKS[state][0]} {state}"
+
+
+def part_label(state: PartState) -> str:
+    """``✓ verified``: the marker and the state's name."""
+    return f"{PART_MARKS[state][0]} {state}"
+
+
+@dataclass
+class SessionStats:
+    """What the sessions table knows of one session beyond the journal row."""
+
+    total_parts: int = 0
+    done_parts: int = 0
+    done_bytes: int = 0
+    current_bytes: int | None = None
+    """Bytes done plus bytes in flight, while this process sends the session."""
+    meter: RateMeter = field(default_factory=RateMeter)
+    running: bool = False
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: text and how it stands out."""
+
+    text: str
+    tone: Tone = Tone.NORMAL
+
+
+SESSION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("file", "File"),
+    ("state", "State"),
+    ("parts", "Parts"),
+    ("sent", "Sent"),
+    ("rate", "Rate"),
+    ("eta", "ETA"),
+    ("size", "Size"),
+    ("account", "Account"),
+    ("age", "Age"),
+)
+"""Column keys and headings, most needed first so 80 columns show what matters."""
+
+FILE_WIDTH = 22
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str, Cell]:
+    """The sessions table's cells for one session, by column key."""
+    mark, tone = SESSION_MARKS[session.state]
+    sent = stats.current_bytes if stats.current_bytes is not None else stats.done_bytes
+    rate = stats.meter.rate if stats.running else 0.0
+    eta = stats.meter.eta(session.size - sent) if stats.running else None
+    attention = tone in (Tone.ERROR, Tone.WARNING, Tone.UNKNOWN)
+    return {
+        "file": Cell(
+            _shorten(os.path.basename(session.path), FILE_WIDTH),
+            tone if attention else Tone.NORMAL,
+        ),
+        "state": Cell(f"{mark} {session.state}", tone),
+        "parts": Cell(
+            f"{stats.done_parts}/{stats.total_parts}",
+            Tone.DONE
+            if stats.total_parts and stats.done_parts == stats.total_parts
+            else Tone.NORMAL,
+        ),
+        "sent": Cell(format_size(sent)),
+        "rate": Cell(format_rate(rate) if rate >= 1 else "–", Tone.ACTIVE if rate else Tone.MUTED),
+        "eta": Cell(format_duration(eta) if eta is not None and rate >= 1 else "–"),
+        "size": Cell(format_size(session.size)),
+        "account": Cell(_shorten(session.account, 16)),
+        "age": Cell(format_duration(now - session.created_at)),
+    }
+
+
+PART_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("number", "#", 6),
+    ("range", "Range", 19),
+    ("state", "State", 14),
+    ("server", "Srv", 3),
+    ("attempts", "Try", 3),
+    ("digest", "ETag/digest", 12),
+    ("expiry", "URL expiry", 10),
+    ("error", "Last error", 0),
+)
+"""Column key, heading and width (0: the rest of the line) of the parts view."""
+
+
+def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
+    """The parts view's cells for one part, in PART_COLUMNS order."""
+    mark, tone = PART_MARKS[part.state]
+    server_mark, server_tone = REMOTE_MARKS.get(remote or "", ("", Tone.MUTED))
+    digest = (part.etag or part.md5 or part.sha1 or part.sha256 or part.xxh3 or "").strip('"')
+    if part.target_expires_at is None:
+        expiry = Cell("–", Tone.MUTED)
+    elif part.target_expires_at <= now:
+        expiry = Cell("expired", Tone.WARNING if not part.done else Tone.MUTED)
+    else:
+        expiry = Cell(f"in {format_duration(part.target_expires_at - now)}")
+    return [
+        Cell(str(part.number)),
+        Cell(f"{format_size(part.start)}–{format_size(part.end)}"),
+        Cell(f"{mark} {part.state}", tone),
+        Cell(server_mark, server_tone),
+        Cell(str(part.attempts), Tone.WARNING if part.attempts > 1 else Tone.NORMAL),
+        Cell(_shorten(digest, 12) if digest else "–", Tone.NORMAL if digest else Tone.MUTED),
+        expiry,
+        Cell(part.error or "", Tone.ERROR if part.state == P.FAILED else Tone.MUTED),
+    ]

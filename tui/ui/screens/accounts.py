@@ -1,0 +1,158 @@
+"""The account picker: every configured account, whether its secret is there, and a
+connection check through the provider's cheapest call."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Label
+
+from tui.config import Account
+from tui.core.errors import PartdeckError
+from tui.core.redact import redact
+from tui.ui.keys import PICKER_BINDINGS
+
+if TYPE_CHECKING:
+    from tui.ui.app import PartdeckApp
+
+CHECK_TIMEOUT = 15.0
+"""Seconds a connection check may take before it is reported as timed out."""
+
+
+def secret_source(account: Account) -> str:
+    """Where the account's secret comes from, for people (never the secret itself)."""
+    if account.provider == "s3":
+        if account.profile:
+            return f"profile {account.profile}"
+        return f"${account.access_key_env}"
+    if account.inline_token is not None:
+        return "inline (config)"
+    if account.token_env:
+        return f"${account.token_env}"
+    if account.token_file:
+        return f"file {account.token_file.name}"
+    if account.token_command:
+        return "command"
+    return "none configured"
+
+
+class AccountPickerScreen(ModalScreen[str | None]):
+    """Choose the account a batch goes to (or just look at them: ``choose=False``)."""
+
+    DEFAULT_CSS = """
+    AccountPickerScreen { align: center middle; }
+    AccountPickerScreen > Vertical {
+        width: 110; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface;
+    }
+    AccountPickerScreen DataTable { height: auto; max-height: 20; }
+    AccountPickerScreen #hint { color: $text-muted; padding: 0 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [*PICKER_BINDINGS]
+
+    def __init__(self, *, choose: bool = True, current: str | None = None) -> None:
+        super().__init__()
+        self._choose = choose
+        self._current = current
+
+    @property
+    def papp(self) -> PartdeckApp:
+        """The app, typed."""
+        from tui.ui.app import PartdeckApp
+
+        assert isinstance(self.app, PartdeckApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield DataTable(cursor_type="row", id="accounts")
+            yield Label(
+                "enter: use this account  ·  c: check again  ·  esc: back"
+                if self._choose
+                else "c: check again  ·  esc: back",
+                id="hint",
+            )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        box = self.query_one(Vertical)
+        box.border_title = "Choose an account" if self._choose else "Accounts"
+        table = self.query_one(DataTable)
+        table.add_column("Account", key="name", width=18)
+        table.add_column("Provider", key="provider", width=10)
+        table.add_column("Secret", key="secret", width=26)
+        table.add_column("Connection", key="check", width=46)
+        accounts = self.papp.config.accounts
+        if not accounts:
+            box.border_subtitle = "no accounts: add [accounts.NAME] to the config"
+        for name, account in accounts.items():
+            table.add_row(
+                name,
+                account.provider,
+                self._secret_cell(account),
+                Text("…", style="dim"),
+                key=name,
+            )
+        if self._current in accounts:
+            table.move_cursor(row=list(accounts).index(self._current))
+        table.focus()
+        self.action_check()
+
+    @staticmethod
+    def _secret_cell(account: Account) -> Text:
+        if account.secret_available():
+            return Text(f"✓ {secret_source(account)}", style="green")
+        return Text(f"✗ missing: {secret_source(account)}", style="bold red")
+
+    def action_check(self) -> None:
+        """Check every account whose secret is there, all at once."""
+        table = self.query_one(DataTable)
+        for name, account in self.papp.config.accounts.items():
+            if account.secret_available():
+                table.update_cell(name, "check", Text("checking…", style="dim"))
+                self._check(name)
+            else:
+                table.update_cell(name, "check", Text("not checked: no secret", style="dim"))
+
+    @work(group="account-checks")
+    async def _check(self, name: str) -> None:
+        try:
+            said = await asyncio.wait_for(self.papp.engine.check_account(name), CHECK_TIMEOUT)
+            cell = Text(f"✓ {redact(said)}", style="green")
+        except TimeoutError:
+            cell = Text(f"✗ no answer in {CHECK_TIMEOUT:.0f}s", style="bold red")
+        except PartdeckError as exc:
+            cell = Text(f"✗ {redact(str(exc))}", style="bold red")
+        if self.is_attached:
+            self.query_one(DataTable).update_cell(name, "check", cell)
+
+    def action_choose(self) -> None:
+        """Use the account under the cursor."""
+        table = self.query_one(DataTable)
+        if not self._choose or not table.row_count:
+            return
+        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        account = self.papp.config.accounts[name]
+        if not account.secret_available():
+            self.notify(
+                f"{name}: its secret is missing ({secret_source(account)}); set it and open "
+                "the picker again",
+                severity="error",
+            )
+            return
+        self.dismiss(name)
+
+    def on_data_table_row_selected(self) -> None:
+        self.action_choose()
+
+    def action_cancel(self) -> None:
+        """Close without choosing."""
+        self.dismiss(None)

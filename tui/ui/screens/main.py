@@ -1,0 +1,551 @@
+"""The main screen: every session, live, and the parts of the selected one.
+
+The tables refresh on a tick (TICK_HZ) from what the bridge noted; commands go to the
+engine in workers, and their refusals come back as notifications, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.core.diagnose import Fix
+from tui.core.errors import PartdeckError
+from tui.core.model import DONE_PART_STATES, Part, PartState, Session, SessionState
+from tui.core.redact import redact
+from tui.core.units import format_size
+from tui.ui.actions import Selection, applies
+from tui.ui.keys import MAIN_BINDINGS
+from tui.ui.rows import SessionStats, session_cells
+from tui.ui.screens.confirm import ConfirmScreen
+from tui.ui.widgets.parts_view import PartsView
+from tui.ui.widgets.sessions_table import SessionsTable
+
+if TYPE_CHECKING:
+    from tui.ui.app import PartdeckApp
+
+P = PartState
+S = SessionState
+
+TICK_HZ = 5
+"""Table refreshes per second (the brief allows 4-10)."""
+RESYNC_SECONDS = 1.0
+"""How often sessions this process does not drive are read again from the journal
+(another partdeck may be uploading them)."""
+
+_FAILED = frozenset({P.FAILED, P.EXPIRED})
+
+
+def _count(parts: list[Part]) -> tuple[int, int, int]:
+    """(done parts, done bytes, failed parts)."""
+    done = failed = size = 0
+    for part in parts:
+        if part.state in DONE_PART_STATES:
+            done += 1
+            size += part.size
+        elif part.state in _FAILED:
+            failed += 1
+    return done, size, failed
+
+
+class MainScreen(Screen[None]):
+    """Sessions above, the selected session's parts below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*MAIN_BINDINGS]
+
+    selected: reactive[str | None] = reactive(None, init=False)
+    """Id of the session under the cursor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions: dict[str, Session] = {}
+        self.stats: dict[str, SessionStats] = {}
+        self.failed: dict[str, int] = {}
+        self.remote: dict[str, dict[int, str]] = {}
+        """What the server said of each part at the last refresh (``f``), by session."""
+        self._parts_of: str | None = None
+        self._applicable: tuple[bool, ...] = ()
+        self._waiters: set[str] = set()
+
+    @property
+    def papp(self) -> PartdeckApp:
+        """The app, typed."""
+        from tui.ui.app import PartdeckApp
+
+        assert isinstance(self.app, PartdeckApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇡")
+        with Vertical(id="panes"):
+            yield SessionsTable(id="sessions")
+            yield Static("", id="detail", markup=False)
+            yield PartsView(id="parts")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#sessions").border_title = "Sessions"
+        self.query_one("#parts").border_title = "Parts"
+        self.set_interval(1 / TICK_HZ, self.tick, name="tick")
+        self.set_interval(RESYNC_SECONDS, self.resync, name="resync")
+        self.query_one(SessionsTable).focus()
+        self.run_worker(self.resync(), group="resync", exclusive=True)
+
+    # -- data -------------------------------------------------------------------------------
+
+    async def resync(self) -> None:
+        """Read every session from the journal (sessions driven here come from the engine)."""
+        journal = self.papp.engine.journal
+        sessions, counts, done = await asyncio.to_thread(
+            lambda: (journal.sessions(), journal.part_counts(), journal.done_bytes())
+        )
+        engine = self.papp.engine
+        for session in sessions:
+            if engine.is_running(session.id):
+                continue
+            self.sessions[session.id] = session
+            c = counts.get(session.id, {})
+            stats = self.stats.setdefault(session.id, SessionStats())
+            stats.total_parts = sum(c.values())
+            stats.done_parts = c.get(str(P.VERIFIED), 0) + c.get(str(P.UNVERIFIABLE), 0)
+            stats.done_bytes = done.get(session.id, 0)
+            stats.running = False
+            stats.current_bytes = None
+            self.failed[session.id] = c.get(str(P.FAILED), 0) + c.get(str(P.EXPIRED), 0)
+        for gone in set(self.sessions) - {s.id for s in sessions}:
+            self.sessions.pop(gone, None)
+            self.stats.pop(gone, None)
+        self.render_sessions()
+        if self.selected is not None and not engine.is_running(self.selected):
+            await self.load_parts(self.selected)
+
+    def tick(self) -> None:
+        """Apply what changed since the last tick (4-10 times a second)."""
+        engine = self.papp.engine
+        now = self.papp.clock()
+        changes = self.papp.bridge.take()
+        stale = False
+        for session_id in changes.sessions | set(engine.running()):
+            progress = engine.progress(session_id)
+            if progress is None:
+                stale = True  # no longer held by the engine: the journal has its last word
+                continue
+            self.sessions[session_id] = engine.session(session_id)
+            stats = self.stats.setdefault(session_id, SessionStats())
+            if session_id in changes.parts or stats.total_parts == 0:
+                parts = engine.parts(session_id)
+                stats.total_parts = len(parts)
+                stats.done_parts, stats.done_bytes, self.failed[session_id] = _count(parts)
+            stats.running = engine.is_running(session_id)
+            stats.current_bytes = progress.current if stats.running else None
+            if stats.running:
+                stats.meter.update(now, progress.current)
+        if stale:
+            self.run_worker(self.resync(), group="resync", exclusive=True)
+        self.render_sessions()
+        selected = self.selected
+        view = self.query_one(PartsView)
+        if selected is not None and selected in set(changes.parts) | set(engine.running()):
+            if engine.progress(selected) is not None:
+                view.show(engine.parts(selected), now=now, remote=self.remote.get(selected))
+            else:
+                self.run_worker(self.load_parts(selected), group="parts", exclusive=True)
+        else:
+            view.tick(now)
+        self._refresh_footer()
+
+    def _refresh_footer(self) -> None:
+        """Refresh the footer only when what applies has changed."""
+        sel = self.selection()
+        signature = tuple(applies(b.action, sel) for b in MAIN_BINDINGS)
+        if signature != self._applicable:
+            self._applicable = signature
+            self.refresh_bindings()
+
+    def render_sessions(self) -> None:
+        """Bring the sessions table up to date (only changed cells are redrawn)."""
+        now = self.papp.clock()
+        table = self.query_one(SessionsTable)
+        with self.app.batch_update():
+            table.sync(
+                {
+                    sid: session_cells(session, self.stats.setdefault(sid, SessionStats()), now)
+                    for sid, session in self.sessions.items()
+                }
+            )
+        if self.selected is None or self.selected not in self.sessions:
+            self.selected = table.selected_key
+        self._show_detail()
+
+    async def load_parts(self, session_id: str) -> None:
+        """Show a session's parts (from the engine when live, else the journal)."""
+        engine = self.papp.engine
+        if engine.progress(session_id) is not None:
+            parts = engine.parts(session_id)
+        else:
+            parts = await asyncio.to_thread(engine.journal.parts, session_id)
+        if self.selected != session_id:
+            return
+        view = self.query_one(PartsView)
+        view.show(parts, now=self.papp.clock(), remote=self.remote.get(session_id))
+        if self._parts_of != session_id:
+            self._parts_of = session_id
+            view.cursor = 0
+            view.scroll_to(y=0, animate=False)
+        session = self.sessions.get(session_id)
+        if session is not None:
+            view.border_title = f"Parts of {os.path.basename(session.path)}"
+
+    def _show_detail(self) -> None:
+        detail = self.query_one("#detail", Static)
+        session = self.sessions.get(self.selected or "")
+        if session is None:
+            detail.update(" no sessions yet: press n to pick files" if not self.sessions else "")
+            return
+        bits = [
+            f" {session.id[:12]}",
+            f"{session.account} ({session.provider})",
+            f"{format_size(session.part_size)} parts",
+            session.path,
+        ]
+        if session.location:
+            bits.append(f"→ {session.location}")
+        text = "  ·  ".join(bits)
+        if session.error:
+            text += f"\n ✗ {session.error}"
+        detail.update(redact(text))
+        detail.set_class(bool(session.error), "-error")
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.selected = event.row_key.value
+
+    def watch_selected(self, session_id: str | None) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+        if session_id is None:
+            self.query_one(PartsView).show([], now=self.papp.clock())
+            return
+        self.run_worker(self.load_parts(session_id), group="parts", exclusive=True)
+
+    @on(PartsView.Highlighted)
+    def _part_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    # -- what applies -----------------------------------------------------------------------
+
+    def selection(self) -> Selection:
+        """The selection as the action rules see it."""
+        sid = self.selected
+        session = self.sessions.get(sid or "")
+        if sid is None or session is None:
+            return Selection()
+        stats = self.stats.get(sid, SessionStats())
+        view = self.query_one(PartsView)
+        part = view.highlighted if self._parts_of == sid else None
+        return Selection(
+            session=session,
+            running=self.papp.engine.is_running(sid),
+            part=part,
+            failed_parts=self.failed.get(sid, 0),
+            done_parts=stats.done_parts,
+            total_parts=stats.total_parts,
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {b.action for b in MAIN_BINDINGS if "." not in b.action}:
+            return applies(action, self.selection())
+        return True
+
+    def applicable(self) -> Iterator[tuple[str, str, str]]:
+        """(action, title, help) of every action that applies now, for the palette."""
+        sel = self.selection()
+        for binding in MAIN_BINDINGS:
+            if "." in binding.action or not applies(binding.action, sel):
+                continue
+            yield binding.action, binding.description, binding.tooltip
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _command(self, what: str, call: Callable[[], Awaitable[object]]) -> None:
+        """Run one engine command in a worker; its refusal becomes a notification."""
+        session_id = self.selected
+
+        async def run() -> None:
+            try:
+                await call()
+            except PartdeckError as exc:
+                self.notify(redact(str(exc)), title=what, severity="error", timeout=10)
+            if session_id is not None:
+                self.follow(session_id)
+            await self.resync()
+
+        self.run_worker(run(), group="commands", name=what)
+
+    def follow(self, session_id: str) -> None:
+        """Wait in the background for a running session to stop, then let the engine
+        release it (its lock too), so other partdeck processes may take it up."""
+        engine = self.papp.engine
+        if session_id in self._waiters or not engine.is_running(session_id):
+            return
+        self._waiters.add(session_id)
+
+        async def wait() -> None:
+            try:
+                while engine.is_running(session_id):
+                    await engine.wait(session_id)
+            finally:
+                self._waiters.discard(session_id)
+            await self.resync()
+
+        self.run_worker(wait(), group="waiters", name=f"wait {session_id[:8]}")
+
+    def _selected(self) -> Session | None:
+        return self.sessions.get(self.selected or "")
+
+    def action_new_batch(self) -> None:
+        """Open the file browser; its batch starts here."""
+        self.papp.open_browser()
+
+    def action_accounts(self) -> None:
+        """Show the accounts and check them."""
+        self.papp.open_accounts()
+
+    def action_pause_resume(self) -> None:
+        """Pause a running session, or resume a stopped one."""
+        session = self._selected()
+        if session is None:
+            return
+        engine = self.papp.engine
+        if engine.is_running(session.id):
+            self._command("Pause", lambda: engine.pause(session.id))
+        else:
+            self._command("Resume", lambda: engine.start(session.id))
+
+    def action_retry_part(self) -> None:
+        """Send the part under the cursor again."""
+        session = self._selected()
+        part = self.selection().part
+        if session is None or part is None:
+            return
+        engine = self.papp.engine
+
+        async def retry() -> None:
+            await engine.retry(session.id, [part.number])
+            self.notify(f"part {part.number} of {os.path.basename(session.path)} queued again")
+
+        self._command("Retry part", retry)
+
+    def action_retry_failed(self) -> None:
+        """Send every failed part of the session again."""
+        session = self._selected()
+        if session is None:
+            return
+        engine = self.papp.engine
+
+        async def retry() -> None:
+            queued = await engine.retry(session.id)
+            self.notify(f"{len(queued)} part(s) of {os.path.basename(session.path)} queued again")
+
+        self._command("Retry failed", retry)
+
+    @work(group="confirm")
+    async def action_complete(self) -> None:
+        """Finish the upload; ask first when not every part could be verified."""
+        session = self._selected()
+        if session is None:
+            return
+        name = os.path.basename(session.path)
+        force = False
+        if session.state in (S.COMPLETE_UNKNOWN, S.COMPLETING):
+            provider = self.papp.engine.provider(session.account)
+            force = not provider.complete_repeatable
+            body = f"Complete was already sent for {name} and its outcome is unknown. " + (
+                f"{session.provider} takes complete only once: check whether the file "
+                "is already there, because sending it again may make a duplicate."
+                if force
+                else "Sending it again is safe for this provider."
+            )
+            if not await self.app.push_screen_wait(
+                ConfirmScreen("Send complete again?", body, yes="Send again", danger=force)
+            ):
+                return
+        else:
+            parts = await asyncio.to_thread(self.papp.engine.journal.parts, session.id)
+            unverified = [p.number for p in parts if p.state == P.UNVERIFIABLE]
+            if unverified:
+                body = (
+                    f"{len(unverified)} of {len(parts)} parts of {name} were accepted but the "
+                    "server's receipt could not be checked against the local digest. "
+                    "Complete anyway?"
+                )
+                if not await self.app.push_screen_wait(
+                    ConfirmScreen("Not every part is verified", body, yes="Complete")
+                ):
+                    return
+        engine = self.papp.engine
+        self._command("Complete", lambda: engine.complete(session.id, force=force))
+
+    @work(group="confirm")
+    async def action_abort(self) -> None:
+        """Discard the remote upload, after showing what will be lost."""
+        session = self._selected()
+        if session is None:
+            return
+        engine = self.papp.engine
+        parts = await asyncio.to_thread(engine.journal.parts, session.id)
+        done = [p for p in parts if p.done]
+        size = sum(p.size for p in done)
+        name = os.path.basename(session.path)
+        body = (
+            f"Abort the upload of {name} to {session.account}?\n\n"
+            f"Discards {len(done)} of {len(parts)} parts already on the server "
+            f"({format_size(size)} of {format_size(session.size)}). The local file is not "
+            "touched; to upload it again, start a new batch."
+        )
+        if engine.is_running(session.id):
+            body += "\nThe parts in flight stop now."
+        if not await self.app.push_screen_wait(
+            ConfirmScreen("Abort upload?", body, yes="Abort", danger=True)
+        ):
+            return
+
+        async def abort() -> None:
+            result = await engine.abort(session.id)
+            if result.state == S.ABORTED:
+                self.notify(f"{name}: aborted")
+
+        self._command("Abort", abort)
+
+    def action_verify(self) -> None:
+        """Re-hash the local file and compare with each part's fingerprint."""
+        session = self._selected()
+        if session is None:
+            return
+        engine = self.papp.engine
+        name = os.path.basename(session.path)
+
+        async def verify() -> None:
+            self.notify(f"{name}: hashing the local file…", timeout=3)
+            results = await engine.verify(session.id)
+            bad = [n for n, ok in results if ok is False]
+            checked = sum(1 for _, ok in results if ok is not None)
+            if bad:
+                self.notify(
+                    f"{name}: {len(bad)} of {checked} parts no longer match the file "
+                    f"({', '.join(map(str, bad[:8]))}); restore the file or abort",
+                    severity="error",
+                    timeout=10,
+                )
+            else:
+                self.notify(f"{name}: all {checked} fingerprinted parts match the file")
+
+        self._command("Verify", verify)
+
+    def action_refresh_remote(self) -> None:
+        """Ask the server which parts it holds and mark them in the parts view."""
+        session = self._selected()
+        if session is None:
+            return
+        engine = self.papp.engine
+        name = os.path.basename(session.path)
+
+        async def refresh() -> None:
+            remote = await engine.remote_parts(session.id)
+            if remote is None:
+                self.notify(f"{name}: {session.provider} cannot list the parts it holds")
+                return
+            parts = await asyncio.to_thread(engine.journal.parts, session.id)
+            held = {r.number: r for r in remote}
+            view: dict[int, str] = {}
+            for part in parts:
+                found = held.get(part.number)
+                if found is None:
+                    view[part.number] = "missing"
+                elif found.size != part.size or (
+                    part.etag
+                    and found.etag
+                    and found.etag.strip('"').lower() != part.etag.strip('"').lower()
+                ):
+                    view[part.number] = "differs"
+                else:
+                    view[part.number] = "held"
+            self.remote[session.id] = view
+            missing = sum(1 for v in view.values() if v != "held")
+            self.notify(
+                f"{name}: the server holds {len(remote)} of {len(parts)} parts"
+                + (f"; {missing} missing or different" if missing else "")
+            )
+            if self.selected == session.id:
+                await self.load_parts(session.id)
+
+        self._command("Server parts", refresh)
+
+    def action_copy_url(self) -> None:
+        """Copy the object's location to the clipboard (OSC 52 reaches the local terminal)."""
+        session = self._selected()
+        if session is None or not session.location:
+            return
+        location = redact(session.location)
+        self.app.copy_to_clipboard(location)
+        self.notify(f"copied {location}")
+
+    @work(group="inspect", exclusive=True)
+    async def action_inspect(self) -> None:
+        """Open the stuck-session view; run the fix it suggests if asked."""
+        session = self._selected()
+        if session is None:
+            return
+        from tui.ui.screens.inspect import InspectScreen
+
+        fix = await self.app.push_screen_wait(InspectScreen(session.id))
+        if fix is not None:
+            self.apply_fix(session.id, fix)
+
+    def apply_fix(self, session_id: str, fix: Fix) -> None:
+        """Carry out the fix the inspect view suggested."""
+        engine = self.papp.engine
+        if fix.action == "resume":
+            self._command("Resume", lambda: engine.start(session_id))
+        elif fix.action == "retry_failed":
+            self._command("Retry failed", lambda: engine.retry(session_id))
+        elif fix.action == "retry_parts":
+            numbers = list(fix.parts)
+            self._command("Retry parts", lambda: engine.retry(session_id, numbers))
+        elif fix.action in ("complete", "complete_force"):
+            self.action_complete()
+        elif fix.action == "abort":
+            self.action_abort()
+        elif fix.action == "verify":
+            self.action_verify()
+
+    def start_batch(self, paths: list[Path], account: str) -> None:
+        """Plan and start one session per file on ``account``."""
+        engine = self.papp.engine
+
+        async def start() -> None:
+            started = 0
+            for path in paths:
+                try:
+                    session = await engine.plan(path, account)
+                    await engine.start(session.id)
+                    self.follow(session.id)
+                    started += 1
+                except PartdeckError as exc:
+                    self.notify(f"{path.name}: {redact(str(exc))}", severity="error", timeout=10)
+            if started:
+                self.notify(f"{started} upload(s) started on {account}")
+            await self.resync()
+
+        self.run_worker(start(), group="commands", name="start batch")

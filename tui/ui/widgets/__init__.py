@@ -1,0 +1,1 @@
+"""Reusable widgets: the sessions table and the on-demand parts view."""

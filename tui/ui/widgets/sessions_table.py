@@ -1,0 +1,83 @@
+"""The live sessions table: rows keyed by session id, only changed cells touched."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui.ui.rows import SESSION_COLUMNS, Cell, Tone
+
+_WIDTHS = {
+    "file": 22,
+    "state": 18,
+    "parts": 11,
+    "sent": 9,
+    "rate": 11,
+    "eta": 7,
+    "size": 9,
+    "account": 16,
+    "age": 6,
+}
+_RIGHT = frozenset({"parts", "sent", "rate", "eta", "size", "age"})
+
+
+class SessionsTable(DataTable[Text]):
+    """Sessions, one row each, updated in place by ``sync``."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {f"tone--{tone}" for tone in Tone}
+
+    DEFAULT_CSS = """
+    SessionsTable > .tone--normal { color: $foreground; }
+    SessionsTable > .tone--muted { color: $part-pending; }
+    SessionsTable > .tone--active { color: $part-active; }
+    SessionsTable > .tone--done { color: $session-done; }
+    SessionsTable > .tone--warning { color: $session-stalled; text-style: bold; }
+    SessionsTable > .tone--error { color: $part-failed; text-style: bold; }
+    SessionsTable > .tone--unknown { color: $session-unknown; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._cells: dict[str, dict[str, Cell]] = {}
+
+    def on_mount(self) -> None:
+        for key, label in SESSION_COLUMNS:
+            heading = Text(label, justify="right" if key in _RIGHT else "left")
+            self.add_column(heading, key=key, width=_WIDTHS[key])
+
+    def _text(self, key: str, cell: Cell) -> Text:
+        style = self.get_component_rich_style(f"tone--{cell.tone}", partial=True)
+        return Text(cell.text, style=style, justify="right" if key in _RIGHT else "left")
+
+    def sync(self, rows: Mapping[str, Mapping[str, Cell]]) -> None:
+        """Make the table show ``rows`` (session id -> cells), touching only what changed."""
+        for gone in [key for key in self._cells if key not in rows]:
+            self.remove_row(gone)
+            del self._cells[gone]
+        for key, cells in rows.items():
+            known = self._cells.get(key)
+            if known is None:
+                self.add_row(*(self._text(c, cells[c]) for c, _ in SESSION_COLUMNS), key=key)
+            else:
+                for column, cell in cells.items():
+                    if known.get(column) != cell:
+                        self.update_cell(key, column, self._text(column, cell))
+            self._cells[key] = dict(cells)
+
+    def restyle(self) -> None:
+        """Render every cell again (the theme changed)."""
+        for key, cells in self._cells.items():
+            for column, cell in cells.items():
+                self.update_cell(key, column, self._text(column, cell))
+
+    @property
+    def selected_key(self) -> str | None:
+        """The session id under the cursor, or None when the table is empty."""
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # the cursor is past the last row while rows are removed
+            return None
