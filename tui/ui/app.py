@@ -65,8 +65,11 @@ class PartdeckApp(App[None]):
         self.sub_title = self._subtitle()
 
     def _subtitle(self) -> str:
+        from tui.ui.screens.files import tilde
+
         path = self.config.path
-        return f"{len(self.config.accounts)} account(s) · {path}" if path else "no config"
+        accounts = f"{len(self.config.accounts)} account(s)"
+        return f"{accounts} · {tilde(path)}" if path else accounts
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen()
