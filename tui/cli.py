@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     session_arg(command("abort", "discard a session's remote upload"))
     session_arg(command("verify", "re-hash the local file against the recorded fingerprints"))
+    session_arg(command("inspect", "why a session is stuck: journal, local file and server"))
     p = command("remote", "incomplete uploads the server holds, joined with the journal")
     p.add_argument("--account", required=True, metavar="NAME")
     p.add_argument("--older-than", type=_age, metavar="AGE", help="e.g. 2h, 7d")
@@ -344,6 +345,55 @@ async def cmd_verify(ctx: Context) -> int:
     return EXIT_OK if not bad else EXIT_FAILED
 
 
+async def cmd_inspect(ctx: Context) -> int:
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir) as engine:
+        d = await engine.inspect(session.id)
+    s = d.session
+    if ctx.args.json:
+        _print_json(
+            {
+                "event": "inspect",
+                "session": s.id,
+                "state": str(s.state),
+                "parts": d.total,
+                "parts_done": d.done,
+                "local": str(d.local),
+                "server": d.server_note,
+                "server_parts": d.server_parts,
+                "fix": d.fix.text,
+                "fix_action": d.fix.action,
+                "fix_parts": list(d.fix.parts),
+            }
+        )
+        for f in d.findings:
+            _print_json(
+                {
+                    "event": "finding",
+                    "session": s.id,
+                    "part": f.number,
+                    "state": str(f.state),
+                    "attempts": f.attempts,
+                    "server": str(f.server),
+                    "url_expires_at": f.url_expires_at,
+                    "errors": list(f.errors),
+                }
+            )
+        return EXIT_OK
+    print(
+        f"session   {s.id}  {s.state}  {d.done}/{d.total} parts done\n"
+        f"file      {s.path} ({d.local})\nserver    {d.server_note}"
+        + (f"\nerror     {s.error}" if s.error else "")
+    )
+    for f in d.findings:
+        history = " | ".join(f.errors) or "-"
+        print(
+            f"part {f.number:>5}  {f.state!s:<12} tries {f.attempts}  server {f.server}  {history}"
+        )
+    print(f"fix       {d.fix.text}")
+    return EXIT_OK
+
+
 def cmd_sessions(ctx: Context) -> int:
     journal = ctx.journal()
     counts = journal.part_counts()
@@ -548,6 +598,7 @@ _ASYNC_COMMANDS: dict[str, Callable[[Context], Awaitable[int]]] = {
     "complete": cmd_complete,
     "abort": cmd_abort,
     "verify": cmd_verify,
+    "inspect": cmd_inspect,
     "remote": cmd_remote,
 }
 _SYNC_COMMANDS: dict[str, Callable[[Context], int]] = {

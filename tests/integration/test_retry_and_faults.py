@@ -81,6 +81,17 @@ def test_rejected_part_stops_then_retry_alone_resends_same_bytes(
     assert "InvalidArgument: no thanks" in shown[2]["error"]
     assert not s3.list_objects_v2(Bucket=bucket).get("Contents")
 
+    inspected = cli("inspect", summary["session"][:8], "--json", config=proxied_config)
+    assert inspected.code == 0, inspected.err
+    head, *findings = inspected.json_lines()
+    assert head["fix_action"] == "retry_failed" and head["fix_parts"] == [2]
+    assert head["server"].startswith("the server holds 2 of 3 parts")
+    assert head["local"] == "matches"
+    assert [(f["part"], f["server"]) for f in findings] == [(2, "missing")]
+    assert any("no thanks" in e for e in findings[0]["errors"])
+    text = cli("inspect", summary["session"][:8], config=proxied_config)
+    assert "fix       1 part(s) failed: retry them" in text.out
+
     puts_before = len(proxy.ops("upload_part"))
     again = cli("retry", summary["session"][:8], "--json", config=proxied_config)
     assert again.code == 0, again.err
