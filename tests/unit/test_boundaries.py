@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 MODULES = [
     "tui.core.engine",
+    "tui.core.diagnose",
     "tui.core.journal",
     "tui.providers.s3",
     "tui.providers.registry",
@@ -60,3 +61,26 @@ def test_probe_would_see_textual() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "textual" in json.loads(result.stdout.strip().splitlines()[-1])["textual"]
+
+
+def test_ui_never_talks_http() -> None:
+    """tui/ui imports no HTTP library: it sends commands to the engine and renders state."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "tui" / "ui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.split(".")[0] in ("httpx", "httpcore", "urllib3", "requests", "botocore")
+                or n.startswith("tui.providers")
+            ]
+    assert offenders == []
