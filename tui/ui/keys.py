@@ -152,3 +152,15 @@ def _pretty(key: str) -> str:
     if key in _NAMES:
         return _NAMES[key]
     return key.replace("ctrl+", "^")
+
+
+def keymap_markdown() -> str:
+    """The key map as Markdown tables, one per screen (the README carries this text)."""
+    out: list[str] = []
+    for title, bindings in GROUPS:
+        out += [f"**{title}**", "", "| key | id | does |", "| --- | --- | --- |"]
+        for binding in bindings:
+            keys = " ".join(f"`{_pretty(k.strip())}`" for k in binding.key.split(","))
+            out.append(f"| {keys} | `{binding.id}` | {binding.tooltip} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
