@@ -110,7 +110,7 @@ SESSION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """Column keys and headings, most needed first so 80 columns show what matters."""
 
-FILE_WIDTH = 22
+FILE_WIDTH = 14
 
 
 def _shorten(text: str, width: int) -> str:
@@ -146,13 +146,13 @@ def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str
 
 
 PART_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("number", "#", 6),
-    ("range", "Range", 19),
+    ("number", "#", 5),
+    ("range", "Range", 17),
     ("state", "State", 14),
     ("server", "Srv", 3),
     ("attempts", "Try", 3),
-    ("digest", "ETag/digest", 12),
-    ("expiry", "URL expiry", 10),
+    ("digest", "Digest", 10),
+    ("expiry", "Expires", 9),
     ("error", "Last error", 0),
 )
 """Column key, heading and width (0: the rest of the line) of the parts view."""
@@ -175,7 +175,7 @@ def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
         Cell(f"{mark} {part.state}", tone),
         Cell(server_mark, server_tone),
         Cell(str(part.attempts), Tone.WARNING if part.attempts > 1 else Tone.NORMAL),
-        Cell(_shorten(digest, 12) if digest else "–", Tone.NORMAL if digest else Tone.MUTED),
+        Cell(_shorten(digest, 10) if digest else "–", Tone.NORMAL if digest else Tone.MUTED),
         expiry,
         Cell(part.error or "", Tone.ERROR if part.state == P.FAILED else Tone.MUTED),
     ]

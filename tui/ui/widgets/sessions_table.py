@@ -10,16 +10,17 @@ from textual.widgets import DataTable
 from tui.ui.rows import SESSION_COLUMNS, Cell, Tone
 
 _WIDTHS = {
-    "file": 22,
+    "file": 14,
     "state": 18,
-    "parts": 11,
+    "parts": 9,
     "sent": 9,
-    "rate": 11,
-    "eta": 7,
+    "rate": 10,
+    "eta": 6,
     "size": 9,
     "account": 16,
     "age": 6,
 }
+"""Fixed widths, so no cell update ever re-measures a column; file to ETA fit in 80 columns."""
 _RIGHT = frozenset({"parts", "sent", "rate", "eta", "size", "age"})
 
 
