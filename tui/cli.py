@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from tui import __version__
@@ -572,7 +573,13 @@ def cmd_ui(ctx: Context) -> int:
     config = ctx.config_or_sandbox(quiet=True)
     notices = [ctx.notice] if ctx.notice else []
     notices += inline_secret_warnings(config)
-    asyncio.run(run_app(config, ctx.state_dir, notices=notices))
+    handler = _log_handler(ctx.state_dir)  # the app's internal errors go here, redacted
+    try:
+        asyncio.run(run_app(config, ctx.state_dir, notices=notices))
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
     return EXIT_OK
 
 
@@ -631,23 +638,30 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def _log_unexpected(ctx: Context | None) -> str:
-    """Write the current exception's traceback to a log file; return where."""
-    state_dir = ctx.state_dir if ctx is not None else resolve_state_dir(None)
+def _log_handler(state_dir: Path) -> logging.FileHandler | None:
+    """Attach a redacting 0600 log file in the state dir to the partdeck logger."""
     try:
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = state_dir / "partdeck.log"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         handler = logging.FileHandler(path)
-        handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
-        os.close(fd)
-        log.addHandler(handler)
-        log.exception("unexpected error")
-        log.removeHandler(handler)
-        handler.close()
-        return str(path)
     except OSError:
+        return None
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    return handler
+
+
+def _log_unexpected(ctx: Context | None) -> str:
+    """Write the current exception's traceback to a log file; return where."""
+    state_dir = ctx.state_dir if ctx is not None else resolve_state_dir(None)
+    handler = _log_handler(state_dir)
+    if handler is None:
         return "nowhere (the state dir is not writable)"
+    log.exception("unexpected error")
+    log.removeHandler(handler)
+    handler.close()
+    return handler.baseFilename
 
 
 def main(argv: Sequence[str] | None = None) -> int:

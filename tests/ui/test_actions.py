@@ -375,3 +375,28 @@ async def test_light_theme_from_config_and_no_color(deck: Deck, monkeypatch: obj
         await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
         await pilot.pause(0.3)
         assert row_text(app, sid)["state"] == "✗ failed"
+
+
+async def test_an_engine_bug_is_one_line_not_a_traceback(deck: Deck, monkeypatch: object) -> None:
+    """A bug under a command (forced here) is a notification; the app keeps running."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    path = deck.file("bug.bin", 6 * MiB)
+    deck.set_faults(part_500=1.0, parts=(1,))
+    async with deck.app(part_size="5MiB") as (app, pilot):
+        sid = await _upload(app, pilot, path)
+        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
+        await pilot.pause(0.3)
+
+        async def broken(*_args: object, **_kw: object) -> list[int]:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(app.engine, "retry", broken)
+        await pilot.press("R")
+        await until(
+            pilot,
+            lambda: any("Retry failed: internal error (RuntimeError)" in n for n in notices(app)),
+            "the report",
+        )
+        assert app.is_running and _state(app, sid) == S.FAILED

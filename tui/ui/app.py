@@ -6,6 +6,7 @@ crash in it) always pauses every session the engine drives and leaves it resumab
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -116,6 +117,16 @@ class PartdeckApp(App[None]):
             f"{name}: {alert.message}",
             severity="error" if alert.error else "warning",
             timeout=10,
+        )
+
+    def report_bug(self, what: str, exc: BaseException) -> None:
+        """An unexpected error: log it (secrets cut) and say so in one line, no traceback."""
+        logging.getLogger("partdeck").error("%s failed", what, exc_info=exc)
+        self.notify(
+            f"{what}: internal error ({type(exc).__name__}); nothing uploaded is lost and the "
+            "session stays resumable; please report it",
+            severity="error",
+            timeout=15,
         )
 
     @property

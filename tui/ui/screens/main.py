@@ -287,6 +287,8 @@ class MainScreen(Screen[None]):
                 await call()
             except PartdeckError as exc:
                 self.notify(redact(str(exc)), title=what, severity="error", timeout=10)
+            except Exception as exc:  # a bug: say so, keep the app and the sessions alive
+                self.papp.report_bug(what, exc)
             if session_id is not None:
                 self.follow(session_id)
             await self.resync()
@@ -305,6 +307,8 @@ class MainScreen(Screen[None]):
             try:
                 while engine.is_running(session_id):
                     await engine.wait(session_id)
+            except Exception as exc:  # the runner hit a bug; the session is left resumable
+                self.papp.report_bug("upload", exc)
             finally:
                 self._waiters.discard(session_id)
             await self.resync()
