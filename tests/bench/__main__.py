@@ -20,6 +20,7 @@ from tests.bench.common import Context, DataFiles, Result, Sizes, Skipped
 from tests.bench.cpu import bench_cpu
 from tests.bench.fingerprint import bench_fingerprint
 from tests.bench.rss import bench_rss
+from tests.bench.ui import bench_ui_cpu, bench_ui_parts
 from tests.bench.upload import bench_upload
 
 Bench = Callable[[Context], Result | Skipped]
@@ -29,6 +30,8 @@ BENCHES: dict[str, Bench] = {
     "fingerprint": bench_fingerprint,
     "rss": bench_rss,
     "cpu": bench_cpu,
+    "ui-parts": bench_ui_parts,
+    "ui-cpu": bench_ui_cpu,
 }
 
 

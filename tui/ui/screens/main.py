@@ -77,6 +77,9 @@ class MainScreen(Screen[None]):
         self._parts_of: str | None = None
         self._applicable: tuple[bool, ...] = ()
         self._waiters: set[str] = set()
+        self._loaded: tuple[object, ...] | None = None
+        """What the journal said of the selected session when its parts were last read."""
+        self._detail_text: str | None = None
 
     @property
     def papp(self) -> PartdeckApp:
@@ -127,8 +130,13 @@ class MainScreen(Screen[None]):
             self.sessions.pop(gone, None)
             self.stats.pop(gone, None)
         self.render_sessions()
-        if self.selected is not None and not engine.is_running(self.selected):
-            await self.load_parts(self.selected)
+        sid = self.selected
+        if sid is not None and sid in self.sessions and not engine.is_running(sid):
+            session = self.sessions[sid]
+            seen = (sid, session.updated_at, session.state, done.get(sid, 0), str(counts.get(sid)))
+            if seen != self._loaded:  # read 10,000 parts again only when something changed
+                self._loaded = seen
+                await self.load_parts(sid)
 
     def tick(self) -> None:
         """Apply what changed since the last tick (4-10 times a second)."""
@@ -211,7 +219,8 @@ class MainScreen(Screen[None]):
         detail = self.query_one("#detail", Static)
         session = self.sessions.get(self.selected or "")
         if session is None:
-            detail.update(" no sessions yet: press n to pick files" if not self.sessions else "")
+            self._set_detail(" no sessions yet: press n to pick files" if not self.sessions else "")
+            detail.set_class(False, "-error")
             return
         bits = [
             f" {session.id[:12]}",
@@ -224,8 +233,14 @@ class MainScreen(Screen[None]):
         text = "  ·  ".join(bits)
         if session.error:
             text += f"\n ✗ {session.error}"
-        detail.update(redact(text))
+        self._set_detail(redact(text))
         detail.set_class(bool(session.error), "-error")
+
+    def _set_detail(self, text: str) -> None:
+        """Update the detail line only when its text changes (an update re-lays the screen)."""
+        if text != self._detail_text:
+            self._detail_text = text
+            self.query_one("#detail", Static).update(text)
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:

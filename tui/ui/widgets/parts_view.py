@@ -99,9 +99,11 @@ class PartsView(ScrollView, can_focus=True):
         self.refresh()
 
     def tick(self, now: float) -> None:
-        """Advance the clock (URL expiry counts down) and repaint."""
+        """Advance the clock; repaint when the shown second changes (URL expiry counts down)."""
+        changed = int(now) != int(self._now)
         self._now = now
-        self.refresh()
+        if changed:
+            self.refresh()
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._keep_visible()
