@@ -163,7 +163,7 @@ def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
     mark, tone = PART_MARKS[part.state]
     server_mark, server_tone = REMOTE_MARKS.get(remote or "", ("", Tone.MUTED))
     digest = (part.etag or part.md5 or part.sha1 or part.sha256 or part.xxh3 or "").strip('"')
-    if part.target_expires_at is None:
+    if part.target_expires_at is None or part.done:
         expiry = Cell("–", Tone.MUTED)
     elif part.target_expires_at <= now:
         expiry = Cell("expired", Tone.WARNING if not part.done else Tone.MUTED)

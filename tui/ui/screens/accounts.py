@@ -49,7 +49,7 @@ class AccountPickerScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AccountPickerScreen { align: center middle; }
     AccountPickerScreen > Vertical {
-        width: 110; max-width: 100%; height: auto; max-height: 100%;
+        width: 100; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface;
     }
     AccountPickerScreen DataTable { height: auto; max-height: 20; }
@@ -88,8 +88,8 @@ class AccountPickerScreen(ModalScreen[str | None]):
         table = self.query_one(DataTable)
         table.add_column("Account", key="name", width=18)
         table.add_column("Provider", key="provider", width=10)
-        table.add_column("Secret", key="secret", width=26)
-        table.add_column("Connection", key="check", width=46)
+        table.add_column("Secret", key="secret", width=22)
+        table.add_column("Connection", key="check", width=38)
         accounts = self.papp.config.accounts
         if not accounts:
             box.border_subtitle = "no accounts: add [accounts.NAME] to the config"
