@@ -83,7 +83,7 @@ _Showcase = tuple[str, str, int, int, SessionState, dict[int, PartState], str | 
 _SHOWCASE: list[_Showcase] = [
     ("db-dump-2026-09.sql.gz", "archive-s3", 96, 8, S.UPLOADING,
      {9: P.UPLOADING, 10: P.UPLOADING, 11: P.PENDING, 12: P.PENDING}, None, None),
-    ("photos.tar", "team-box", 64, 8, S.STALLED, {7: P.UPLOADING, 8: P.UPLOADING},
+    ("photos.tar", "archive-s3", 64, 8, S.STALLED, {7: P.UPLOADING, 8: P.UPLOADING},
      "no bytes sent for 60s; retry the parts in flight or check the network", None),
     ("course-video.mp4", "shop-gumroad", 200, 100, S.COMPLETE_UNKNOWN, {},
      "complete: server said 502 Bad Gateway; the outcome of complete is unknown", None),

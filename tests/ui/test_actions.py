@@ -308,14 +308,14 @@ async def test_palette_offers_only_what_applies(deck: Deck) -> None:
     path = deck.file("palette.bin", 6 * MiB)
     async with deck.app(part_size="5MiB") as (app, pilot):
         titles = [c.title for c in app.get_system_commands(app.main)]
-        assert "Retry part" not in titles and "Abort" not in titles
+        assert "Retry" not in titles and "Abort" not in titles
         assert "New" in titles and "Help" in titles
         sid = await _upload(app, pilot, path)
         await until(pilot, lambda: _state(app, sid) == S.COMPLETED, "completion")
         await pilot.pause(0.3)
         titles = [c.title for c in app.get_system_commands(app.main)]
         assert "Copy URL" in titles and "Inspect" in titles
-        for gone in ("Retry part", "Retry failed", "Complete", "Abort", "Pause/Resume"):
+        for gone in ("Retry", "Retry all", "Complete", "Abort", "Pause/Resume"):
             assert gone not in titles
 
 

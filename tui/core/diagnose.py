@@ -158,11 +158,11 @@ def diagnose(
                     attempts=part.attempts,
                     server=view,
                     url_expires_at=part.target_expires_at,
-                    errors=history.get(part.number, ()),
+                    errors=history.get(part.number) or ((part.error,) if part.error else ()),
                 )
             )
     if server_error is not None:
-        server_note = f"could not ask the server: {server_error}"
+        server_note = f"could not ask: {server_error}"
     elif remote is not None:
         size = sum(r.size for r in remote)
         server_note = f"the server holds {len(remote)} of {len(parts)} parts ({size:,} bytes)"

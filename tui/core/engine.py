@@ -26,6 +26,7 @@ from tui.core.driver import (
     format_numbers,
 )
 from tui.core.errors import (
+    ConfigError,
     PartdeckError,
     RemoteError,
     UsageError,
@@ -134,12 +135,20 @@ class Engine(SessionDriver):
         """Join the journal, the local file and the server into a diagnosis with a fix."""
         session = self.session(session_id)
         parts = self.parts(session_id)
-        provider = self._providers(session.account)
         events = await asyncio.to_thread(self.journal.events, session_id)
         local = await asyncio.to_thread(local_state, session)
         remote: list[RemotePart] | None = None
         server_error: str | None = None
-        if provider.can_list_parts and session.opened and not session.final:
+        try:
+            provider: Provider | None = self._providers(session.account)
+        except ConfigError as exc:  # no secret, no account: still show journal and file
+            provider, server_error = None, str(exc)
+        if (
+            provider is not None
+            and provider.can_list_parts
+            and session.opened
+            and not session.final
+        ):
             try:
                 remote = await provider.remote_parts(session)
             except RemoteError as exc:
@@ -151,8 +160,8 @@ class Engine(SessionDriver):
             local=local,
             remote=remote,
             server_error=server_error,
-            can_list=provider.can_list_parts,
-            renewable=provider.renewable_targets,
+            can_list=provider is not None and provider.can_list_parts,
+            renewable=provider is None or provider.renewable_targets,
             running=self.is_running(session_id),
             now=self._clock(),
         )

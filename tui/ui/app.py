@@ -15,6 +15,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui.config import Config
@@ -32,7 +33,7 @@ DEFAULT_THEME = "partdeck-dark"
 class PartdeckApp(App[None]):
     """Batches of multipart uploads, live, from the keyboard."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "partdeck"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
     ENABLE_COMMAND_PALETTE = True
@@ -118,6 +119,18 @@ class PartdeckApp(App[None]):
             severity="error" if alert.error else "warning",
             timeout=10,
         )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notify, with markup off by default: messages carry file names and server text."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def report_bug(self, what: str, exc: BaseException) -> None:
         """An unexpected error: log it (secrets cut) and say so in one line, no traceback."""

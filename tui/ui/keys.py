@@ -22,14 +22,14 @@ MAIN_BINDINGS: list[Binding] = [
     Binding(
         "r",
         "retry_part",
-        "Retry part",
+        "Retry",
         id="retry-part",
         tooltip="Send the part under the cursor again",
     ),
     Binding(
         "R",
         "retry_failed",
-        "Retry failed",
+        "Retry all",
         id="retry-failed",
         tooltip="Send every failed part again",
     ),
@@ -49,7 +49,14 @@ MAIN_BINDINGS: list[Binding] = [
         "i", "inspect", "Inspect", id="inspect", tooltip="Why is it stuck? Journal + server + file"
     ),
     Binding("y", "copy_url", "Copy URL", id="copy-url", tooltip="Copy the object's URL (OSC 52)"),
-    Binding("A", "accounts", "Accounts", id="accounts", tooltip="List accounts and check them"),
+    Binding(
+        "A",
+        "accounts",
+        "Accounts",
+        id="accounts",
+        show=False,  # the footer is full at 80 columns; help and the palette list it
+        tooltip="List accounts and check them",
+    ),
     Binding(
         "tab",
         "app.focus_next",

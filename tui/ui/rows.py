@@ -110,7 +110,7 @@ SESSION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """Column keys and headings, most needed first so 80 columns show what matters."""
 
-FILE_WIDTH = 14
+FILE_WIDTH = 13
 
 
 def _shorten(text: str, width: int) -> str:

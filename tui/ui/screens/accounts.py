@@ -80,7 +80,7 @@ class AccountPickerScreen(ModalScreen[str | None]):
                 else "c: check again  ·  esc: back",
                 id="hint",
             )
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         box = self.query_one(Vertical)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -43,9 +44,11 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self._body, id="body", markup=False)
             with Horizontal():
                 yield Button(
-                    f"{self._yes} [y]", id="yes", variant="error" if self._danger else "primary"
+                    Content(f"{self._yes} [y]"),
+                    id="yes",
+                    variant="error" if self._danger else "primary",
                 )
-                yield Button("No [n]", id="no")
+                yield Button(Content("No [n]"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no" if self._danger else "#yes", Button).focus()

@@ -138,7 +138,7 @@ class FileBrowserScreen(Screen[Batch | None]):
         yield Input(placeholder="filter names (esc to clear)", id="filter")
         yield DataTable(cursor_type="row", id="files")
         yield Static("", id="summary", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if self.account is None and len(self.papp.config.accounts) == 1:

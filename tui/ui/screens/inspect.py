@@ -3,6 +3,7 @@ action that would move the session on."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from tui.core.redact import redact
 from tui.core.units import format_duration, format_size
 from tui.ui.keys import INSPECT_BINDINGS
 from tui.ui.rows import part_label
+from tui.ui.screens.files import tilde
 
 if TYPE_CHECKING:
     from tui.ui.app import PartdeckApp
@@ -68,7 +70,7 @@ class InspectScreen(Screen[Fix | None]):
             yield Static("asking the server and the file…", id="summary", markup=False)
             yield Static("", id="fix", markup=False)
             yield DataTable(cursor_type="row", id="findings")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -97,10 +99,10 @@ class InspectScreen(Screen[Fix | None]):
         s = d.session
         now = self.papp.clock()
         lines = [
-            f"{s.path}  →  {s.account} ({s.provider})",
-            f"session {s.id[:12]}   state {s.state}   {d.done}/{d.total} parts done   "
-            f"{format_size(s.size)} in parts of {format_size(s.part_size)}   "
-            f"updated {format_duration(now - s.updated_at)} ago",
+            f"{tilde(Path(s.path))}  →  {s.account} ({s.provider})",
+            f"session {s.id[:12]}   state {s.state}   {d.done}/{d.total} parts done",
+            f"{format_size(s.size)} in parts of {format_size(s.part_size)}, "
+            f"last change {format_duration(now - s.updated_at)} ago",
             f"local file   {_LOCAL[d.local]}",
             f"server       {d.server_note}",
         ]
@@ -111,7 +113,7 @@ class InspectScreen(Screen[Fix | None]):
         self.query_one("#summary", Static).update(redact("\n".join(lines)))
         fix = self.query_one("#fix", Static)
         key = self.app.get_key_display(INSPECT_BINDINGS[0])
-        fix.update(f"fix: {d.fix.text}" + (f"   [{key}] do it" if d.fix.action else ""))
+        fix.update(f"fix: {d.fix.text}" + (f" ({key}: do it)" if d.fix.action else ""))
         fix.set_class(d.fix.action is None, "-none")
         table = self.query_one(DataTable)
         table.clear()

@@ -29,6 +29,7 @@ from tui.ui.actions import Selection, applies
 from tui.ui.keys import MAIN_BINDINGS
 from tui.ui.rows import SessionStats, session_cells
 from tui.ui.screens.confirm import ConfirmScreen
+from tui.ui.screens.files import tilde
 from tui.ui.widgets.parts_view import PartsView
 from tui.ui.widgets.sessions_table import SessionsTable
 
@@ -95,7 +96,7 @@ class MainScreen(Screen[None]):
             yield SessionsTable(id="sessions")
             yield Static("", id="detail", markup=False)
             yield PartsView(id="parts")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#sessions").border_title = "Sessions"
@@ -186,10 +187,11 @@ class MainScreen(Screen[None]):
         now = self.papp.clock()
         table = self.query_one(SessionsTable)
         with self.app.batch_update():
+            newest_first = sorted(self.sessions.values(), key=lambda s: (-s.created_at, s.id))
             table.sync(
                 {
-                    sid: session_cells(session, self.stats.setdefault(sid, SessionStats()), now)
-                    for sid, session in self.sessions.items()
+                    s.id: session_cells(s, self.stats.setdefault(s.id, SessionStats()), now)
+                    for s in newest_first
                 }
             )
         if self.selected is None or self.selected not in self.sessions:
@@ -219,20 +221,20 @@ class MainScreen(Screen[None]):
         detail = self.query_one("#detail", Static)
         session = self.sessions.get(self.selected or "")
         if session is None:
-            self._set_detail(" no sessions yet: press n to pick files" if not self.sessions else "")
+            self._set_detail("no sessions yet: press n to pick files" if not self.sessions else "")
             detail.set_class(False, "-error")
             return
         bits = [
-            f" {session.id[:12]}",
+            session.id[:12],
             f"{session.account} ({session.provider})",
             f"{format_size(session.part_size)} parts",
-            session.path,
+            tilde(Path(session.path)),
         ]
         if session.location:
             bits.append(f"→ {session.location}")
         text = "  ·  ".join(bits)
         if session.error:
-            text += f"\n ✗ {session.error}"
+            text += f"\n✗ {session.error}"
         self._set_detail(redact(text))
         detail.set_class(bool(session.error), "-error")
 
@@ -388,7 +390,11 @@ class MainScreen(Screen[None]):
         name = os.path.basename(session.path)
         force = False
         if session.state in (S.COMPLETE_UNKNOWN, S.COMPLETING):
-            provider = self.papp.engine.provider(session.account)
+            try:
+                provider = self.papp.engine.provider(session.account)
+            except PartdeckError as exc:
+                self.notify(redact(str(exc)), title="Complete", severity="error", timeout=10)
+                return
             force = not provider.complete_repeatable
             body = f"Complete was already sent for {name} and its outcome is unknown. " + (
                 f"{session.provider} takes complete only once: check whether the file "

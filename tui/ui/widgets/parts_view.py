@@ -44,7 +44,7 @@ class PartsView(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    PartsView { height: 1fr; }
+    PartsView { height: 1fr; overflow-x: hidden; }
     PartsView > .parts-view--header { color: $text-muted; text-style: bold; }
     PartsView > .parts-view--cursor { background: $surface-lighten-1; }
     PartsView:focus > .parts-view--cursor { background: $block-cursor-background; }
@@ -93,7 +93,7 @@ class PartsView(ScrollView, can_focus=True):
         self._parts = parts
         self._now = now
         self._remote = remote or {}
-        self.virtual_size = Size(self.size.width, len(parts) + 1)
+        self.virtual_size = Size(0, len(parts) + 1)
         if self.cursor >= len(parts):
             self.cursor = max(0, len(parts) - 1)
         self.refresh()
@@ -139,7 +139,7 @@ class PartsView(ScrollView, can_focus=True):
             self.cursor = row
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._parts) + 1)
+        self.virtual_size = Size(0, len(self._parts) + 1)
 
     def _line(self, cells: Sequence[tuple[str, Style]], base: Style, width: int) -> Strip:
         segments: list[Segment] = []

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 from tui.ui.rows import SESSION_COLUMNS, Cell, Tone
 
 _WIDTHS = {
-    "file": 14,
+    "file": 13,
     "state": 18,
     "parts": 9,
     "sent": 9,
@@ -53,10 +53,21 @@ class SessionsTable(DataTable[Text]):
         return Text(cell.text, style=style, justify="right" if key in _RIGHT else "left")
 
     def sync(self, rows: Mapping[str, Mapping[str, Cell]]) -> None:
-        """Make the table show ``rows`` (session id -> cells), touching only what changed."""
+        """Make the table show ``rows`` (session id -> cells) in their order, touching only
+        the cells that changed; new sessions (rare) rebuild the rows to keep the order."""
         for gone in [key for key in self._cells if key not in rows]:
             self.remove_row(gone)
             del self._cells[gone]
+        if any(key not in self._cells for key in rows):
+            selected = self.selected_key
+            self.clear()
+            self._cells.clear()
+            for key, cells in rows.items():
+                self.add_row(*(self._text(c, cells[c]) for c, _ in SESSION_COLUMNS), key=key)
+                self._cells[key] = dict(cells)
+            if selected is not None and selected in rows:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+            return
         for key, cells in rows.items():
             known = self._cells.get(key)
             if known is None:
