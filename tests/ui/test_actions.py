@@ -26,6 +26,14 @@ S = SessionState
 MiB = 1024 * 1024
 
 
+async def _failed_upload(app: PartdeckApp, pilot: Pilot[None], path: Path) -> str:
+    """Upload ``path`` (its faulty parts set by the test) until the session fails."""
+    sid = await _upload(app, pilot, path)
+    await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
+    await pilot.pause(0.3)
+    return sid
+
+
 def _only_session(app: PartdeckApp) -> str:
     sessions = app.engine.journal.sessions()
     assert len(sessions) == 1, [s.path for s in sessions]
@@ -102,9 +110,7 @@ async def test_retry_one_part_from_the_parts_view(deck: Deck) -> None:
     path = deck.file("retry.bin", 15 * MiB)
     deck.set_faults(part_500=1.0, parts=(2,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
         assert row_text(app, sid)["state"] == "✗ failed"
         assert any("part(s) not sent" in n for n in notices(app))
         upload_id = app.engine.session(sid).remote["upload_id"]
@@ -190,9 +196,7 @@ async def test_abort_shows_what_is_discarded(deck: Deck) -> None:
     path = deck.file("abort.bin", 15 * MiB)
     deck.set_faults(part_500=1.0, parts=(3,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         body = str(app.screen.query_one("#body").render())
@@ -214,9 +218,7 @@ async def test_verify_the_local_file(deck: Deck) -> None:
     path = deck.file("verify.bin", 12 * MiB)
     deck.set_faults(part_500=1.0, parts=(3,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
         await pilot.press("v")
         await until(
             pilot, lambda: any("fingerprinted parts match" in n for n in notices(app)), "verify"
@@ -235,9 +237,7 @@ async def test_refresh_remote_marks_parts(deck: Deck) -> None:
     path = deck.file("remote.bin", 15 * MiB)
     deck.set_faults(part_500=1.0, parts=(2,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
         await pilot.press("f")
         await until(pilot, lambda: sid in app.main.remote, "the server's answer")
         assert app.main.remote[sid] == {1: "held", 2: "missing", 3: "held"}
@@ -262,9 +262,7 @@ async def test_inspect_a_stuck_session_and_apply_its_fix(deck: Deck) -> None:
     path = deck.file("stuck.bin", 15 * MiB)
     deck.set_faults(part_500=1.0, parts=(2,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, InspectScreen), "the inspect view")
         screen = app.screen
@@ -371,9 +369,7 @@ async def test_light_theme_from_config_and_no_color(deck: Deck, monkeypatch: obj
     deck.set_faults(part_500=1.0, parts=(2,))
     async with deck.app(part_size="5MiB", theme="partdeck-light") as (app, pilot):
         assert app.theme == "partdeck-light" and app.no_color
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
         assert row_text(app, sid)["state"] == "✗ failed"
 
 
@@ -385,9 +381,7 @@ async def test_an_engine_bug_is_one_line_not_a_traceback(deck: Deck, monkeypatch
     path = deck.file("bug.bin", 6 * MiB)
     deck.set_faults(part_500=1.0, parts=(1,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _upload(app, pilot, path)
-        await until(pilot, lambda: _state(app, sid) == S.FAILED, "the failure")
-        await pilot.pause(0.3)
+        sid = await _failed_upload(app, pilot, path)
 
         async def broken(*_args: object, **_kw: object) -> list[int]:
             raise RuntimeError("boom")
