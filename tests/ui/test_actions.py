@@ -218,7 +218,7 @@ async def test_verify_the_local_file(deck: Deck) -> None:
     path = deck.file("verify.bin", 12 * MiB)
     deck.set_faults(part_500=1.0, parts=(3,))
     async with deck.app(part_size="5MiB") as (app, pilot):
-        sid = await _failed_upload(app, pilot, path)
+        await _failed_upload(app, pilot, path)
         await pilot.press("v")
         await until(
             pilot, lambda: any("fingerprinted parts match" in n for n in notices(app)), "verify"
