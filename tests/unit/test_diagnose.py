@@ -123,7 +123,7 @@ def test_one_fix_per_situation(
         ({"state": S.COMPLETED}, {}, "not asked: the session is completed"),
         ({"remote": {}}, {}, "never opened"),
         ({}, {"can_list": False}, "s3 cannot list the parts it holds"),
-        ({}, {"server_error": "401 token rejected"}, "could not ask the server: 401"),
+        ({}, {"server_error": "401 token rejected"}, "could not ask: 401"),
     ],
 )
 def test_server_note_says_why_it_was_not_asked(
