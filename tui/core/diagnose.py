@@ -7,7 +7,7 @@ Pure functions over what the engine gathered; the UI's inspect view and
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -99,7 +99,8 @@ def local_state(session: Session) -> LocalState:
     return LocalState.MATCHES
 
 
-def _server_view(part: Part, remote: dict[int, RemotePart] | None) -> ServerView:
+def server_view(part: Part, remote: Mapping[int, RemotePart] | None) -> ServerView:
+    """What the server's listing (by part number) says of one part; UNKNOWN without one."""
     if remote is None:
         return ServerView.UNKNOWN
     found = remote.get(part.number)
@@ -144,7 +145,7 @@ def diagnose(
     history = _error_history(events)
     findings: list[PartFinding] = []
     for part in parts:
-        view = _server_view(part, held)
+        view = server_view(part, held)
         needs_look = (
             part.state not in DONE_PART_STATES
             or part.state == P.UNVERIFIABLE

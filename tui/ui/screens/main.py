@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from tui.core.diagnose import Fix
+from tui.core.diagnose import Fix, server_view
 from tui.core.errors import PartdeckError
 from tui.core.model import DONE_PART_STATES, Part, PartState, Session, SessionState
 from tui.core.redact import redact
@@ -493,19 +493,7 @@ class MainScreen(Screen[None]):
                 return
             parts = await asyncio.to_thread(engine.journal.parts, session.id)
             held = {r.number: r for r in remote}
-            view: dict[int, str] = {}
-            for part in parts:
-                found = held.get(part.number)
-                if found is None:
-                    view[part.number] = "missing"
-                elif found.size != part.size or (
-                    part.etag
-                    and found.etag
-                    and found.etag.strip('"').lower() != part.etag.strip('"').lower()
-                ):
-                    view[part.number] = "differs"
-                else:
-                    view[part.number] = "held"
+            view = {part.number: str(server_view(part, held)) for part in parts}
             self.remote[session.id] = view
             missing = sum(1 for v in view.values() if v != "held")
             self.notify(
