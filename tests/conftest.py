@@ -17,6 +17,22 @@ ACCESS_KEY = "partdeck-test-access"
 SECRET_KEY = "partdeck-test-secret-0123456789"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("partdeck", "partdeck proof suites (tests/proof)")
+    group.addoption(
+        "--proof",
+        choices=("short", "full"),
+        default="short",
+        help="short (the default, as in CI) or full: how many crash and fault runs to make",
+    )
+    group.addoption(
+        "--proof-seed",
+        type=int,
+        default=None,
+        help="the seed of the proof suites' random choices (default: new each run, printed)",
+    )
+
+
 @pytest.fixture(scope="session")
 def moto() -> Iterator[MotoServer]:
     """One moto S3 server for the whole test session, with S3's real part-size rules."""

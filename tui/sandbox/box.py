@@ -456,9 +456,7 @@ def create_app(ctx: EmulatorContext) -> Starlette:
             broken = await part_fault_response(ctx.faults, number)
             if broken is not None:
                 return _as_box(broken)
-        wrong = None
-        if ctx.faults.corrupt(number):
-            wrong = hashlib.sha1(b"corrupted" + body[:64]).hexdigest()
+        wrong = ctx.faults.corrupt(number, hashlib.sha1(b"corrupted" + body[:64]).hexdigest())
         return JSONResponse({"part": part.as_json(wrong)})
 
     async def list_parts(request: Request) -> Response:

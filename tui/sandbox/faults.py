@@ -156,6 +156,11 @@ class Faults:
     """Faults injected so far, by name."""
     part_puts: Counter[tuple[str, int]] = field(default_factory=Counter)
     """Part uploads received, by (upload id, part number), faulted or not."""
+    corrupted: set[str] = field(default_factory=set)
+    """The wrong ETags (or Box sha1s) answered by ``corrupt_etag``."""
+    signatures: set[str] = field(default_factory=set)
+    """Every request signature the gateway was shown; kept in memory (never served) so
+    tests can prove none of them leaks into logs, events or the screen."""
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.spec.seed)
@@ -170,11 +175,19 @@ class Faults:
             self._taken.clear()
             self.injected.clear()
             self.part_puts.clear()
+            self.signatures.clear()
+            self.corrupted.clear()
 
     def count_put(self, upload_id: str, number: int) -> None:
         """Record one part upload."""
         with self._lock:
             self.part_puts[(upload_id, number)] += 1
+
+    def saw_signature(self, signature: str) -> None:
+        """Record a signature a request carried."""
+        if signature:
+            with self._lock:
+                self.signatures.add(signature)
 
     def part_fault(self, number: int) -> str | None:
         """The fault for this part upload: ``500``, ``reset``, ``stall``, ``expired`` or None."""
@@ -200,16 +213,17 @@ class Faults:
                 draw -= share
             return None
 
-    def corrupt(self, number: int) -> bool:
-        """True when this part's ETag should be answered wrong."""
+    def corrupt(self, number: int, wrong: str) -> str | None:
+        """``wrong`` when this part's ETag (or sha1) should be answered wrong, else None."""
         spec = self.spec
         with self._lock:
             if spec.parts and number not in spec.parts:
-                return False
+                return None
             if self._rng.random() < spec.corrupt_etag:
                 self.injected["corrupt_etag"] += 1
-                return True
-            return False
+                self.corrupted.add(wrong)
+                return wrong
+            return None
 
     def take(self, name: str, key: str) -> bool:
         """True for the first N calls of counted fault ``name`` for upload ``key``."""

@@ -250,6 +250,15 @@ def check_digests(headers: Mapping[str, str], body: bytes) -> None:
         )
 
 
+def _signature(query: Mapping[str, str], authorization: str) -> str:
+    """The signature a request carries: presigned, SigV4 header or V2 header; or ''."""
+    if "X-Amz-Signature" in query:
+        return query["X-Amz-Signature"]
+    if authorization.startswith("AWS "):
+        return authorization.rpartition(":")[2]
+    return authorization.rpartition("Signature=")[2] if "Signature=" in authorization else ""
+
+
 def _drop_query_param(url: str, name: str) -> str:
     base, _, query = url.partition("?")
     kept = [p for p in query.split("&") if p and unquote(p.split("=", 1)[0]) != name]
@@ -291,6 +300,8 @@ def create_gateway(
         url = f"http://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         part = _part_number(request.method, query)
+        if faults is not None:
+            faults.saw_signature(_signature(query, request.headers.get("authorization", "")))
         if faults is not None and part is not None:
             faults.count_put(query["uploadId"], part)
             broken = await part_fault_response(faults, part)
@@ -313,15 +324,11 @@ def create_gateway(
             headers=forwarded,
         )
         out = {k: v for k, v in upstream_response.headers.items() if k.lower() not in _HOP_HEADERS}
-        corrupt = (
-            faults is not None
-            and part is not None
-            and upstream_response.is_success
-            and faults.corrupt(part)
-        )
-        if corrupt:
-            out = {k: v for k, v in out.items() if k.lower() != "etag"}
-            out["ETag"] = '"' + hashlib.md5(b"corrupted" + body[:64]).hexdigest() + '"'
+        if faults is not None and part is not None and upstream_response.is_success:
+            wrong = faults.corrupt(part, hashlib.md5(b"corrupted" + body[:64]).hexdigest())
+            if wrong is not None:
+                out = {k: v for k, v in out.items() if k.lower() != "etag"}
+                out["ETag"] = f'"{wrong}"'
         return Response(
             upstream_response.content, status_code=upstream_response.status_code, headers=out
         )
