@@ -279,6 +279,13 @@ async def cmd_upload(ctx: Context) -> int:
 
 async def cmd_resume(ctx: Context) -> int:
     session = ctx.journal().find(ctx.args.session)
+    if session.state == SessionState.COMPLETED:
+        # Resuming what a crash may have finished is a normal step in a script: say so.
+        if ctx.args.json:
+            _print_json(session_summary(session))
+        else:
+            print(f"{session.id[:12]}: already completed -> {session.location}; nothing to resume")
+        return EXIT_OK
     async with open_engine(ctx.config, ctx.state_dir) as engine:
         complete = False if ctx.args.no_complete else None
         done = await _drive(

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import make_file
+from tests.integration.conftest import CLI, make_file
 from tests.support.faultproxy import FaultProxy, Rule
 from tui.config import load_config
 from tui.core.engine import Engine
 from tui.core.errors import UsageError
-from tui.core.model import Event
+from tui.core.journal import Journal
+from tui.core.model import Event, SessionState
 from tui.core.settings import EngineSettings
 from tui.core.units import MiB
 from tui.providers import s3 as s3_provider
@@ -147,3 +148,48 @@ def test_settings_bound_parts_in_flight(
             in_flight -= 1
     assert peak == 3
     assert EngineSettings().parts_in_flight == 8
+
+
+def _as_if_killed_in_complete(state_dir: Path, session_id: str) -> None:
+    """Put the journal back where a process killed mid-complete leaves it."""
+    journal = Journal.open(state_dir)
+    try:
+        session = journal.session(session_id)
+        session.state = SessionState.COMPLETING
+        session.complete_sent = max(session.complete_sent, 1)
+        journal.commit(session=session)
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["complete-lost", "complete-landed"])
+def test_resume_after_a_crash_in_complete_completes(
+    cli: CLI, config_file: Path, state_dir: Path, tmp_path: Path, s3: Any, bucket: str,
+    landed: bool,
+) -> None:  # fmt: skip
+    """S3's complete may be repeated, so resume carries on; S3 says if the first landed."""
+    path = make_file(tmp_path / "midway.bin", 6 * MiB)
+    first = cli("upload", path, "--account", "moto", "--part-size", "5MiB", "--no-complete",
+                "--json")  # fmt: skip
+    assert first.summary["state"] == "uploaded", first.err
+    session_id = first.summary["session"]
+    if landed:
+        assert cli("complete", session_id[:8]).code == 0
+    _as_if_killed_in_complete(state_dir, session_id)
+
+    resumed = cli("resume", session_id[:8], "--json")
+    assert resumed.code == 0, resumed.err
+    assert resumed.summary["state"] == "completed"
+    assert s3.get_object(Bucket=bucket, Key="up/midway.bin")["Body"].read() == path.read_bytes()
+
+
+def test_resume_of_a_completed_session_says_so(cli: CLI, tmp_path: Path) -> None:
+    path = make_file(tmp_path / "done.bin", 1 * MiB)
+    done = cli("upload", path, "--account", "moto", "--json")
+    session_id = done.summary["session"]
+    again = cli("resume", session_id[:8])
+    assert again.code == 0, again.err
+    assert again.out.strip() == (
+        f"{session_id[:12]}: already completed -> {done.summary['location']}; nothing to resume"
+    )
+    assert cli("resume", session_id[:8], "--json").summary["state"] == "completed"

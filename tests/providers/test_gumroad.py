@@ -17,7 +17,7 @@ from tests.providers.conftest import ProviderKit
 from tests.support.crash import kill_once_verified
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
-from tui.core.model import Part, Session
+from tui.core.model import Part, Session, SessionState
 from tui.core.units import MiB
 from tui.providers import gumroad
 from tui.providers.gumroad import PART_SIZE, GumroadProvider
@@ -402,3 +402,36 @@ def test_emulator_takes_quoted_etags_and_the_token_as_a_parameter(kit: ProviderK
     assert asyncio.run(backend(kit).read(opened["key"])) == b"hello"
     user = httpx.get(f"{api}/user", params=token).json()
     assert user["success"] is True and user["user"]["name"] == "Sandbox Seller"
+
+
+def test_resume_after_a_crash_in_complete_never_completes_again(
+    kit: ProviderKit, tmp_path: Path
+) -> None:
+    """Killed mid-complete: Gumroad cannot be asked and may not take complete twice, so
+    resume records complete-unknown and names the check and the forced complete."""
+    path = make_file(tmp_path / "midway.bin", 2 * MiB, seed=11)
+    first = kit.upload(path, "--no-complete")
+    assert first.summary["state"] == "uploaded", first.err
+    session_id = first.summary["session"]
+    journal = Journal.open(kit.state_dir)
+    try:
+        session = journal.session(session_id)
+        session.state, session.complete_sent = SessionState.COMPLETING, 1
+        journal.commit(session=session)
+    finally:
+        journal.close()
+
+    resumed = kit.cli("resume", session_id[:8])
+    assert resumed.code != 0
+    line = one_line(resumed.err)
+    assert "complete was already sent once and its outcome is unknown" in line
+    assert f"partdeck complete {session_id[:8]} --force" in line
+    session, _ = stored(kit, session_id)
+    assert session.state == SessionState.COMPLETE_UNKNOWN
+    assert session.error and "--force" in session.error
+    assert "complete" not in calls(kit) or session.remote["upload_id"] not in calls(kit)["complete"]
+
+    forced = kit.cli("complete", session_id[:8], "--force")
+    assert forced.code == 0, forced.err
+    assert calls(kit)["complete"][session.remote["upload_id"]] == 1
+    assert asyncio.run(backend(kit).read(session.remote["key"])) == path.read_bytes()

@@ -704,12 +704,7 @@ class SessionDriver:
             and session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN)
             and not force
         ):
-            raise UsageError(
-                f"session {session.id[:12]}: complete was already sent once and its outcome is "
-                f"unknown; {live.provider.name} may already have the file, so check there first, "
-                f"then run partdeck complete {session.id[:8]} --force to send it again (it may "
-                "make a duplicate) or abort"
-            )
+            raise UsageError(complete_once_message(session, live.provider.name))
         missing = [p.number for p in live.parts.values() if not p.done]
         if missing:
             raise UsageError(
@@ -755,6 +750,16 @@ class SessionDriver:
                 )
             ],
         )
+
+
+def complete_once_message(session: Session, provider: str) -> str:
+    """Complete went out once, where it may go only once, and its outcome is unknown."""
+    return (
+        f"session {session.id[:12]}: complete was already sent once and its outcome is "
+        f"unknown; {provider} may already have the file, so check there first, then run "
+        f"partdeck complete {session.id[:8]} --force to send it again (it may make a "
+        "duplicate) or abort"
+    )
 
 
 def format_numbers(numbers: Sequence[int]) -> str:

@@ -23,6 +23,7 @@ from tui.core.driver import (
     S,
     SessionDriver,
     Subscriber,
+    complete_once_message,
     format_numbers,
 )
 from tui.core.errors import (
@@ -190,14 +191,28 @@ class Engine(SessionDriver):
     async def start(self, session_id: str, *, auto_complete: bool | None = None) -> None:
         """Drive a session: open it remotely if needed, then send every part not done."""
         live = await self._load(session_id)
-        refusal = _start_refusal(live.session)
+        repeatable = live.provider.complete_repeatable
+        if live.session.state == S.COMPLETING and not repeatable:
+            # A crash while complete was in flight, where it may be sent only once: the
+            # outcome is unknown, and the journal says so from now on.
+            message = complete_once_message(live.session, live.provider.name)
+            try:
+                await self._set_session(live, S.COMPLETE_UNKNOWN, error=message, kind="error")
+            finally:
+                self._release(live)
+            raise UsageError(message)
+        refusal = _start_refusal(live.session, live.provider)
         if refusal:
             self._release(live)
             raise UsageError(refusal)
         if auto_complete is not None:
             live.auto_complete = auto_complete
         if live.runner is None or live.runner.done():
-            live.runner = asyncio.create_task(self._drive(live), name=f"session-{session_id}")
+            # A crash while complete was in flight: where sending it again is safe, carrying
+            # on means sending it again, and the provider says if the first had landed.
+            crashed = live.session.state == S.COMPLETING
+            work = self._complete(live) if crashed else self._drive(live)
+            live.runner = asyncio.create_task(work, name=f"session-{session_id}")
         self._ensure_watchdog()
 
     async def run(self, session_id: str, *, auto_complete: bool | None = None) -> Session:
@@ -234,7 +249,7 @@ class Engine(SessionDriver):
         """
         live = await self._load(session_id)
         session = live.session
-        refusal = _start_refusal(session)
+        refusal = _start_refusal(session, live.provider)
         if refusal:
             self._release(live)
             raise UsageError(refusal)
@@ -387,12 +402,18 @@ class Engine(SessionDriver):
                 await self._watchdog
 
 
-def _start_refusal(session: Session) -> str | None:
-    """Why a session cannot be (re)started, or None when it can."""
+def _start_refusal(session: Session, provider: Provider) -> str | None:
+    """Why a session cannot be (re)started, or None when it can.
+
+    A session that died while completing restarts where complete may be repeated; one
+    whose complete outcome is known to be unknown waits for the operator.
+    """
     short = session.id[:12]
     if session.final:
         return f"session {short} is already {session.state}"
-    if session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN):
+    if session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN) and not provider.complete_repeatable:
+        return complete_once_message(session, provider.name)
+    if session.state == S.COMPLETE_UNKNOWN:
         return (
             f"session {short}: complete was sent but its outcome is unknown; check the object, "
             f"then run partdeck complete {session.id[:8]} (or abort it)"

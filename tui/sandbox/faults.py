@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -294,11 +295,12 @@ async def part_fault_response(faults: Faults, number: int) -> Response | None:
 
 
 class _DropCuts(logging.Filter):
-    """Keep the deliberate connection cuts out of uvicorn's error log."""
+    """Keep connection cuts out of uvicorn's error log: the deliberate ones, and clients
+    that went away mid-request (a killed or interrupted upload is not a server error)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, ConnectionCut)
+        return not isinstance(exc, ConnectionCut | ClientDisconnect)
 
 
 def quiet_cuts(loggers: Iterable[str] = ("uvicorn.error",)) -> None:
