@@ -7,11 +7,13 @@ kernel drops the lock when its holder dies.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 HOLDER = """
 import sys
+import threading
 from pathlib import Path
 from tui.core.locks import SessionLock
 lock = SessionLock(Path(sys.argv[1]), sys.argv[2])
@@ -146,3 +149,32 @@ def test_lock_released_when_holder_is_sigkilled(
     assert lock.held
     assert lock.path.read_text() == str(os.getpid())
     lock.release()
+
+
+def test_busy_names_the_new_holder_not_a_dead_one(tmp_path: Path) -> None:
+    """Between taking the lock and writing its id, a holder's file may still name the
+    process killed before it: the refusal waits for the living holder's id."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    path = tmp_path / "locks" / f"{SID}.lock"
+    path.parent.mkdir()
+    path.write_text(dead)
+    fd = os.open(path, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken, id not written yet
+    timer = threading.Timer(0.1, lambda: os.pwrite(fd, str(os.getpid()).encode(), 0))
+    timer.start()
+    try:
+        with pytest.raises(SessionBusy) as busy:
+            SessionLock(tmp_path, SID).acquire()
+        assert f"driven by process {os.getpid()};" in str(busy.value)
+    finally:
+        timer.join()
+        os.close(fd)
+
+
+def test_a_released_lock_names_nobody(tmp_path: Path) -> None:
+    lock = SessionLock(tmp_path, SID)
+    lock.acquire()
+    assert lock.path.read_text() == str(os.getpid())
+    lock.release()
+    assert lock.path.read_text() == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from tui.core.errors import SessionBusy
@@ -30,7 +31,7 @@ class SessionLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            holder = _holder(fd)
             os.close(fd)
             raise SessionBusy(
                 f"session {self.session_id[:12]} is being driven by process {holder}; wait for "
@@ -43,6 +44,7 @@ class SessionLock:
     def release(self) -> None:
         """Give the lock up (idempotent)."""
         if self._fd is not None:
+            os.ftruncate(self._fd, 0)  # a released lock names nobody
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -51,3 +53,33 @@ class SessionLock:
     def held(self) -> bool:
         """True while this object holds the lock."""
         return self._fd is not None
+
+
+HOLDER_WAIT = 0.5
+"""Seconds to wait for a new holder to write its process id after taking the lock."""
+
+
+def _holder(fd: int) -> str:
+    """The process id written in a lock file held by another process.
+
+    The holder writes its id just after it takes the lock, and a holder that was killed
+    leaves its id behind: wait briefly for the id of a living process.
+    """
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        text = os.pread(fd, 64, 0).decode(errors="replace").strip()
+        if text.isdigit() and _alive(int(text)):
+            return text
+        if time.monotonic() > deadline:
+            return "another process"
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
