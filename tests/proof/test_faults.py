@@ -128,7 +128,7 @@ class FaultRunner:
             for upload in result.uploads:
                 self.check_verified(upload, result)
             if self.provider == "gumroad":
-                result.completes_per_upload = self.gumroad_completes()
+                result.completes_per_upload = self.gumroad_completes(result.uploads)
         finally:
             self.faults.reset(FaultSpec())
         for upload in result.uploads:  # the faults are gone: each session's own line goes on
@@ -137,7 +137,7 @@ class FaultRunner:
             except AssertionError as exc:
                 upload.failure = f"{upload.line} (seed {self.proof.seed}): {exc}"
         if self.provider == "gumroad":
-            result.completes_per_upload = self.gumroad_completes()
+            result.completes_per_upload = self.gumroad_completes(result.uploads)
         return result
 
     def journal(self, upload: Upload) -> tuple[list[Session], dict[str, list[Part]]]:
@@ -172,10 +172,12 @@ class FaultRunner:
                 if answered in self.faults.corrupted or answered != good:
                     result.wrong_etags_accepted += 1
 
-    def gumroad_completes(self) -> dict[str, int]:
+    def gumroad_completes(self, uploads: list[Upload]) -> dict[str, int]:
+        """Completes Gumroad received for each of these uploads' upload ids."""
         url = self.world.contexts["gumroad"].public_url
         calls: dict[str, dict[str, int]] = httpx.get(f"{url}/_sandbox/calls", timeout=10).json()
-        return dict(calls.get("complete", {}))
+        ids = {s.remote.get("upload_id") for u in uploads for s in self.journal(u)[0]}
+        return {i: n for i, n in calls.get("complete", {}).items() if i in ids}
 
     def finish(self, upload: Upload) -> None:
         """Follow the session's own line until it is completed; check the bytes landed."""

@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -235,8 +236,14 @@ class Sandbox:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a file only its owner can read."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
+    """Write ``text`` to a file only its owner can read, atomically: a process reading
+    it meanwhile (an upload reading its token) sees the old content or the new, never
+    an empty file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
