@@ -111,7 +111,7 @@ def _session_row(s: Session) -> tuple[Any, ...]:
         str(s.state),
         json.dumps(s.remote, sort_keys=True),
         s.location,
-        s.error,
+        _redacted(s.error),  # errors are shown on screen: a safety net, like the events'
         s.created_at,
         s.updated_at,
         s.complete_sent,
@@ -132,7 +132,7 @@ def _part_row(p: Part) -> tuple[Any, ...]:
         p.sha1,
         p.sha256,
         p.etag,
-        p.error,
+        _redacted(p.error),
         p.target_expires_at,
     )
 
