@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,9 @@ class Context:
         self.notice: str | None = None
         """The in-process sandbox, when there is no config at all (stopped by main)."""
         try:
-            found = self.config_path.is_file()
+            # Something that is there but not a file (a directory, a pipe) is for
+            # load_config to name; only a path with nothing at all is "not found".
+            found = self.config_path.exists()
         except OSError as exc:
             raise ConfigError(
                 f"config file {self.config_path} cannot be read ({exc.strerror}); make it and "
@@ -198,6 +201,9 @@ class Context:
         """The loaded config (loaded on first use)."""
         if self._config is None:
             self._config = load_config(self.config_path, must_exist=self._explicit)
+            if self.args.command is not None:  # the UI shows them as notifications instead
+                for warning in inline_secret_warnings(self._config):
+                    sys.stderr.write(f"partdeck: warning: {warning}\n")
         return self._config
 
     def config_or_sandbox(self, *, quiet: bool = False) -> Config:
@@ -245,10 +251,27 @@ async def _drive(
 
 
 def _exit_for(sessions: Sequence[Session], *, no_complete: bool = False) -> int:
+    """The exit code for how ``sessions`` ended.
+
+    Each session that did not end well also gets its one line on stderr, naming the
+    file, where it stands and the fix: stdout may be ``--json`` or a pipe, and the error
+    must reach whoever runs the command.
+    """
     good = set(_GOOD_END)
     if no_complete:
         good.add(SessionState.UPLOADED)
-    return EXIT_OK if all(s.state in good for s in sessions) else EXIT_FAILED
+    bad = [s for s in sessions if s.state not in good]
+    for s in bad:
+        reason = s.error or f"see why with partdeck inspect {s.id[:8]}"
+        _say(f"{os.path.basename(s.path)} ({s.id[:8]}) {s.state}: {reason}")
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _say(text: str) -> None:
+    """Write one line for people on stderr: control characters (a file name may hold
+    terminal escapes) and runs of whitespace become one space."""
+    plain = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    sys.stderr.write(f"partdeck: {' '.join(plain.split())}\n")
 
 
 def _print_json(obj: Any) -> None:
@@ -671,11 +694,28 @@ def _log_unexpected(ctx: Context | None) -> str:
     return handler.baseFilename
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; a file whose name starts with "-" gets its own advice."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return build_parser().parse_args(words)
+    except UsageError:
+        before = words[: words.index("--")] if "--" in words else words
+        for word in before:
+            if word.startswith("-") and os.path.lexists(word):
+                raise UsageError(
+                    f"{word} looks like an option but is a file here; put file names that "
+                    f"start with - after -- (partdeck upload --account NAME -- {word}) or "
+                    f"write ./{word}"
+                ) from None
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``partdeck`` console script."""
     ctx: Context | None = None
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(argv)
         ctx = Context(args)
         if args.command is None:
             return cmd_ui(ctx)
@@ -683,10 +723,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _SYNC_COMMANDS[args.command](ctx)
         return asyncio.run(_run_interruptible(_ASYNC_COMMANDS[args.command](ctx)))
     except (ConfigError, UsageError, LocalFileError, SessionBusy) as exc:
-        sys.stderr.write(f"partdeck: {exc}\n")
+        _say(str(exc))
         return EXIT_USAGE
     except PartdeckError as exc:
-        sys.stderr.write(f"partdeck: {exc}\n")
+        _say(str(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("partdeck: interrupted\n")

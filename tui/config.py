@@ -16,6 +16,7 @@ import ipaddress
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -74,12 +75,18 @@ ALLOW_INLINE_SECRETS_ENV = "PARTDECK_ALLOW_INLINE_SECRETS"
 
 TOKEN_COMMAND_TIMEOUT = 30.0
 """Seconds a ``token_command`` may run before it is killed."""
+MAX_TOKEN_FILE = 64 * 1024
+"""Largest ``token_file`` read: a token is a line of text."""
+MAX_CONFIG_FILE = 1024 * 1024
+"""Largest config file read: the sample config, every option commented, is about 6 KiB."""
 
 _APP = "partdeck"
 _ACCOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 _BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARSE_SUFFIX_RE = re.compile(r"\s*at line \d+ col \d+\s*$")
+_ESCAPE_RE = re.compile(r"'(\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[nrt])'")
+_ESCAPE_NAMES = {"\\n": "a line break", "\\r": "a carriage return", "\\t": "a tab"}
 _SECRET_KEYS = ("token", "access_key", "secret_key", "password", "api_key")
 _TOP_LEVEL = ("engine", "ui", "keys", "accounts")
 _ENGINE_KEYS = (
@@ -112,6 +119,25 @@ _PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
 }
 _BOX_KEYS = _PROVIDER_KEYS["box"]
 _COMMON_KEYS = ("provider", "verify_tls")
+
+
+def _plain_escapes(reason: str, *, has_nul: bool) -> str:
+    """tomlkit's reason with Python escapes (``'\\x00'``) said in words (a NUL byte).
+
+    tomlkit reports the end of the text as ``'\\x00'`` too; without a NUL in the text,
+    that is what it means.
+    """
+
+    def say(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape in _ESCAPE_NAMES:
+            return _ESCAPE_NAMES[escape]
+        code = int(escape[2:], 16)
+        if code == 0:
+            return "a NUL byte" if has_nul else "the end of the file"
+        return f"the control character U+{code:04X}"
+
+    return _ESCAPE_RE.sub(say, reason)
 
 
 def _dotted(*parts: str) -> str:
@@ -248,18 +274,42 @@ class Account:
         )
 
     def _read_token_file(self, path: Path) -> str:
+        """The token in ``path``: a small regular file of UTF-8 text.
+
+        It is opened without blocking and checked before it is read, so a FIFO or a
+        device named by mistake is refused instead of waiting or reading forever.
+        """
         fix = f"or change token_file in {self._where}"
+        where = f"{self._label}: token_file {path}"
         try:
-            token = path.read_text(encoding="utf-8").strip()
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
-            raise ConfigError(
-                f"{self._label}: token_file {path} does not exist; create it {fix}"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise ConfigError(
-                f"{self._label}: token_file {path} cannot be read ({reason}); fix it {fix}"
-            ) from None
+            raise ConfigError(f"{where} does not exist; create it {fix}") from None
+        except OSError as exc:
+            raise ConfigError(f"{where} cannot be read ({exc.strerror}); fix it {fix}") from None
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise ConfigError(f"{where} is a directory; point it at the file {fix}")
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(
+                    f"{where} is not a regular file (a pipe or device); put the token in a "
+                    f"file {fix}"
+                )
+            if info.st_size > MAX_TOKEN_FILE:
+                raise ConfigError(
+                    f"{where} holds {info.st_size:,} bytes, too big for a token; point it at "
+                    f"a file that holds only the token {fix}"
+                )
+            raw = os.read(fd, MAX_TOKEN_FILE + 1)
+        except OSError as exc:
+            raise ConfigError(f"{where} cannot be read ({exc.strerror}); fix it {fix}") from None
+        finally:
+            os.close(fd)
+        try:
+            token = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where} cannot be read (not UTF-8 text); fix it {fix}") from None
         if not token:
             raise ConfigError(f"{self._label}: token_file {path} is empty; put the token in it")
         return token
@@ -342,6 +392,7 @@ class Account:
 
         session = botocore.session.Session(profile=profile)
         if self.credentials_file is not None:
+            self._check_credentials_file(self.credentials_file)
             session.set_config_variable("credentials_file", str(self.credentials_file))
         where = self.credentials_file or "~/.aws/credentials"
         try:
@@ -358,6 +409,27 @@ class Account:
                 f"aws_access_key_id and aws_secret_access_key or change profile in {self._where}"
             )
         return frozen.access_key, frozen.secret_key
+
+    def _check_credentials_file(self, path: Path) -> None:
+        """Say plainly when ``credentials_file`` is missing or is not a file (botocore
+        would report a missing profile, or wait forever on a pipe)."""
+        fix = f"or change credentials_file in {self._where}"
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{self._label}: credentials_file {path} does not exist; create it {fix}"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"{self._label}: credentials_file {path} cannot be read ({exc.strerror}); "
+                f"fix it {fix}"
+            ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(
+                f"{self._label}: credentials_file {path} is not a regular file; point it at "
+                f"the shared credentials file {fix}"
+            )
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -440,7 +512,7 @@ def load_config(path: Path, *, must_exist: bool = False) -> Config:
     """
     path = Path(path).expanduser()
     try:
-        raw = path.read_bytes()
+        raw = _read_config_bytes(path)
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(
@@ -469,6 +541,28 @@ def load_config(path: Path, *, must_exist: bool = False) -> Config:
     return parse_config(text.removeprefix("\ufeff"), source=path)
 
 
+def _read_config_bytes(path: Path) -> bytes:
+    """The bytes of a config file; OSError as reading it raises it.
+
+    The file is looked at before it is read: a pipe or device is refused instead of
+    waiting on it, and a file far too big to be a config (an ISO passed by mistake)
+    instead of being read into memory and parsed for minutes.
+    """
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"{path}: is not a regular file (a pipe or device); pass the path of a .toml file"
+        )
+    if info.st_size > MAX_CONFIG_FILE:
+        raise ConfigError(
+            f"{path}: is {info.st_size:,} bytes; a config is a small text file (at most "
+            f"{MAX_CONFIG_FILE // 1024 // 1024} MiB), so check the path"
+        )
+    return path.read_bytes()
+
+
 def inline_secret_warnings(config: Config) -> list[str]:
     """Warnings for a config file that holds an inline secret and is readable by others."""
     path = config.path
@@ -494,6 +588,9 @@ def parse_config(text: str, *, source: Path | None = None) -> Config:
         document = tomlkit.parse(text)
     except ParseError as exc:
         reason = _PARSE_SUFFIX_RE.sub("", str(exc)).rstrip(". ")
+        reason = _plain_escapes(reason, has_nul="\0" in text)
+        if reason.startswith("Control characters"):  # tomlkit's words for an open quote
+            reason = "a quoted string is not closed on its line, or holds a control character"
         check.fail(
             f"line {exc.line}, column {exc.col + 1}: invalid TOML ({reason}); fix the syntax there"
         )
@@ -674,6 +771,16 @@ def _parse_account(
         if upload_url is not None:
             hosts["upload_url"] = upload_url
 
+    if provider != "s3":
+        # A bearer token in every request: plain http would carry it in clear.
+        for key, url in hosts.items():
+            parts = urlsplit(url)
+            if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+                check.fail(
+                    f"{label}.{key} is plain http://, so the account's token would cross the "
+                    f"network to {parts.hostname} in clear; use https:// (plain http is "
+                    "allowed only for loopback hosts)"
+                )
     if not verify_tls:
         for key, url in hosts.items():
             host = urlsplit(url).hostname or ""
@@ -847,6 +954,7 @@ class _Checker:
         try:
             parts = urlsplit(value) if isinstance(value, str) else None
             host = parts.hostname if parts is not None else None
+            _ = parts.port if parts is not None else None  # ValueError when out of range
         except ValueError:
             parts, host = None, None
         if parts is None or parts.scheme not in ("http", "https") or not host or " " in value:

@@ -14,7 +14,7 @@ from tui.config import Config
 from tui.core.engine import Engine
 from tui.core.journal import Journal
 from tui.core.settings import EngineSettings
-from tui.core.transfer import make_client
+from tui.core.transfer import is_loopback, make_client
 from tui.providers.base import Provider
 from tui.providers.registry import make_provider
 
@@ -33,6 +33,17 @@ class ProviderCache:
         if verify not in self._clients:
             self._clients[verify] = make_client(self._settings.parts_in_flight, verify=verify)
         return self._clients[verify]
+
+    def part_client(self, account_name: str, url: str) -> httpx.AsyncClient:
+        """The client for one part upload: unchecked only when the account turned TLS checks
+        off and the part goes to a loopback host; checked everywhere else."""
+        if self._config.account(account_name).verify_tls:
+            return self.client()
+        try:
+            host = httpx.URL(url).host
+        except httpx.InvalidURL:  # sending it fails with its own, clearer message
+            host = ""
+        return self.client(not is_loopback(host))
 
     def __call__(self, account_name: str) -> Provider:
         provider = self._providers.get(account_name)
@@ -56,7 +67,9 @@ async def open_engine(
     settings = settings or config.engine
     journal = Journal.open(state_dir)
     providers = ProviderCache(config, settings)
-    engine = Engine(journal, providers, providers.client(), settings)
+    engine = Engine(
+        journal, providers, providers.client(), settings, part_client=providers.part_client
+    )
     try:
         yield engine
     finally:

@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 
+from tests.support.leaks import Leaks
 from tui.config import load_config
 from tui.core.journal import Journal
 from tui.core.model import PartState, SessionState
@@ -220,6 +221,19 @@ def _sandbox_object(state: Path, location: str) -> bytes:
     return body
 
 
+def _assert_no_secret(state: Path, screens: list[str]) -> None:
+    """The in-process sandbox's tokens and S3 key, and secret shapes: on none of the screens."""
+    leaks = Leaks()
+    for token in (state / "sandbox" / "tokens").iterdir():
+        leaks.add(f"{token.name} token", token.read_text().strip())
+    config = load_config(state / "sandbox" / "in-process.toml", must_exist=True)
+    leaks.add("S3 secret key", config.accounts["sandbox-s3"].s3_credentials()[1])
+    for n, text in enumerate(screens):
+        leaks.search(f"tmux screen {n}", text)
+    assert len(leaks.secrets) == 6, list(leaks.secrets.values())
+    leaks.assert_clean()
+
+
 def test_one_upload_from_the_file_browser_to_completed(
     pane: tuple[Pane, Path, Path, Path],
 ) -> None:
@@ -239,7 +253,7 @@ def test_one_upload_from_the_file_browser_to_completed(
     # The account picker checks every account; sandbox-s3 is the first row.
     tm.keys("a")
     tm.wait_for_text("Choose an account", extra=log)
-    tm.wait_for_line(r"sandbox-s3\s+s3\s+✓ .*✓ ", log)
+    picker = tm.wait_for_line(r"sandbox-s3\s+s3\s+✓ .*✓ ", log)
     tm.keys("Enter")
     tm.wait_for_text("account: sandbox-s3 (s3)", extra=log)
     tm.wait_for_line(rf"^\s*{re.escape(FILE_NAME)}\s+12 MiB\s+{PARTS} × 8 MiB", log)
@@ -274,6 +288,9 @@ def test_one_upload_from_the_file_browser_to_completed(
 
     # The bytes are on the sandbox (checked now: it stops when partdeck exits).
     assert _sandbox_object(state, session.location) == data
+
+    # No secret of the sandbox reaches the screen (tests/proof/test_secrets.py does the rest).
+    _assert_no_secret(state, [picker, screen, tm.capture()])
 
     # Nothing is uploading, so q quits at once, with status 0.
     tm.keys("q")

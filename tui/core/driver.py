@@ -29,7 +29,7 @@ from tui.core.errors import (
     TransientError,
     UsageError,
 )
-from tui.core.journal import Journal
+from tui.core.journal import Journal, JournalError
 from tui.core.locks import SessionLock
 from tui.core.model import (
     DONE_PART_STATES,
@@ -48,6 +48,8 @@ from tui.providers.base import Provider
 ProviderFactory = Callable[[str], Provider]
 """Account name -> the Provider for it (raises ConfigError when the account is unusable)."""
 Subscriber = Callable[[Event], None]
+PartClientFactory = Callable[[str, str], httpx.AsyncClient]
+"""(Account name, part URL) -> the client that sends the part (it decides TLS checks)."""
 
 P = PartState
 S = SessionState
@@ -122,11 +124,13 @@ class SessionDriver:
         *,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        part_client: PartClientFactory | None = None,
     ) -> None:
         self.journal = journal
         self.settings = settings or EngineSettings()
         self._providers = providers
         self._client = client
+        self._part_client = part_client or (lambda _account, _url: client)
         self._clock = clock
         self._rng = rng
         self._subscribers: list[Subscriber] = []
@@ -253,8 +257,13 @@ class SessionDriver:
             raise
         except LocalFileError as exc:
             await self._stop(live, S.LOCAL_CHANGED, error=str(exc))
+        except JournalError:
+            # Nothing more can be recorded (a full disk, say). The journal still holds the
+            # last state it took, since every write is one transaction; the state in memory
+            # may be ahead of it, so it must not be written now. Resume carries on.
+            raise
         except (RemoteError, UsageError) as exc:
-            await self._stop(live, S.FAILED, error=str(exc))
+            await self._stop(live, S.FAILED, error=_gave_up(exc, session))
         except Exception as exc:
             # A bug: leave the session resumable and let the caller log the traceback.
             await self._stop(
@@ -595,7 +604,7 @@ class SessionDriver:
         live.progress.in_flight[part.number] = 0
         try:
             response = await send_part(
-                self._client,
+                self._part_client(session.account, target.url),
                 target,
                 session.path,
                 part.start,
@@ -737,7 +746,8 @@ class SessionDriver:
             if exc.code == "digest_mismatch":
                 # A whole-file digest the server disputes is hashed again next time.
                 session.digests.clear()
-            await self._set_session(live, S.FAILED, error=str(exc), kind="error")
+            error = _gave_up(exc, session, "complete")
+            await self._set_session(live, S.FAILED, error=error, kind="error")
             return
         session.location = location or session.location
         session.move(S.COMPLETED)
@@ -760,6 +770,20 @@ def complete_once_message(session: Session, provider: str) -> str:
         f"partdeck complete {session.id[:8]} --force to send it again (it may make a "
         "duplicate) or abort"
     )
+
+
+def _gave_up(exc: RemoteError | UsageError, session: Session, command: str = "resume") -> str:
+    """The error a session stops on, with the way on: a transient error that ran out of
+    tries no longer says it "will retry", and one that names no fix (the provider's answer
+    made no sense) gets the command that tries again."""
+    text = str(exc)
+    again = f"partdeck {command} {session.id[:8]}"
+    if isinstance(exc, TransientError):
+        text = text.removesuffix("will retry").rstrip("; ")
+        return f"{text}; gave up for now, carry on with {again}"
+    if "; " not in text:
+        return f"{text}; try again with {again}, and check the account's URL if it repeats"
+    return text
 
 
 def format_numbers(numbers: Sequence[int]) -> str:

@@ -28,6 +28,7 @@ from tui.core.driver import (
 )
 from tui.core.errors import (
     ConfigError,
+    LocalFileError,
     PartdeckError,
     RemoteError,
     UsageError,
@@ -61,6 +62,7 @@ class Engine(SessionDriver):
         """
         provider = self._providers(account)
         full = await asyncio.to_thread(os.path.abspath, os.fspath(path))
+        _check_utf8(full)
         info = await asyncio.to_thread(check_readable, full)
         requested = None if provider.server_part_size else part_size or self.settings.part_size
         chosen = provider.part_size(info.st_size, requested)
@@ -338,12 +340,10 @@ class Engine(SessionDriver):
             try:
                 note = await live.provider.abort(session)
             except RemoteError as exc:
-                await self._set_session(
-                    live,
-                    S.ABORTING,
-                    kind="error",
-                    error=f"{exc}; the upload may still hold parts, run partdeck abort again",
-                )
+                error = str(exc)
+                if "partdeck abort" not in error:  # else the provider said it already
+                    error += "; the upload may still hold parts, run partdeck abort again"
+                await self._set_session(live, S.ABORTING, kind="error", error=error)
                 return session
             session.move(S.ABORTED)
             session.error = None
@@ -400,6 +400,19 @@ class Engine(SessionDriver):
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
+
+
+def _check_utf8(path: str) -> None:
+    """Refuse a path that is not UTF-8 text: it can be neither journaled nor given to a
+    provider as an object name."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "replace")
+        raise LocalFileError(
+            f"{shown}: the name is not UTF-8 text, which providers need for file names; "
+            "rename it (e.g. convmv -f latin1 -t utf-8) and upload again"
+        ) from None
 
 
 def _start_refusal(session: Session, provider: Provider) -> str | None:

@@ -8,12 +8,19 @@ start (configuration, usage).
 
 from __future__ import annotations
 
+_CONTROLS = dict.fromkeys((*range(0x20), *range(0x7F, 0xA0)), " ")
+"""C0, DEL and C1 control characters: a server's text could carry terminal escapes."""
+
 
 class PartdeckError(Exception):
-    """Base of every error partdeck raises on purpose; ``str()`` is one line for people."""
+    """Base of every error partdeck raises on purpose; ``str()`` is one line for people.
+
+    Runs of whitespace and control characters (ESC, NUL, BEL...) become one space, so
+    text quoted from a server can neither break the line nor drive a terminal.
+    """
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
+        super().__init__(" ".join(message.translate(_CONTROLS).split()))
 
     @property
     def message(self) -> str:

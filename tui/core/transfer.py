@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
+import math
 import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ import httpx
 import xxhash
 
 from tui.core.digest import CHUNK, local_file_error, open_for_read, read_chunks
-from tui.core.errors import LocalChanged, TransientError
+from tui.core.errors import LocalChanged, RejectedError, RemoteError, TransientError
 from tui.core.model import PartTarget
 
 ProgressCallback = Callable[[int], None]
@@ -166,10 +169,41 @@ async def send_part(
 
 NOT_SENT = "not-sent"
 """TransientError code of a request that never reached the server (safe to repeat)."""
+BAD_CERTIFICATE = "bad-certificate"
+"""RejectedError code of a TLS certificate that could not be verified."""
 
 
-def network_error(exc: httpx.TransportError) -> TransientError:
-    """A one-line TransientError for a connect error, timeout or broken connection."""
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts TLS checks may be off for."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def network_error(exc: httpx.TransportError) -> RemoteError:
+    """A one-line error for a connect error, timeout or broken connection.
+
+    Every one is a TransientError, except a TLS certificate that cannot be verified: a
+    RejectedError, since asking again gets the same certificate.
+    """
+    host = exc.request.url.host if _has_request(exc) else "the server"
+    problem = _certificate_problem(exc)
+    if problem is not None:
+        if is_loopback(host):
+            fix = (
+                "if it is a test server of yours, set verify_tls = false in its account "
+                "(allowed for loopback hosts only), else give it a certificate this machine "
+                "trusts"
+            )
+        else:
+            fix = f"check that {host} is the server you meant and that its certificate is valid"
+        return RejectedError(
+            f"the TLS certificate of {host} could not be verified ({problem}); {fix}",
+            code=BAD_CERTIFICATE,
+        )
     kind = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ConnectError: "could not connect",
@@ -180,9 +214,21 @@ def network_error(exc: httpx.TransportError) -> TransientError:
         httpx.ReadError: "the connection was reset",
         httpx.WriteError: "the connection was reset while sending",
     }.get(type(exc), "network error")
-    host = exc.request.url.host if _has_request(exc) else "the server"
     unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
     return TransientError(f"{kind} ({host}); will retry", code=NOT_SENT if unsent else None)
+
+
+def _certificate_problem(exc: BaseException) -> str | None:
+    """What the TLS library said of the server's certificate, when that is what failed."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            said = current.verify_message or current.reason or "certificate verify failed"
+            return str(said).rstrip(".")
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _has_request(exc: httpx.TransportError) -> bool:
@@ -193,15 +239,53 @@ def _has_request(exc: httpx.TransportError) -> bool:
     return True
 
 
+_SECRET_PARAMS = frozenset(
+    {"x-amz-signature", "x-amz-security-token", "signature", "access_token", "token"}
+)
+
+
+def request_secrets(response: httpx.Response) -> list[str]:
+    """What the request behind ``response`` carried that is secret: its bearer or access
+    token, its signature, a session token. Empty when the response has no request."""
+    try:
+        request = response.request
+    except RuntimeError:
+        return []
+    found: list[str] = []
+    scheme, _, rest = request.headers.get("authorization", "").partition(" ")
+    if "Signature=" in rest:  # AWS4-HMAC-SHA256 Credential=..., Signature=hex
+        found.append(rest.rpartition("Signature=")[2].split(",")[0].strip())
+    elif scheme == "AWS":  # SigV2: AWS KEY:SIGNATURE
+        found.append(rest.rpartition(":")[2])
+    elif rest or scheme:
+        found.append(rest.strip() or scheme)
+    found += [
+        v for k, v in request.headers.items() if k in ("x-access-token", "x-amz-security-token")
+    ]
+    found += [v for k, v in request.url.params.multi_items() if k.lower() in _SECRET_PARAMS]
+    return [s for s in found if len(s) >= 8]
+
+
+def answer_text(response: httpx.Response) -> str:
+    """The server's answer as text with every secret its request carried cut out, so a
+    server that quotes a token or a signature back cannot put it into a message."""
+    text = response.text
+    for secret in request_secrets(response):
+        text = text.replace(secret, "…")
+    return text
+
+
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds a Retry-After header asks for (delta or HTTP date), or None."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf" and "nan" parse as floats but ask for no wait a clock can keep
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -33,8 +33,8 @@ from tui.core.errors import (
 )
 from tui.core.model import Part, PartTarget, Receipt, RemotePart, Session
 from tui.core.plan import PartLimits, check_file_size
-from tui.core.redact import url_for_people
-from tui.core.transfer import check_transient, network_error, retry_after
+from tui.core.redact import redact, url_for_people
+from tui.core.transfer import answer_text, check_transient, network_error, retry_after
 from tui.core.units import GiB, MiB, format_size
 from tui.providers.base import BaseProvider, OpenedSession
 
@@ -244,7 +244,8 @@ def error_of(body: bytes) -> tuple[str | None, str | None]:
 
 
 def _said(status: int, code: str | None, message: str | None) -> str:
-    detail = ": ".join(x for x in (code, message) if x)
+    """``409 (code: message)`` for a message; a token or signature Box quotes is redacted."""
+    detail = redact(": ".join(x for x in (code, message) if x))
     return f"{status} ({detail})" if detail else str(status)
 
 
@@ -263,7 +264,7 @@ def raise_for_box(
     if response.is_success:
         return
     status = response.status_code
-    code, message = error_of(response.content)
+    code, message = error_of(answer_text(response).encode())  # a quoted token cut out
     said = _said(status, code, message)
     check_transient(response, what)
     if status == 401:
@@ -295,6 +296,18 @@ def raise_for_box(
         raise RejectedError(
             f"{what}: a file named {file_name} already exists in the folder ({said}); rename "
             "it or upload a new version",
+            status=status,
+            code=code,
+        )
+    if (
+        status == 400
+        and file_name is not None
+        and code in ("item_name_invalid", "item_name_too_long")
+    ):
+        raise RejectedError(
+            f'{what}: Box does not take the file name "{file_name}" ({said}); Box names have '
+            "no / or \\, no leading or trailing spaces and at most 255 characters: rename "
+            "the file (or copy it under another name) and upload that",
             status=status,
             code=code,
         )
@@ -427,7 +440,14 @@ class BoxProvider(BaseProvider):
                 have = f"{size:,} bytes"  # "20 MiB is too small" would read as nonsense
             raise UsageError(f"file of {have} is too small for Box: {TOO_SMALL}")
         check_file_size(size, self.limits)
-        return estimate_part_size(size)
+        part = estimate_part_size(size)
+        if part > self.limits.max_part:
+            raise UsageError(
+                f"file of {format_size(size)} is too big for Box: it would need parts larger "
+                f"than {format_size(self.limits.max_part)} to fit in {MAX_PARTS:,} parts; "
+                "split it or use another account"
+            )
+        return part
 
     async def open(self, session: Session, parts: Sequence[Part]) -> OpenedSession:
         """POST /files/upload_sessions; the server's part_size sets the part boundaries."""
@@ -636,7 +656,16 @@ class BoxProvider(BaseProvider):
                 await asyncio.sleep(min(ACCEPTED_WAIT_CAP, wait))
                 continue
             if response is not None and response.status_code in (200, 201):
-                return self._location(response, session, file_name)
+                try:
+                    file_id, name = parse_committed(response.content)
+                    return f"box file {file_id[:64]} ({name[:255]})"
+                except RemoteError as exc:
+                    # A success status without Box's file in the body may come from
+                    # something in between: only the folder can say if the file is there.
+                    found = await self._find_committed(session, sha1)
+                    if found is not None:
+                        return found
+                    last = exc
             if response is not None and response.status_code == 404 and (failures or sent_before):
                 # An earlier commit may have landed and closed the session: look for the file.
                 found = await self._find_committed(session, sha1)
@@ -656,8 +685,9 @@ class BoxProvider(BaseProvider):
         if found is not None:
             return found
         folder = session.remote.get("folder_id", self.folder_id)
+        said = str(last).removesuffix("; will retry")
         raise CompleteUnknown(
-            f"commit: no clear answer from Box ({last}); look for the file {file_name} in "
+            f"commit: no clear answer from Box ({said}); look for the file {file_name} in "
             f"folder {folder}, then run partdeck complete {session.id[:8]} again if it is not there"
         )
 
@@ -671,15 +701,6 @@ class BoxProvider(BaseProvider):
             "session expired: start a new upload",
             status=404,
         )
-
-    @staticmethod
-    def _location(response: httpx.Response, session: Session, file_name: str) -> str:
-        try:
-            file_id, name = parse_committed(response.content)
-        except RemoteError:
-            # Committed all the same: Box said 201.
-            return f"box folder {session.remote.get('folder_id')}: {file_name}"
-        return f"box file {file_id[:64]} ({name[:255]})"
 
     async def _find_committed(self, session: Session, sha1: str) -> str | None:
         """The location of a file in the folder with this name and SHA-1, if Box has one."""
@@ -717,12 +738,22 @@ class BoxProvider(BaseProvider):
         return None
 
     async def abort(self, session: Session) -> str | None:
-        """DELETE the session (204); a session Box no longer has is already gone."""
-        response = await self._send("DELETE", self._endpoint(session, "abort"))
-        if response.status_code == 404:
-            return None
-        raise_for_box(response, "abort")
-        return None
+        """DELETE the session (204); a session Box no longer has (404) is already gone.
+
+        Any other success status is not Box's answer (something in between may have sent
+        it), so the DELETE is sent once more: only 204 or 404 confirm the session is gone.
+        """
+        url = self._endpoint(session, "abort")
+        for _ in range(2):
+            response = await self._send("DELETE", url)
+            if response.status_code in (204, 404):
+                return None
+            raise_for_box(response, "abort")
+        raise TransientError(
+            f"abort: Box did not confirm it (an HTTP {response.status_code} answer that is not "
+            "Box's)",
+            status=response.status_code,
+        )
 
     async def check(self) -> str:
         """GET /users/me and the target folder."""

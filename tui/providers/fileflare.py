@@ -33,7 +33,7 @@ from tui.core.errors import (
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, choose_part_size
 from tui.core.redact import redact, url_for_people
-from tui.core.transfer import network_error, retry_after
+from tui.core.transfer import answer_text, network_error, retry_after
 from tui.core.units import GiB, MiB, TiB
 from tui.providers.base import BaseProvider, OpenedSession
 from tui.providers.s3xml import etag_receipt
@@ -81,13 +81,17 @@ LIMITS = PartLimits(
 # -- the server's answers, judged without I/O ----------------------------------------------
 
 
+NOT_FILEFLARE = "not-fileflare"
+"""RemoteError code of a success status whose body is not Fileflare's answer."""
+
+
 def _integer(value: Any) -> int | None:
-    """An int from JSON (a bool is not one; a string of digits is, PHP sends those)."""
+    """An int from JSON (a bool is not one; a string of up to 19 digits is, PHP sends those)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         return int(value)
     return None
 
@@ -280,7 +284,7 @@ def _fields_sentence(message: str | None, errors: Mapping[str, list[str]]) -> st
 def error_for(response: httpx.Response, what: str) -> RemoteError:
     """The RemoteError for a failed Fileflare API answer; its message is one line."""
     status = response.status_code
-    message, errors = error_text(response.content)
+    message, errors = error_text(answer_text(response).encode())  # a quoted token cut out
     said = f" (Fileflare said: {_shown(message)})" if message else ""
     if status == 429:
         wait = retry_after(response)
@@ -340,6 +344,8 @@ def _cause(exc: RemoteError) -> str:
     """A few words on why a call had no clear answer, for a later message."""
     if exc.status == 429:
         return "rate limited"
+    if exc.code == NOT_FILEFLARE:
+        return f"an HTTP {exc.status} answer that is not Fileflare's"
     return f"HTTP {exc.status}" if exc.status else "no answer from the network"
 
 
@@ -394,7 +400,10 @@ class FileflareProvider(BaseProvider):
                 params=params,
             )
         except httpx.TransportError as exc:
-            raise TransientError(f"{what}: {network_error(exc)}") from None
+            error = network_error(exc)
+            if not isinstance(error, TransientError):  # an untrusted certificate: no retry
+                raise error from None
+            raise TransientError(f"{what}: {error}") from None
         if not response.is_success:
             raise error_for(response, what)
         return response
@@ -492,8 +501,16 @@ class FileflareProvider(BaseProvider):
         rate_waits = 0
         while True:
             try:
-                await self._request("POST", path, "complete", body)
-                return session.location
+                response = await self._request("POST", path, "complete", body)
+                if response.status_code == 201 or isinstance(load_json(response.content), dict):
+                    return session.location
+                # Fileflare answers 201; any other 2xx that is not its JSON (a page from
+                # something in between) says nothing about whether the upload completed.
+                raise TransientError(
+                    "complete: the answer is not Fileflare's",
+                    status=response.status_code,
+                    code=NOT_FILEFLARE,
+                )
             except TransientError as exc:
                 if exc.status == 429 and rate_waits < RATE_WAITS:
                     rate_waits += 1
@@ -546,8 +563,16 @@ class FileflareProvider(BaseProvider):
         failures = rate_waits = 0
         while True:
             try:
-                await self._request("POST", path, "abort", {"upload_id": upload_id})
-                return
+                response = await self._request("POST", path, "abort", {"upload_id": upload_id})
+                if response.status_code == 204 or isinstance(load_json(response.content), dict):
+                    return
+                # Not Fileflare's answer (something in between may have sent it): ask
+                # again; once cancelled, the asset answers 404.
+                raise TransientError(
+                    "abort: the answer is not Fileflare's",
+                    status=response.status_code,
+                    code=NOT_FILEFLARE,
+                )
             except RejectedError as exc:
                 if exc.status == 404:
                     return  # cancelled before, or never made: nothing is left either way

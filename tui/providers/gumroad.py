@@ -215,7 +215,12 @@ class GumroadProvider(BaseProvider):
         body = _json_object(response)
         if body is None:
             raise _BadAnswer(f"answer ({response.status_code}) is not a JSON object")
-        if body.get("success") is not True:
+        success = body.get("success")
+        if success is not True and success is not False:
+            # Gumroad always says true or false: without it the answer is not Gumroad's
+            # (or was mangled on the way), so it proves neither success nor refusal.
+            raise _BadAnswer(f"answer ({response.status_code}) has no success true or false")
+        if success is not True:
             said = _server_text(body, self._token) or "success is not true"
             raise RejectedError(
                 f"{what}: Gumroad refused the request: {said}{fix}", status=response.status_code

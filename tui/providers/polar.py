@@ -70,11 +70,15 @@ def b64_of_hex(digest: str) -> str:
 
 
 def _clip(value: Any, secret: str = "") -> str:
-    """A server-supplied value as a short, single-line, secret-free piece of text."""
-    text = str(value)[: 4 * MAX_TEXT + len(secret)]
+    """A server-supplied value as a short, single-line, secret-free piece of text.
+
+    ``secret`` is cut out before anything is shortened: a cut first could leave part of
+    it behind, to surface once whitespace collapses.
+    """
+    text = str(value)
     if secret:
         text = text.replace(secret, "…")
-    text = redact(" ".join(text.split()))
+    text = redact(" ".join(text[: 4 * MAX_TEXT].split()))
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
@@ -239,7 +243,7 @@ def polar_error_text(response: httpx.Response, secret: str = "") -> tuple[str | 
     """
     try:
         body = response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested absurdly deep
         return None, _clip(response.text, secret) if response.text.strip() else ""
     if not isinstance(body, dict):
         return None, ""
@@ -330,7 +334,7 @@ class PolarProvider(BaseProvider):
     def _json(response: httpx.Response, what: str) -> Any:
         try:
             return response.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise RejectedError(f"{what}: Polar's answer is not JSON") from None
 
     def _list_params(self, **extra: str | list[str]) -> dict[str, str | list[str]]:
@@ -462,7 +466,7 @@ class PolarProvider(BaseProvider):
         )
         try:
             data = response.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise TransientError(f"{what}: Polar's answer is not JSON") from None
         parse_file_read(data, file_id, what)
 
@@ -474,21 +478,30 @@ class PolarProvider(BaseProvider):
                 "GET", "/v1/files/", "check file", params=self._list_params(ids=file_id)
             )
             data = response.json()
-        except (RemoteError, ValueError, UnicodeDecodeError):
+        except (RemoteError, ValueError, UnicodeDecodeError, RecursionError):
             return False  # unknown: the caller goes on as if not listed
         return listed_uploaded(data, file_id)
 
     async def abort(self, session: Session) -> str | None:
         """Delete the file record; Polar cannot abort the S3 upload behind it."""
         file_id = str(session.remote["file_id"])
+        path = f"/v1/files/{quote(file_id, safe='')}"
         try:
-            await self._request(
-                "DELETE", f"/v1/files/{quote(file_id, safe='')}", "abort (delete file)"
-            )
+            # Polar answers 204; any other success is not its answer (something in between
+            # may have sent it), so the DELETE goes once more: 204 or 404 confirm it.
+            for _ in range(2):
+                response = await self._request("DELETE", path, "abort (delete file)")
+                if response.status_code == 204:
+                    return ABORT_NOTE
         except RejectedError as exc:
             if exc.status != 404:  # 404: already deleted
                 raise
-        return ABORT_NOTE
+            return ABORT_NOTE
+        raise TransientError(
+            f"abort (delete file): Polar did not confirm it (an HTTP {response.status_code} "
+            "answer that is not Polar's)",
+            status=response.status_code,
+        )
 
     async def check(self) -> str:
         """List one file: proves the token, its scope and the organization."""

@@ -24,12 +24,20 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tui.core.errors import CompleteUnknown, RejectedError, TransientError
+from tui.core.errors import CompleteUnknown, RejectedError, RemoteError, TransientError
 from tui.core.model import Part, PartTarget, Receipt, RemotePart, RemoteUpload, Session
 from tui.core.plan import S3_LIMITS, PartLimits
 from tui.core.transfer import network_error
 from tui.providers.base import BaseProvider, OpenedSession
-from tui.providers.s3xml import error_of, etag_receipt, local_name, parse_xml, raise_for_s3, text
+from tui.providers.s3xml import (
+    error_of,
+    etag_receipt,
+    local_name,
+    parse_xml,
+    raise_for_s3,
+    server_said,
+    text,
+)
 
 PART_URL_LIFETIME = 3600
 """Seconds a minted part URL lives; minted again on demand, so short is safe."""
@@ -39,12 +47,37 @@ ABORT_SPACING = 1.0
 COMPLETE_TRIES = 4
 COMPLETE_BACKOFF = 1.0
 """Seconds before the second complete; doubled for each further one."""
+MAX_PART_NUMBER = 10_000
+"""S3's highest part number: a ListParts marker at or past it has nothing after it."""
+LIST_UPLOADS_PAGES = 1000
+"""ListMultipartUploads pages read at most (a million uploads), whatever the markers say."""
 
 
 def multipart_etag(md5s: Sequence[str]) -> str:
     """The ETag S3 gives a completed multipart object: md5 of the part MD5s, dash, count."""
     joined = b"".join(bytes.fromhex(m) for m in md5s)
     return f"{hashlib.md5(joined).hexdigest()}-{len(md5s)}"
+
+
+def _number(value: str | None) -> int | None:
+    """A whole number written in an S3 XML element (ASCII digits only), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    return int(value)
+
+
+def _is_completion(body: bytes) -> bool:
+    """True when ``body`` is S3's CompleteMultipartUploadResult (what a completed upload
+    is answered with; any other 200 is not proof that it completed)."""
+    try:
+        root = parse_xml(body, "complete")
+    except RemoteError:
+        return False
+    # AWS says ...Result; S3-compatible stores and emulators also say ...Response.
+    return local_name(root) in ("CompleteMultipartUploadResult", "CompleteMultipartUploadResponse")
 
 
 def _iso_time(value: str | None) -> float | None:
@@ -176,27 +209,45 @@ class S3Provider(BaseProvider):
         return await self._list_parts(session.remote["key"], session.remote["upload_id"])
 
     async def _list_parts(self, key: str, upload_id: str) -> list[RemotePart]:
+        """ListParts, page by page; an entry without a whole-number PartNumber and Size is
+        not one of ours. A next-page marker that does not move forward ends the listing
+        with a RejectedError rather than asking for the same page forever."""
         found: list[RemotePart] = []
-        marker: str | None = None
+        marker = 0
         while True:
             query: dict[str, str | int | None] = {"uploadId": upload_id, "max-parts": 1000}
             if marker:
                 query["part-number-marker"] = marker
             response = await self._request("GET", "list parts", key, query)
             root = parse_xml(response.content, "list parts")
+            # ListPartsResult (AWS) or ListPartsResponse (moto). An empty or foreign answer
+            # is no proof that the parts are gone: trusting it would send them all again.
+            if not local_name(root).startswith("ListParts"):
+                raise TransientError(
+                    "list parts: the server's answer is not a list of parts; will retry"
+                )
             for el in root.iter():
                 if local_name(el) != "Part":
                     continue
-                number, size = text(el, "PartNumber"), text(el, "Size")
+                number, size = _number(text(el, "PartNumber")), _number(text(el, "Size"))
                 if number is None or size is None:
                     continue
                 etag = text(el, "ETag")
-                found.append(RemotePart(int(number), int(size), etag.strip('"') if etag else None))
+                found.append(RemotePart(number, size, etag.strip('"') if etag else None))
             if text(root, "IsTruncated") != "true":
                 return found
-            marker = text(root, "NextPartNumberMarker")
-            if not marker:
+            given = text(root, "NextPartNumberMarker")
+            if not given:
                 return found
+            following = _number(given)
+            if following is None or following <= marker:
+                raise RejectedError(
+                    "list parts: the server's next-page marker does not move forward, so its "
+                    "list of parts cannot be read to the end; try again later"
+                )
+            if following >= MAX_PART_NUMBER:
+                return found
+            marker = following
 
     async def complete(self, session: Session, parts: Sequence[Part]) -> str | None:
         """CompleteMultipartUpload; an ambiguous failure is checked against the object."""
@@ -227,19 +278,25 @@ class S3Provider(BaseProvider):
                 continue
             code, message = error_of(response.content)
             if response.is_success and code is None:
-                return location
+                if _is_completion(response.content):
+                    return location
+                # A 200 that is not S3's result (a page from something in between, an empty
+                # or cut answer) says nothing: ask again, then the object says if it landed.
+                last = TransientError(
+                    "complete: the server answered 200 without S3's CompleteMultipartUploadResult"
+                )
+                continue
             # After an earlier complete that may have landed, the object says whether it did.
             repeated = attempt > 0 or session.complete_sent > 1
             if code == "NoSuchUpload" and repeated and await self._object_matches(key, parts):
                 return location
             if response.is_success:
                 # 200 with an <Error> body: S3 failed while assembling.
+                said = server_said(code, message)
                 if code in ("InternalError", "SlowDown", "ServiceUnavailable"):
-                    last = TransientError(f"complete: server said {code}: {message}")
+                    last = TransientError(f"complete: server said {said}")
                     continue
-                raise RejectedError(
-                    f"complete: server said 200 but failed ({code}: {message})", code=code
-                )
+                raise RejectedError(f"complete: server said 200 but failed ({said})", code=code)
             try:
                 raise_for_s3(response, "complete")
             except TransientError as exc:
@@ -304,7 +361,8 @@ class S3Provider(BaseProvider):
         uploads: list[RemoteUpload] = []
         key_marker: str | None = None
         id_marker: str | None = None
-        while True:
+        seen: set[tuple[str, str | None]] = set()
+        for _ in range(LIST_UPLOADS_PAGES):
             query: dict[str, str | int | None] = {
                 "uploads": None,
                 "max-uploads": 1000,
@@ -338,6 +396,13 @@ class S3Provider(BaseProvider):
             id_marker = text(root, "NextUploadIdMarker")
             if not key_marker:
                 return uploads
+            if (key_marker, id_marker) in seen:
+                raise RejectedError(
+                    "list uploads: the server's next-page markers repeat, so its list of "
+                    "uploads cannot be read to the end; try again later"
+                )
+            seen.add((key_marker, id_marker))
+        return uploads
 
     async def check(self) -> str:
         """HeadBucket."""

@@ -13,10 +13,15 @@ import httpx
 
 from tui.core.errors import RejectedError, TargetExpired, TransientError
 from tui.core.model import Part, Receipt
-from tui.core.transfer import check_transient
+from tui.core.redact import redact
+from tui.core.transfer import answer_text, check_transient
 
 MAX_XML = 4 * 1024 * 1024
 """Larger XML answers are refused as nonsense rather than parsed."""
+MAX_DETAIL = 300
+"""Characters of the server's own Code and Message kept in a message."""
+_DOCTYPE = b"<!DOCTYPE"
+"""S3 never declares a document type; entity bombs and external entities need one."""
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _TRANSIENT_CODES = frozenset(
@@ -24,14 +29,35 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
+def _root(body: bytes) -> ET.Element | None:
+    """The root element of ``body``, or None when it is not XML (or not XML S3 sends).
+
+    A document with a DOCTYPE is refused unparsed: its entities could expand a few
+    kilobytes into gigabytes (billion laughs) or point at local files. So is one whose
+    declared encoding Python lacks or expat cannot use (LookupError, ValueError).
+    """
+    body = body.strip() or b"<empty/>"
+    if _DOCTYPE in body:
+        return None
+    try:
+        return ET.fromstring(body)
+    except (ET.ParseError, LookupError, ValueError):
+        return None
+
+
 def parse_xml(body: bytes, what: str) -> ET.Element:
     """Parse an XML answer, or raise a RemoteError that says it was not XML."""
     if len(body) > MAX_XML:
         raise RejectedError(f"{what}: the server's answer is too large to be S3 XML")
-    try:
-        return ET.fromstring(body.strip() or b"<empty/>")
-    except ET.ParseError:
-        raise TransientError(f"{what}: the server's answer is not XML; will retry") from None
+    root = _root(body)
+    if root is None:
+        if _DOCTYPE in body:
+            raise TransientError(
+                f"{what}: the server's answer is XML with a DOCTYPE, which S3 never sends; "
+                "will retry"
+            )
+        raise TransientError(f"{what}: the server's answer is not XML; will retry")
+    return root
 
 
 def text(element: ET.Element, tag: str) -> str | None:
@@ -49,21 +75,27 @@ def local_name(element: ET.Element) -> str:
 
 def error_of(body: bytes) -> tuple[str | None, str | None]:
     """(Code, Message) of an S3 ``<Error>`` document, or (None, None)."""
-    try:
-        root = ET.fromstring(body[:MAX_XML].strip() or b"<empty/>")
-    except ET.ParseError:
-        return None, None
-    if local_name(root) != "Error":
+    root = _root(body[:MAX_XML])
+    if root is None or local_name(root) != "Error":
         return None, None
     return text(root, "Code"), text(root, "Message")
+
+
+def server_said(code: str | None, message: str | None) -> str | None:
+    """``Code: Message`` of an S3 error, fit for a message: redacted, one line, short."""
+    said = f"{code}: {message}" if code and message else code or message
+    if not said:
+        return None
+    said = redact(" ".join(said.split()))
+    return said if len(said) <= MAX_DETAIL else said[: MAX_DETAIL - 1] + "…"
 
 
 def raise_for_s3(response: httpx.Response, what: str) -> None:
     """Raise the right RemoteError for a failed S3 answer; return on 2xx."""
     if response.is_success:
         return
-    code, message = error_of(response.content)
-    detail = f"{code}: {message}" if code and message else code or message
+    code, message = error_of(answer_text(response).encode())
+    detail = server_said(code, message)
     status = response.status_code
     said = f" ({detail})" if detail else ""
     if code in _TRANSIENT_CODES:

@@ -38,7 +38,7 @@ from tui.core.errors import (
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import S3_LIMITS
 from tui.core.redact import redact
-from tui.core.transfer import check_transient, network_error
+from tui.core.transfer import answer_text, check_transient, network_error
 from tui.providers.base import BaseProvider, OpenedSession, Provider
 from tui.providers.s3xml import error_of, etag_receipt
 
@@ -295,7 +295,7 @@ def error_for(response: httpx.Response, what: str, gone: str = UPLOAD_GONE) -> R
         return exc
     status = response.status_code
     try:
-        body = json.loads(response.content)
+        body = json.loads(answer_text(response))  # the token cut out, should it be quoted
     except (ValueError, RecursionError):
         body = None
     kind, detail = _error_detail(body)

@@ -17,12 +17,13 @@ class EmulatorContext:
 
     provider: str
     """``gumroad``, ``polar``, ``box``, ``fileflare`` or ``wunderlist``."""
-    token: str
-    """The one access token the emulator accepts (Bearer, or X-Access-Token)."""
+    token: str = field(repr=False)
+    """The one access token the emulator accepts (Bearer, or X-Access-Token); not in repr."""
     public_url: str
     """The emulator's own root URL, e.g. ``http://127.0.0.1:41234`` (for URLs it hands out)."""
-    faults: Faults = field(default_factory=Faults)
-    """Part faults (Box) and counted faults (commit_202, abort_accepted, complete_lost)."""
+    faults: Faults = field(default_factory=Faults, repr=False)
+    """Part faults (Box) and counted faults (commit_202, abort_accepted, complete_lost);
+    not in repr (it keeps the signatures requests carried)."""
     backend: S3Backend | None = None
     """The S3 back end (moto behind the checking gateway); None for Box."""
     clock: Callable[[], float] = time.time

@@ -95,11 +95,12 @@ class Sandbox:
     """Each emulator's live context (token, faults, clock, back end), by provider."""
     backends: dict[str, S3Backend] = field(default_factory=dict)
     """Each S3-backed provider's bucket, plus ``s3`` for the direct S3 account."""
-    fault_state: dict[str, Faults] = field(default_factory=dict)
+    fault_state: dict[str, Faults] = field(default_factory=dict, repr=False)
     """Each provider's live faults (shared by its emulator and its gateway)."""
     endpoints: dict[str, str] = field(default_factory=dict)
     """Name -> URL of everything served, for the banner."""
-    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(30), repr=False)
+    """The S3 back end's secret key (kept out of ``repr``, like every secret)."""
     _servers: list[Any] = field(default_factory=list)
     _moto: _MotoThread | None = None
 
@@ -182,7 +183,9 @@ class Sandbox:
     def write_secrets(self) -> None:
         """Write each token and the S3 key pair into 0600 files under ``root``."""
         tokens = self.root / "tokens"
-        tokens.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Each level made 0700 here: the state dir too, when the sandbox is first to need it.
+        for directory in (self.state_dir, self.root, tokens):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         for provider, ctx in self.contexts.items():
             _write_private(tokens / provider, ctx.token + "\n")
         _write_private(
