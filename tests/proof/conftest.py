@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from typing import cast
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar, cast
 
 import pytest
 
 from tests.support.moto import MotoServer
 from tests.support.proof import Mode, Proof, Tally
+from tui.core.units import MiB
 from tui.sandbox.runner import EMULATORS, Sandbox
 
 PROVIDERS = ("s3", *EMULATORS)
 """Every provider the sandbox serves, direct S3 first."""
 
 _KEY = pytest.StashKey[Proof]()
+T = TypeVar("T")
+
+
+def each_provider(world: Sandbox, work: Callable[[str], T]) -> dict[str, T]:
+    """``work(provider)`` for every provider, side by side (each mostly waits on the
+    network), with Fileflare cut to 5 MiB chunks and no rate limit for small files."""
+    options = world.contexts["fileflare"].options
+    options.update({"chunk_size": 5 * MiB, "rate_limit": 0})
+    try:
+        with ThreadPoolExecutor(len(PROVIDERS)) as pool:
+            futures = {p: pool.submit(work, p) for p in PROVIDERS}
+            return {p: f.result() for p, f in futures.items()}
+    finally:
+        options.clear()
 
 
 def _proof(config: pytest.Config) -> Proof:

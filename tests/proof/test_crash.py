@@ -18,14 +18,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import make_file
-from tests.proof.conftest import PROVIDERS
+from tests.proof.conftest import PROVIDERS, each_provider
 from tests.support.landed import landed_bytes
 from tests.support.proof import Proof
 from tui.core.journal import Journal
@@ -268,16 +267,7 @@ def crash_runs(
     """Every provider's runs, the providers side by side (each waits on the network mostly)."""
     runs = -(-proof.runs(short=20, full=50) // len(PROVIDERS))
     root = tmp_path_factory.mktemp("crash")
-    options = world.contexts["fileflare"].options
-    options.update({"chunk_size": 5 * MiB, "rate_limit": 0})  # small files, many calls
-    try:
-        with ThreadPoolExecutor(len(PROVIDERS)) as pool:
-            futures = {
-                p: pool.submit(Runner(world, p, root / p).run_all, proof, runs) for p in PROVIDERS
-            }
-            return {p: f.result() for p, f in futures.items()}
-    finally:
-        options.clear()
+    return each_provider(world, lambda p: Runner(world, p, root / p).run_all(proof, runs))
 
 
 @pytest.mark.slow

@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import make_file
-from tests.proof.conftest import PROVIDERS
+from tests.proof.conftest import PROVIDERS, each_provider
 from tests.support.landed import landed_bytes
 from tests.support.proof import Proof
 from tui.core.journal import Journal
@@ -219,16 +218,7 @@ def fault_runs(
     """Every provider's uploads under faults, the providers side by side."""
     count = proof.runs(short=3, full=8)
     root = tmp_path_factory.mktemp("faults")
-    options = world.contexts["fileflare"].options
-    options.update({"chunk_size": 5 * MiB, "rate_limit": 0})
-    try:
-        with ThreadPoolExecutor(len(PROVIDERS)) as pool:
-            futures = {
-                p: pool.submit(FaultRunner(world, p, root / p, proof).run, count) for p in PROVIDERS
-            }
-            return {p: f.result() for p, f in futures.items()}
-    finally:
-        options.clear()
+    return each_provider(world, lambda p: FaultRunner(world, p, root / p, proof).run(count))
 
 
 @pytest.mark.slow
