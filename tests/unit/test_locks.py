@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.core import locks
 from tui.core.errors import SessionBusy
 from tui.core.locks import SessionLock
 
@@ -161,7 +162,12 @@ def test_busy_names_the_new_holder_not_a_dead_one(tmp_path: Path) -> None:
     path.write_text(dead)
     fd = os.open(path, os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken, id not written yet
-    timer = threading.Timer(0.1, lambda: os.pwrite(fd, str(os.getpid()).encode(), 0))
+
+    def write_id() -> None:  # as acquire does: the old id may be longer than the new one
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+
+    timer = threading.Timer(0.1, write_id)
     timer.start()
     try:
         with pytest.raises(SessionBusy) as busy:
@@ -178,3 +184,23 @@ def test_a_released_lock_names_nobody(tmp_path: Path) -> None:
     assert lock.path.read_text() == str(os.getpid())
     lock.release()
     assert lock.path.read_text() == ""
+
+
+def test_busy_without_a_holder_id_says_another_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(locks, "HOLDER_WAIT", 0.05)
+    path = tmp_path / "locks" / f"{SID}.lock"
+    path.parent.mkdir()
+    path.write_text("")
+    fd = os.open(path, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, never names itself
+    try:
+        with pytest.raises(SessionBusy) as busy:
+            SessionLock(tmp_path, SID).acquire()
+        assert str(busy.value) == (
+            f"session {SID[:12]} is being driven by another process; wait for it to finish "
+            "or stop it first"
+        )
+    finally:
+        os.close(fd)

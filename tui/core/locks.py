@@ -33,9 +33,10 @@ class SessionLock:
         except BlockingIOError:
             holder = _holder(fd)
             os.close(fd)
+            who = f"process {holder}" if holder else "another process"
             raise SessionBusy(
-                f"session {self.session_id[:12]} is being driven by process {holder}; wait for "
-                "it to finish or stop it first"
+                f"session {self.session_id[:12]} is being driven by {who}; wait for it to "
+                "finish or stop it first"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
@@ -59,8 +60,8 @@ HOLDER_WAIT = 0.5
 """Seconds to wait for a new holder to write its process id after taking the lock."""
 
 
-def _holder(fd: int) -> str:
-    """The process id written in a lock file held by another process.
+def _holder(fd: int) -> str | None:
+    """The process id written in a lock file held by another process, if it shows one.
 
     The holder writes its id just after it takes the lock, and a holder that was killed
     leaves its id behind: wait briefly for the id of a living process.
@@ -71,7 +72,7 @@ def _holder(fd: int) -> str:
         if text.isdigit() and _alive(int(text)):
             return text
         if time.monotonic() > deadline:
-            return "another process"
+            return None
         time.sleep(0.01)
 
 
