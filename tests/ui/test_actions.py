@@ -6,8 +6,10 @@ screen shows (table cells, modals, notifications).
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.ui.conftest import Deck, notices, row_text, until
@@ -394,3 +396,30 @@ async def test_an_engine_bug_is_one_line_not_a_traceback(deck: Deck, monkeypatch
             "the report",
         )
         assert app.is_running and _state(app, sid) == S.FAILED
+
+
+async def test_quick_selection_changes_leave_no_coroutine_unawaited(
+    deck: Deck, recwarn: pytest.WarningsRecorder
+) -> None:
+    """Moving along the sessions faster than their parts load cancels pending loads; a
+    cancelled load must not leave a coroutine behind (Python warns "never awaited")."""
+    deck.file("a.bin", 1 * MiB, seed=1)
+    deck.file("b.bin", 1 * MiB, seed=2)
+    async with deck.app() as (app, pilot):
+        app.main.start_batch(
+            [deck.tmp_path / "files" / n for n in ("a.bin", "b.bin")], "sandbox-s3"
+        )
+        await until(
+            pilot,
+            lambda: [s.state for s in app.engine.journal.sessions()] == [S.COMPLETED] * 2,
+            "both uploads to complete",
+        )
+        ids = [s.id for s in app.engine.journal.sessions()]
+        for i in range(40):  # each change starts a load and cancels the one before
+            app.main.selected = ids[i % 2]
+        await pilot.pause(0.2)
+        assert app.main.selected == ids[1]
+        assert app.main.query_one(PartsView).border_title == "Parts of b.bin"
+    gc.collect()
+    unawaited = [str(w.message) for w in recwarn if "never awaited" in str(w.message)]
+    assert unawaited == []

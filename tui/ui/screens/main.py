@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
 
 from tui.core.diagnose import Fix, server_view
 from tui.core.errors import PartdeckError
@@ -104,7 +106,19 @@ class MainScreen(Screen[None]):
         self.set_interval(1 / TICK_HZ, self.tick, name="tick")
         self.set_interval(RESYNC_SECONDS, self.resync, name="resync")
         self.query_one(SessionsTable).focus()
-        self.run_worker(self.resync(), group="resync", exclusive=True)
+        self._background(self.resync, group="resync", exclusive=True)
+
+    def _background(
+        self,
+        work: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        group: str,
+        exclusive: bool = False,
+        name: str = "",
+    ) -> Worker[None]:
+        """Run ``work`` in a worker. It is called when the worker starts, not before, so a
+        worker cancelled early (an exclusive group) leaves no coroutine never awaited."""
+        return self.run_worker(work, name=name, group=group, exclusive=exclusive)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -161,7 +175,7 @@ class MainScreen(Screen[None]):
             if stats.running:
                 stats.meter.update(now, progress.current)
         if stale:
-            self.run_worker(self.resync(), group="resync", exclusive=True)
+            self._background(self.resync, group="resync", exclusive=True)
         self.render_sessions()
         selected = self.selected
         view = self.query_one(PartsView)
@@ -169,7 +183,7 @@ class MainScreen(Screen[None]):
             if engine.progress(selected) is not None:
                 view.show(engine.parts(selected), now=now, remote=self.remote.get(selected))
             else:
-                self.run_worker(self.load_parts(selected), group="parts", exclusive=True)
+                self._background(partial(self.load_parts, selected), group="parts", exclusive=True)
         else:
             view.tick(now)
         self._refresh_footer()
@@ -254,7 +268,7 @@ class MainScreen(Screen[None]):
         if session_id is None:
             self.query_one(PartsView).show([], now=self.papp.clock())
             return
-        self.run_worker(self.load_parts(session_id), group="parts", exclusive=True)
+        self._background(partial(self.load_parts, session_id), group="parts", exclusive=True)
 
     @on(PartsView.Highlighted)
     def _part_highlighted(self) -> None:
@@ -310,7 +324,7 @@ class MainScreen(Screen[None]):
                 self.follow(session_id)
             await self.resync()
 
-        self.run_worker(run(), group="commands", name=what)
+        self._background(run, group="commands", name=what)
 
     def follow(self, session_id: str) -> None:
         """Wait in the background for a running session to stop, then let the engine
@@ -330,7 +344,7 @@ class MainScreen(Screen[None]):
                 self._waiters.discard(session_id)
             await self.resync()
 
-        self.run_worker(wait(), group="waiters", name=f"wait {session_id[:8]}")
+        self._background(wait, group="waiters", name=f"wait {session_id[:8]}")
 
     def _selected(self) -> Session | None:
         return self.sessions.get(self.selected or "")
@@ -561,4 +575,4 @@ class MainScreen(Screen[None]):
                 self.notify(f"{started} upload(s) started on {account}")
             await self.resync()
 
-        self.run_worker(start(), group="commands", name="start batch")
+        self._background(start, group="commands", name="start batch")
