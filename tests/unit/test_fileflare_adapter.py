@@ -300,8 +300,8 @@ def test_two_ambiguous_failures_leave_the_outcome_to_the_user() -> None:
         run(recorder, lambda p: _complete(p, opened_session()))
     assert len(recorder.requests) == 2
     assert str(raised.value) == (
-        "complete: Fileflare gave no clear answer (HTTP 503, then no answer from the network "
-        "on the repeat); the file may already be there: check "
+        "complete: Fileflare gave no clear answer (HTTP 503, then the connection was reset "
+        "(app.digital-downloads.com) on the repeat); the file may already be there: check "
         "https://app.digital-downloads.com/assets/a1, then run partdeck complete 01234567 if "
         "it is missing or partdeck abort 01234567 to cancel it"
     )

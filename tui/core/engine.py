@@ -340,7 +340,7 @@ class Engine(SessionDriver):
             try:
                 note = await live.provider.abort(session)
             except RemoteError as exc:
-                error = str(exc)
+                error = exc.settled
                 if "partdeck abort" not in error:  # else the provider said it already
                     error += "; the upload may still hold parts, run partdeck abort again"
                 await self._set_session(live, S.ABORTING, kind="error", error=error)

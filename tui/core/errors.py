@@ -44,6 +44,10 @@ class LocalChanged(LocalFileError):
     """The local file no longer holds the bytes that were planned and fingerprinted."""
 
 
+WILL_RETRY = "; will retry"
+"""How a TransientError's message ends while the engine may still try again."""
+
+
 class RemoteError(PartdeckError):
     """Something the provider or the network did; see the subclasses."""
 
@@ -51,6 +55,11 @@ class RemoteError(PartdeckError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+    @property
+    def settled(self) -> str:
+        """The message for a line where nothing more is tried: without "; will retry"."""
+        return self.message.removesuffix(WILL_RETRY)
 
 
 class TransientError(RemoteError):

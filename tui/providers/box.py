@@ -685,7 +685,7 @@ class BoxProvider(BaseProvider):
         if found is not None:
             return found
         folder = session.remote.get("folder_id", self.folder_id)
-        said = str(last).removesuffix("; will retry")
+        said = last.settled if last else "no answer"
         raise CompleteUnknown(
             f"commit: no clear answer from Box ({said}); look for the file {file_name} in "
             f"folder {folder}, then run partdeck complete {session.id[:8]} again if it is not there"

@@ -14,6 +14,7 @@ import ipaddress
 import json
 import mimetypes
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -340,13 +341,19 @@ def _rate_wait(exc: TransientError) -> float:
     return min(exc.retry_after if exc.retry_after is not None else 5.0, RATE_WAIT_CAP)
 
 
+_CALL_NAME = re.compile(r"^[a-z ]{1,20}: ")
+"""The name of the call a network error's message starts with."""
+
+
 def _cause(exc: RemoteError) -> str:
     """A few words on why a call had no clear answer, for a later message."""
     if exc.status == 429:
         return "rate limited"
     if exc.code == NOT_FILEFLARE:
         return f"an HTTP {exc.status} answer that is not Fileflare's"
-    return f"HTTP {exc.status}" if exc.status else "no answer from the network"
+    if exc.status:
+        return f"HTTP {exc.status}"
+    return _CALL_NAME.sub("", exc.settled)  # "complete: the connection was reset (host)"
 
 
 # -- the adapter -----------------------------------------------------------------------------

@@ -329,7 +329,7 @@ class GumroadProvider(BaseProvider):
         try:
             response = await self._send("POST", "/files/complete", data)
         except TransientError as exc:
-            detail = exc.message.removesuffix("; will retry")
+            detail = exc.settled
             raise CompleteUnknown(_unknown_message(detail, short)) from None
         status = response.status_code
         if status >= 500 or status in _AMBIGUOUS:
@@ -373,7 +373,7 @@ class GumroadProvider(BaseProvider):
                     timeouts=ABORT_TIMEOUT,
                 )
             except TransientError as exc:
-                last = exc.message.removesuffix("; will retry")
+                last = exc.settled
                 continue
             status = body.get("status")
             if status == "already_gone":

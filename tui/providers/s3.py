@@ -303,8 +303,9 @@ class S3Provider(BaseProvider):
                 last = exc
         if await self._object_matches(key, parts):
             return location
+        said = last.settled if last else "no answer"
         raise CompleteUnknown(
-            f"complete: no clear answer from the server ({last}); the object may or may not "
+            f"complete: no clear answer from the server ({said}); the object may or may not "
             "exist: check it, then run partdeck complete again"
         )
 

@@ -498,7 +498,7 @@ class WunderlistProvider(BaseProvider):
                 continue
             parse_finished(body, what)
             return session.location
-        reason = str(last).removesuffix("; will retry") if last else "no answer"
+        reason = last.settled if last else "no answer"
         raise CompleteUnknown(
             f"{reason}; Wunderlist may or may not have finished the upload: run partdeck "
             f"complete {session.id[:8]} again (repeating it is safe)"
