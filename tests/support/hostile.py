@@ -4,17 +4,20 @@ It sits in front of one sandbox server (an emulator, or an S3 gateway), forwards
 request as it came (the Host header too, so SigV4 signatures still hold) and, for a
 request that matches a rule (method + path, optionally a query key), answers what the
 rule says instead: an HTML page, an empty body, the real answer cut in half, the real
-answer with every value of the wrong type, or a huge body. The emulator's own URL is
+answer with every value of the wrong type, a huge body, a body that never ends, or a small
+gzip body that inflates to hundreds of megabytes. The emulator's own URL is
 rewritten to the proxy's in every answer, so the URLs a server hands out (Box's session
 endpoints) lead back through the proxy.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,14 +26,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
-KINDS = ("html", "empty", "truncated", "retyped", "huge")
+KINDS = ("html", "empty", "truncated", "retyped", "huge", "endless", "gzipped")
 """Every hostile reply a rule can give."""
 FORWARDED = frozenset({"empty", "truncated", "retyped"})
 """Replies made from the real answer: the server did act, then its answer was mangled.
-The others (``html``, ``huge``) come from something in front that never asked it."""
+The others come from something in front that never asked it."""
 
 HUGE = 8 * 1024 * 1024
 """Bytes of a ``huge`` reply."""
+INFLATED = 256 * 1024 * 1024
+"""Bytes a ``gzipped`` reply inflates to (it is about 250 KB on the wire)."""
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 _HTML = (
@@ -89,12 +94,34 @@ def hostile_body(
         except ValueError:
             return status, content_type, b'{"id": [], "upload_id": {}}'
         return status, "application/json", json.dumps(retype_json(parsed)).encode()
+    if kind == "gzipped":
+        return 200, content_type or "application/json", _bomb()
     if kind == "huge":
         if xml:
             filler = b"<Filler>" + b"A" * HUGE + b"</Filler>"
             return 200, "application/xml", b"<?xml version='1.0'?><Junk>" + filler + b"</Junk>"
         return 200, "application/json", b"[" + b"0," * (HUGE // 2) + b"0]"
     raise ValueError(f"unknown hostile reply {kind!r}")
+
+
+@functools.cache
+def _bomb() -> bytes:
+    """A gzip body of INFLATED zero bytes."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+    block = bytes(1024 * 1024)
+    return b"".join(
+        [*(packer.compress(block) for _ in range(INFLATED // len(block))), packer.flush()]
+    )
+
+
+def _endless(wfile: Any) -> None:
+    """Write a chunked body that never ends, until the client goes away."""
+    chunk = b"%x\r\n%s\r\n" % (64 * 1024, b"0" * 64 * 1024)
+    try:
+        while True:
+            wfile.write(chunk)
+    except OSError:  # the client stopped reading and closed the connection
+        pass
 
 
 @dataclass
@@ -212,6 +239,14 @@ def _handler(proxy: HostileProxy) -> type[BaseHTTPRequestHandler]:
                 status, answer, payload = proxy.forward(self.command, self.path, headers, body)
             else:
                 status, answer, payload = 200, [], b""
+            if kind == "endless":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml" if proxy.xml else "text/plain")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                _endless(self.wfile)
+                self.close_connection = True
+                return
             if kind is not None:
                 content_type = next((v for k, v in answer if k.lower() == "content-type"), "")
                 status, content_type, payload = hostile_body(
@@ -225,6 +260,8 @@ def _handler(proxy: HostileProxy) -> type[BaseHTTPRequestHandler]:
                     if k.lower() not in ("content-type", "etag", "content-md5")
                 ]
                 answer.append(("Content-Type", content_type))
+                if kind == "gzipped":
+                    answer.append(("Content-Encoding", "gzip"))
             self.send_response(status)
             for k, v in answer:
                 self.send_header(k, v)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import httpx
 import xxhash
 
+from tui.core.bounded import MAX_ANSWER, AnswerRefused, bounded
 from tui.core.digest import CHUNK, local_file_error, open_for_read, read_chunks
 from tui.core.errors import LocalChanged, RejectedError, RemoteError, TransientError
 from tui.core.model import PartTarget
@@ -33,9 +34,14 @@ No pool timeout: the engine bounds parts in flight itself."""
 
 
 def make_client(
-    parts_in_flight: int, *, verify: bool = True, timeout: httpx.Timeout = TIMEOUT
+    parts_in_flight: int,
+    *,
+    verify: bool = True,
+    timeout: httpx.Timeout = TIMEOUT,
+    max_answer: int = MAX_ANSWER,
 ) -> httpx.AsyncClient:
-    """The one AsyncClient the engine shares, sized for ``parts_in_flight`` plus control calls."""
+    """The one AsyncClient the engine shares, sized for ``parts_in_flight`` plus control
+    calls; it reads no answer past ``max_answer`` bytes (see ``tui.core.bounded``)."""
     limits = httpx.Limits(
         max_connections=parts_in_flight + 8,
         max_keepalive_connections=parts_in_flight + 8,
@@ -46,7 +52,8 @@ def make_client(
         timeout=timeout,
         verify=verify,
         follow_redirects=False,
-        headers={"User-Agent": "partdeck/0.1"},
+        headers={"User-Agent": "partdeck/0.1", "Accept-Encoding": "identity"},
+        event_hooks={"response": [bounded(max_answer)]},
     )
 
 
@@ -204,6 +211,8 @@ def network_error(exc: httpx.TransportError) -> RemoteError:
             f"the TLS certificate of {host} could not be verified ({problem}); {fix}",
             code=BAD_CERTIFICATE,
         )
+    if isinstance(exc, AnswerRefused):
+        return TransientError(f"{exc} ({host}); will retry")
     kind = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ConnectError: "could not connect",
