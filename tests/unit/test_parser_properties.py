@@ -882,6 +882,24 @@ def test_list_parts_on_hostile_pages_ends(pages: list[bytes]) -> None:
     assert count <= len(pages) + 1
 
 
+def test_list_parts_refuses_a_page_with_an_unreadable_entry() -> None:
+    """Skipping the entry would read as "part 2 is not held" and send it again."""
+    page = xml_doc(
+        "ListPartsResult",
+        "<Part><PartNumber>1</PartNumber><Size>5</Size></Part>"
+        "<Part><PartNumber>two</PartNumber><Size>5</Size></Part>",
+    )
+    listed, count, _ = call_server(
+        s3_provider, lambda p: p.remote_parts(s3_session()), script([(200, page, {})])
+    )
+    assert isinstance(listed, RejectedError)
+    assert str(listed) == (
+        "list parts: the server listed a part without a readable PartNumber and Size, so its "
+        "list of parts cannot be trusted"
+    )
+    assert count == 1
+
+
 @props(70)
 @given(
     markers=st.lists(

@@ -209,9 +209,10 @@ class S3Provider(BaseProvider):
         return await self._list_parts(session.remote["key"], session.remote["upload_id"])
 
     async def _list_parts(self, key: str, upload_id: str) -> list[RemotePart]:
-        """ListParts, page by page; an entry without a whole-number PartNumber and Size is
-        not one of ours. A next-page marker that does not move forward ends the listing
-        with a RejectedError rather than asking for the same page forever."""
+        """ListParts, page by page. A RejectedError ends the listing, rather than trusting
+        it, when an entry has no whole-number PartNumber and Size (skipping it would read
+        as "that part is not held", and a verified part would be sent again) or when a
+        next-page marker does not move forward (the same page would be asked for forever)."""
         found: list[RemotePart] = []
         marker = 0
         while True:
@@ -231,7 +232,10 @@ class S3Provider(BaseProvider):
                     continue
                 number, size = _number(text(el, "PartNumber")), _number(text(el, "Size"))
                 if number is None or size is None:
-                    continue
+                    raise RejectedError(
+                        "list parts: the server listed a part without a readable PartNumber "
+                        "and Size, so its list of parts cannot be trusted"
+                    )
                 etag = text(el, "ETag")
                 found.append(RemotePart(number, size, etag.strip('"') if etag else None))
             if text(root, "IsTruncated") != "true":
@@ -243,7 +247,7 @@ class S3Provider(BaseProvider):
             if following is None or following <= marker:
                 raise RejectedError(
                     "list parts: the server's next-page marker does not move forward, so its "
-                    "list of parts cannot be read to the end; try again later"
+                    "list of parts cannot be read to the end"
                 )
             if following >= MAX_PART_NUMBER:
                 return found
