@@ -270,7 +270,7 @@ def test_an_expired_part_link_ends_the_part_as_expired(
     )
     summary = retried.summary
     assert summary["state"] == "failed"
-    assert "fileflare cannot renew them" in summary["error"]
+    assert "Fileflare cannot renew them" in summary["error"]
     assert f"partdeck abort {session_id[:8]}" in summary["error"]
 
     # Retrying does not pretend: the link cannot come back.

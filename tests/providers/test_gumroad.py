@@ -261,7 +261,7 @@ def test_an_expired_link_ends_the_part_expired(kit: ProviderKit, tmp_path: Path)
         "upload) and Gumroad cannot renew part links: abort and upload again"
     )
     error = one_line(late.summary["error"])
-    assert "gumroad cannot renew them" in error
+    assert "Gumroad cannot renew them" in error
     assert f"abort with partdeck abort {session_id[:8]} and upload the file again" in error
 
 

@@ -343,7 +343,7 @@ def test_an_expired_link_ends_its_part_as_expired(kit_factory: Kits, tmp_path: P
     [expired] = [e for e in _part_events(late, 2) if e.get("state") == "expired"]
     assert expired["message"] == f"part 2: its link has expired and {EXPIRED}"
     assert late.summary["state"] == "failed"
-    assert "polar cannot renew them" in late.summary["error"]
+    assert "Polar cannot renew them" in late.summary["error"]
     _, parts = _journal(kit)
     assert str(parts[1].state) == "expired"
 

@@ -281,8 +281,8 @@ class SessionDriver:
         expired = [p.number for p in live.parts.values() if p.state == P.EXPIRED]
         if expired and not live.provider.renewable_targets:
             return (
-                f"{len(expired)} part link(s) expired before they could start "
-                f"({format_numbers(expired)}) and {live.provider.name} cannot renew them; "
+                f"{len(expired)} part link(s) expired ({format_numbers(expired)}) and "
+                f"{live.provider.title} cannot renew them; "
                 f"abort with partdeck abort {short} and upload the file again"
             )
         return (
@@ -713,7 +713,7 @@ class SessionDriver:
             and session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN)
             and not force
         ):
-            raise UsageError(complete_once_message(session, live.provider.name))
+            raise UsageError(complete_once_message(session, live.provider.title))
         missing = [p.number for p in live.parts.values() if not p.done]
         if missing:
             raise UsageError(

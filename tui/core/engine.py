@@ -197,7 +197,7 @@ class Engine(SessionDriver):
         if live.session.state == S.COMPLETING and not repeatable:
             # A crash while complete was in flight, where it may be sent only once: the
             # outcome is unknown, and the journal says so from now on.
-            message = complete_once_message(live.session, live.provider.name)
+            message = complete_once_message(live.session, live.provider.title)
             try:
                 await self._set_session(live, S.COMPLETE_UNKNOWN, error=message, kind="error")
             finally:
@@ -260,7 +260,7 @@ class Engine(SessionDriver):
         ):
             self._release(live)
             raise UsageError(
-                f"session {session_id[:12]}: {live.provider.name} cannot renew expired part "
+                f"session {session_id[:12]}: {live.provider.title} cannot renew expired part "
                 f"links; abort with partdeck abort {session_id[:8]} and upload the file again"
             )
         if numbers is None:
@@ -425,7 +425,7 @@ def _start_refusal(session: Session, provider: Provider) -> str | None:
     if session.final:
         return f"session {short} is already {session.state}"
     if session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN) and not provider.complete_repeatable:
-        return complete_once_message(session, provider.name)
+        return complete_once_message(session, provider.title)
     if session.state == S.COMPLETE_UNKNOWN:
         return (
             f"session {short}: complete was sent but its outcome is unknown; check the object, "

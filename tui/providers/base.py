@@ -29,6 +29,8 @@ class Provider(Protocol):
     """One account's upload API, as the engine sees it."""
 
     name: ClassVar[str]
+    title: ClassVar[str]
+    """The provider's name as people write it, for messages (``Polar``, ``S3``)."""
     limits: PartLimits
     digests: frozenset[str]
     """Digests each part needs besides the xxh3 fingerprint (``md5``, ``sha1``, ``sha256``)."""
@@ -110,6 +112,7 @@ class BaseProvider:
     """Defaults for the optional parts of the protocol."""
 
     name: ClassVar[str] = "base"
+    title: ClassVar[str] = "the provider"
     limits: PartLimits = PartLimits()
     digests: frozenset[str] = frozenset()
     digests_before_open: bool = False

@@ -345,6 +345,7 @@ class BoxProvider(BaseProvider):
     """A Box account: chunked upload sessions into one folder."""
 
     name: ClassVar[str] = "box"
+    title: ClassVar[str] = "Box"
     limits = PartLimits(
         min_part=8 * MiB,
         max_parts=MAX_PARTS,

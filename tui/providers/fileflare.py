@@ -363,6 +363,7 @@ class FileflareProvider(BaseProvider):
     """A Fileflare (Digital Downloads) store reached with an API key."""
 
     name: ClassVar[str] = "fileflare"
+    title: ClassVar[str] = "Fileflare"
     limits = LIMITS
     digests = frozenset({"md5"})
     server_part_size = True

@@ -136,6 +136,7 @@ class GumroadProvider(BaseProvider):
     """One Gumroad account reached with an OAuth token holding ``edit_products``."""
 
     name: ClassVar[str] = "gumroad"
+    title: ClassVar[str] = "Gumroad"
     limits = GUMROAD_LIMITS
     digests = frozenset({"md5"})
     """Part links are plain S3: the ETag is checked against each part's MD5."""

@@ -274,6 +274,7 @@ class PolarProvider(BaseProvider):
     """A Polar organization's file storage, reached with an access token."""
 
     name: ClassVar[str] = "polar"
+    title: ClassVar[str] = "Polar"
     limits = POLAR_LIMITS
     digests = frozenset({"sha256", "md5"})
     """SHA-256 is signed into each part link; MD5 checks S3's ETag."""

@@ -93,6 +93,7 @@ class S3Provider(BaseProvider):
     """An S3 bucket reached directly with an access key pair."""
 
     name: ClassVar[str] = "s3"
+    title: ClassVar[str] = "S3"
     digests = frozenset({"md5"})
     can_list_parts = True
 

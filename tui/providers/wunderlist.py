@@ -334,6 +334,7 @@ class WunderlistProvider(BaseProvider):
     """A Wunderlist account: X-Access-Token + X-Client-ID, parts on S3 with SigV2."""
 
     name: ClassVar[str] = "wunderlist"
+    title: ClassVar[str] = "Wunderlist"
     limits = S3_LIMITS
     digests = frozenset({"md5"})
     can_list_parts = False
