@@ -30,8 +30,9 @@ import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 
 from tui.core.errors import ConfigError
+from tui.core.plan import S3_LIMITS
 from tui.core.settings import EngineSettings
-from tui.core.units import parse_duration, parse_size
+from tui.core.units import format_size, parse_duration, parse_size
 
 __all__ = [
     "ALLOW_INLINE_SECRETS_ENV",
@@ -564,7 +565,8 @@ def _read_config_bytes(path: Path) -> bytes:
 
 
 def inline_secret_warnings(config: Config) -> list[str]:
-    """Warnings for a config file that holds an inline secret and is readable by others."""
+    """Warnings for a config file that holds an inline secret and that its group or other
+    users can read (or, failing that, change)."""
     path = config.path
     if path is None or sys.platform == "win32":
         return []
@@ -574,11 +576,12 @@ def inline_secret_warnings(config: Config) -> list[str]:
         mode = path.stat().st_mode
     except OSError:
         return []
-    if mode & 0o077:
-        return [
-            f"{path.name} holds an inline secret and is readable by others; run chmod 600 {path}"
-        ]
-    return []
+    readers, writers = mode & 0o044, mode & 0o022
+    if not (readers or writers):
+        return []
+    how, bits = ("readable", readers) if readers else ("writable", writers)
+    who = "other users" if bits & 0o007 else "its group"
+    return [f"{path.name} holds an inline secret and is {how} by {who}; run chmod 600 {path}"]
 
 
 def parse_config(text: str, *, source: Path | None = None) -> Config:
@@ -714,6 +717,13 @@ def _parse_account(
             verify_tls=verify_tls,
             source=source,
         )
+        biggest = S3_LIMITS.max_part
+        if account.min_part_size is not None and account.min_part_size > biggest:
+            check.fail(
+                f"{_dotted(*path, 'min_part_size')} must be at most {format_size(biggest)}, "
+                f"the largest part S3 takes (got {format_size(account.min_part_size)}); "
+                'e.g. min_part_size = "5MiB"'
+            )
         hosts = {
             "endpoint_url": account.endpoint_url or f"https://s3.{account.region}.amazonaws.com"
         }

@@ -308,6 +308,14 @@ ERRORS: list[tuple[str, str, list[str]]] = [
     ),
     ("endpoint_url_type", S3.replace('"http://127.0.0.1:9000"', "9000"), ["(got 9000)"]),
     ("min_part_size", S3 + 'min_part_size = "tiny"\n', ["accounts.my-s3.min_part_size"]),
+    (
+        "min_part_size_past_s3_max",
+        S3 + 'min_part_size = "6GiB"\n',
+        [
+            "accounts.my-s3.min_part_size must be at most 5 GiB, the largest part S3 takes "
+            '(got 6 GiB); e.g. min_part_size = "5MiB"'
+        ],
+    ),
     ("verify_tls_type", S3 + 'verify_tls = "no"\n', ["accounts.my-s3.verify_tls", "true or false"]),
     (
         "verify_tls_remote",
@@ -629,21 +637,35 @@ def test_inline_secret_on_s3_is_refused_even_when_allowed(
 
 
 @posix_only
-def test_inline_secret_warning_when_file_is_readable_by_others(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("mode", "exposed"),
+    [
+        (0o644, "readable by other users"),
+        (0o604, "readable by other users"),
+        (0o640, "readable by its group"),
+        (0o642, "readable by its group"),  # who can read it matters more
+        (0o620, "writable by its group"),
+        (0o602, "writable by other users"),
+        (0o600, None),
+        (0o400, None),
+        (0o711, None),  # executable by others, yet nobody else can read or change it
+    ],
+)
+def test_inline_secret_warning_names_who_can_read_or_change_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: int, exposed: str | None
 ) -> None:
     monkeypatch.setenv("PARTDECK_ALLOW_INLINE_SECRETS", "1")
     path = tmp_path / "config.toml"
     path.write_text(INLINE)
-    path.chmod(0o644)
+    path.chmod(mode)
     warnings = inline_secret_warnings(load_config(path))
+    if exposed is None:
+        assert warnings == []
+        return
     assert warnings == [
-        f"config.toml holds an inline secret and is readable by others; run chmod 600 {path}"
+        f"config.toml holds an inline secret and is {exposed}; run chmod 600 {path}"
     ]
     assert SECRET not in warnings[0]
-
-    path.chmod(0o600)
-    assert inline_secret_warnings(load_config(path)) == []
 
 
 @posix_only
