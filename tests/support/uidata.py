@@ -66,7 +66,7 @@ def make_parts(
                 md5=f"{number * 7919:032x}" if state != P.PENDING else None,
                 etag=f"{number * 7919:032x}" if done else None,
                 error=(
-                    "server said 500 Internal Server Error; retrying"
+                    "server said 500 Internal Server Error (gave up after 3 attempts)"
                     if state == P.FAILED
                     else "link expired before the part could start"
                     if state == P.EXPIRED
@@ -88,7 +88,8 @@ _SHOWCASE: list[_Showcase] = [
     ("course-video.mp4", "shop-gumroad", 200, 100, S.COMPLETE_UNKNOWN, {},
      "complete: server said 502 Bad Gateway; the outcome of complete is unknown", None),
     ("render-final.mov", "archive-s3", 48, 8, S.FAILED, {3: P.FAILED, 5: P.FAILED},
-     "2 part(s) not sent (3, 5); retry them with partdeck retry 4444 or abort", None),
+     "2 part(s) not uploaded (3, 5); part 3: server said 500 Internal Server Error (gave up "
+     "after 3 attempts); retry them with partdeck retry 4444 or abort", None),
     ("notes.pdf", "polar-files", 30, 10, S.LOCAL_CHANGED, {3: P.PENDING},
      "notes.pdf changed since it was planned (size or mtime); restore it or abort", None),
     ("backup-2026-08.tar.zst", "archive-s3", 40, 8, S.COMPLETED, {}, None,

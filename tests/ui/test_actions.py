@@ -114,7 +114,7 @@ async def test_retry_one_part_from_the_parts_view(deck: Deck) -> None:
     async with deck.app(part_size="5MiB") as (app, pilot):
         sid = await _failed_upload(app, pilot, path)
         assert row_text(app, sid)["state"] == "✗ failed"
-        assert any("part(s) not sent" in n for n in notices(app))
+        assert any("part(s) not uploaded" in n for n in notices(app))
         upload_id = app.engine.session(sid).remote["upload_id"]
         assert deck.faults().puts_for(upload_id) == {1: 1, 2: 1, 3: 1}
         deck.set_faults()  # no more faults, and the PUT counts start again

@@ -275,7 +275,8 @@ class SessionDriver:
             raise
 
     def _unsent_message(self, live: _Live) -> str:
-        """Why a session stopped with parts not sent, and the command that goes on."""
+        """Why a session stopped with parts not uploaded (the first failed part's cause),
+        and the command that goes on."""
         short = live.session.id[:8]
         unsent = [p.number for p in live.parts.values() if not p.done]
         expired = [p.number for p in live.parts.values() if p.state == P.EXPIRED]
@@ -285,9 +286,18 @@ class SessionDriver:
                 f"{live.provider.title} cannot renew them; "
                 f"abort with partdeck abort {short} and upload the file again"
             )
+        failed = sorted(
+            (p for p in live.parts.values() if p.state in (P.FAILED, P.EXPIRED) and p.error),
+            key=lambda p: p.number,
+        )
+        why = ""
+        if failed:  # the first one's cause, its part named once
+            number, error = failed[0].number, failed[0].error or ""
+            named = error.startswith((f"part {number}:", f"part {number} "))
+            why = f"; {error}" if named else f"; part {number}: {error}"
         return (
-            f"{len(unsent)} part(s) not sent ({format_numbers(unsent)}); retry them with "
-            f"partdeck retry {short} or abort"
+            f"{len(unsent)} part(s) not uploaded ({format_numbers(unsent)}){why}; retry them "
+            f"with partdeck retry {short} or abort"
         )
 
     async def _record_speed(self, live: _Live) -> None:
@@ -566,7 +576,7 @@ class SessionDriver:
                 if not live.provider.overwrites_parts and part.attempts:
                     live.check_remote.add(part.number)
                 if tries > self.settings.retries:
-                    await self._fail(live, part, f"{exc} (gave up after {tries} attempts)")
+                    await self._fail(live, part, f"{exc.settled} (gave up after {tries} attempts)")
                     return
                 delay = self._backoff(tries, exc.retry_after)
                 part.error = str(exc)  # shown as the last error while it waits

@@ -155,7 +155,7 @@ class Engine(SessionDriver):
             try:
                 remote = await provider.remote_parts(session)
             except RemoteError as exc:
-                server_error = str(exc)
+                server_error = exc.settled
         return diagnose(
             session,
             parts,
