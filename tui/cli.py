@@ -82,21 +82,34 @@ def _age(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
-    common = _Parser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config file (else $PARTDECK_CONFIG)")
-    common.add_argument(
-        "--state-dir", metavar="DIR", help="journal and locks (else $PARTDECK_STATE_DIR)"
-    )
+
+    def common(default: object) -> _Parser:
+        """--config and --state-dir, taken before the command or after it. After it, they
+        default to nothing at all (SUPPRESS): a default there would overwrite a value
+        given before the command."""
+        p = _Parser(add_help=False)
+        p.add_argument(
+            "--config", metavar="PATH", default=default, help="config file (else $PARTDECK_CONFIG)"
+        )
+        p.add_argument(
+            "--state-dir",
+            metavar="DIR",
+            default=default,
+            help="journal and locks (else $PARTDECK_STATE_DIR)",
+        )
+        return p
+
+    after_command = common(argparse.SUPPRESS)
     parser = _Parser(
         prog="partdeck",
         description="Multipart uploads to storage providers, from a terminal UI or headless.",
-        parents=[common],
+        parents=[common(None)],
     )
     parser.add_argument("--version", action="version", version=f"partdeck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        p = sub.add_parser(name, help=help_text, description=help_text, parents=[after_command])
         if json_flag:
             p.add_argument("--json", action="store_true", help="one JSON object per line")
         return p

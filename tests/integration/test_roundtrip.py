@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import CLI, make_file
+from tui.cli import main
+from tui.core.journal import Journal
 from tui.core.units import MiB
 from tui.providers.s3 import multipart_etag
 
@@ -93,3 +95,36 @@ def test_real_five_mib_rule(cli: CLI, tmp_path: Path) -> None:
     assert result.err.count("\n") == 1
     assert "below the provider's minimum of 5 MiB" in result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_config_and_state_dir_before_or_after_the_command(
+    config_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    s3: Any,
+    bucket: str,
+    where: str,
+) -> None:
+    """``partdeck --state-dir DIR upload ...`` keeps its journal in DIR, as ``partdeck
+    upload ... --state-dir DIR`` does (the command's own default once overwrote it)."""
+    elsewhere = tmp_path / "default-state"
+    monkeypatch.setenv("PARTDECK_STATE_DIR", str(elsewhere))
+    monkeypatch.delenv("PARTDECK_CONFIG", raising=False)
+    state = tmp_path / "chosen-state"
+    path = make_file(tmp_path / f"placed-{where}.bin", 1000)
+    options = ["--config", str(config_file), "--state-dir", str(state)]
+    command = ["upload", str(path), "--account", "moto", "--json"]
+    argv = options + command if where == "before" else command + options
+    assert main(argv) == 0, capsys.readouterr().err
+    journal = Journal.open(state)
+    try:
+        assert [s.path for s in journal.sessions()] == [str(path)]
+    finally:
+        journal.close()
+    assert not elsewhere.exists()
+    listed = [*options, "sessions"] if where == "before" else ["sessions", *options]
+    capsys.readouterr()
+    assert main(listed) == 0
+    assert path.name in capsys.readouterr().out
