@@ -74,7 +74,11 @@ def test_rejected_part_stops_then_retry_alone_resends_same_bytes(
     assert first.code == 1
     summary = first.summary
     assert summary["state"] == "failed"
-    assert "retry" in summary["error"]
+    short = summary["session"][:8]
+    assert summary["error"] == (
+        "1 part(s) not uploaded (2); part 2: server said 400 (InvalidArgument: no thanks); "
+        f"retry them with partdeck retry {short} or abort"
+    )
     shown = cli("show", summary["session"], "--json", config=proxied_config).json_lines()
     states = {p["part"]: p["state"] for p in shown[1:]}
     assert states == {1: "verified", 2: "failed", 3: "verified"}
@@ -138,6 +142,12 @@ def test_corrupted_etag_is_never_verified(
     shown = cli("show", result.summary["session"], "--json", config=proxied_config).json_lines()
     assert shown[1]["state"] == "failed"
     assert "is not the MD5 of the bytes sent" in shown[1]["error"]
+    short = result.summary["session"][:8]
+    assert result.summary["error"] == (  # the part's own "sending it again" is left out
+        "1 part(s) not uploaded (1); part 1: the server's ETag 0123456789abcdef0123456789abcdef "
+        f"is not the MD5 of the bytes sent ({hashlib.md5(path.read_bytes()).hexdigest()}); "
+        f"retry them with partdeck retry {short} or abort"
+    )
     assert len(proxy.ops("upload_part")) == 3  # first try plus retries = 2
     assert not proxy.ops("complete")
 

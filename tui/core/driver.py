@@ -291,10 +291,11 @@ class SessionDriver:
             key=lambda p: p.number,
         )
         why = ""
-        if failed:  # the first one's cause, its part named once
-            number, error = failed[0].number, failed[0].error or ""
-            named = error.startswith((f"part {number}:", f"part {number} "))
-            why = f"; {error}" if named else f"; part {number}: {error}"
+        if failed:  # the first one's problem (its own advice left out), its part named once
+            number = failed[0].number
+            problem = (failed[0].error or "").split("; ", 1)[0]
+            named = problem.startswith((f"part {number}:", f"part {number} "))
+            why = f"; {problem}" if named else f"; part {number}: {problem}"
         return (
             f"{len(unsent)} part(s) not uploaded ({format_numbers(unsent)}){why}; retry them "
             f"with partdeck retry {short} or abort"
