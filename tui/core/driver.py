@@ -790,8 +790,7 @@ def _gave_up(exc: RemoteError | UsageError, session: Session, command: str = "re
     text = str(exc)
     again = f"partdeck {command} {session.id[:8]}"
     if isinstance(exc, TransientError):
-        text = text.removesuffix("will retry").rstrip("; ")
-        return f"{text}; gave up for now, carry on with {again}"
+        return f"{exc.settled}; gave up for now, carry on with {again}"
     if "; " not in text:
         return f"{text}; try again with {again}, and check the account's URL if it repeats"
     return text
