@@ -107,6 +107,8 @@ class TextReporter(Reporter):
                 line += f" -> {event.data['location']}"
             if event.message:
                 line += f": {event.message}"
+        elif event.kind == "notice" and event.message:
+            line = f"{name}: {event.message}"
         elif event.kind == "part" and (event.state in _NOTABLE_PART_STATES or event.message):
             line = f"{name}: part {event.part} {event.state}"
             if event.message:

@@ -7,7 +7,14 @@ import hashlib
 import httpx
 import pytest
 
-from tui.core.errors import RejectedError, RemoteError, TargetExpired, TransientError
+from tui.core.errors import (
+    CallUnsupported,
+    RejectedError,
+    RemoteError,
+    TargetExpired,
+    TransientError,
+    UploadGone,
+)
 from tui.core.model import Part
 from tui.providers.s3xml import (
     MAX_XML,
@@ -130,14 +137,26 @@ def test_other_403_is_access_denied() -> None:
 
 
 @pytest.mark.parametrize("ns", [False, True])
-def test_no_such_upload_is_rejected(ns: bool) -> None:
+def test_no_such_upload_is_the_upload_gone(ns: bool) -> None:
     body = error_doc("NoSuchUpload", "The specified upload does not exist.", ns=ns)
-    with pytest.raises(RejectedError) as info:
+    with pytest.raises(UploadGone) as info:
         raise_for_s3(s3_response(404, body), "part 2")
-    assert type(info.value) is RejectedError
     assert info.value.code == "NoSuchUpload"
     assert info.value.status == 404
-    assert "start a new upload" in str(info.value)
+    assert str(info.value).startswith("part 2: the upload is gone on the server")
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(501, "NotImplemented"), (405, "MethodNotAllowed"), (501, None), (405, None)],
+)
+def test_a_call_the_store_lacks_is_unsupported_not_transient(status: int, code: str | None) -> None:
+    body = error_doc(code, "not here") if code else b""
+    with pytest.raises(CallUnsupported) as info:
+        raise_for_s3(s3_response(status, body), "list parts")
+    assert info.value.status == status
+    assert "will retry" not in str(info.value)
+    assert str(info.value).startswith("list parts: the store does not support this call")
 
 
 def test_no_such_bucket_is_rejected() -> None:

@@ -20,6 +20,7 @@ import httpx
 from tui.core.deadline import check_links_last, pick_speed
 from tui.core.digest import check_readable, hash_range_async
 from tui.core.errors import (
+    CallUnsupported,
     CompleteUnknown,
     LocalChanged,
     LocalFileError,
@@ -27,8 +28,10 @@ from tui.core.errors import (
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
     UsageError,
 )
+from tui.core.gone import GONE_MARK, GoneProbe, forget_upload, gone_line
 from tui.core.journal import Journal, JournalError
 from tui.core.locks import SessionLock
 from tui.core.model import (
@@ -110,6 +113,7 @@ class _Live:
     the server is asked whether it holds them before they are sent again."""
     file_hash: asyncio.Task[None] | None = None
     """The whole-file digest pass, running beside the parts where the provider needs one."""
+    gone_probe: GoneProbe = field(default_factory=GoneProbe)
 
 
 class SessionDriver:
@@ -257,6 +261,8 @@ class SessionDriver:
             raise
         except LocalFileError as exc:
             await self._stop(live, S.LOCAL_CHANGED, error=str(exc))
+        except UploadGone:
+            await self._forget_upload(live, stop=True)
         except JournalError:
             # Nothing more can be recorded (a full disk, say). The journal still holds the
             # last state it took, since every write is one transaction; the state in memory
@@ -354,13 +360,13 @@ class SessionDriver:
                 await self._hash_all(live)
         if missing:
             live.file_hash = asyncio.create_task(self._hash_file(live), name="file-digests")
+        if session.opened and provider.can_list_parts:
+            await self._reconcile(live)  # a gone upload is forgotten here: opened anew below
         if not session.opened:
             await self.check_link_lifetime(
                 provider, session.account, [p.size for p in live.parts.values()]
             )
             await self._open(live)
-        elif provider.can_list_parts:
-            await self._reconcile(live)
         if session.state != S.UPLOADING:
             await self._set_session(live, S.UPLOADING)
         live.queue = deque(sorted(n for n, p in live.parts.items() if p.state == P.PENDING))
@@ -499,8 +505,17 @@ class SessionDriver:
         )
 
     async def _reconcile(self, live: _Live) -> None:
-        """Ask the server which parts it holds; keep the journal honest both ways."""
-        remote = await live.provider.remote_parts(live.session)
+        """Ask the server which parts it holds; keep the journal honest both ways. Where
+        the upload is gone, forget it; where the store cannot list, the journal decides."""
+        try:
+            remote = await live.provider.remote_parts(live.session)
+        except UploadGone:
+            await self._forget_upload(live, stop=False)
+            return
+        except CallUnsupported as exc:
+            note = f"{exc}; resuming from the journal (parts not verified are sent again)"
+            self._tell([self._event("notice", live.session, message=note)])
+            return
         if remote is None:
             return
         held = {r.number: r for r in remote}
@@ -530,6 +545,28 @@ class SessionDriver:
         live.progress.done = sum(p.size for p in live.parts.values() if p.done)
         if changed:
             await self._commit(parts=changed, events=events)
+
+    async def _forget_upload(self, live: _Live, *, stop: bool) -> None:
+        """The remote upload is gone: keep nothing of it, in one commit. With ``stop`` the
+        session fails on the line that names the way on; else (a resume) it goes on."""
+        if stop and live.file_hash is not None:
+            live.file_hash.cancel()
+        session = live.session
+        parts = forget_upload(session, live.parts.values())
+        live.targets.clear()
+        live.resend.clear()
+        live.check_remote.clear()
+        live.progress.in_flight.clear()
+        live.progress.done = 0
+        line, mark = gone_line(session), {GONE_MARK: True}
+        if stop:
+            session.move(S.FAILED)
+            session.error = line
+            event = self._event("error", session, state=str(S.FAILED), message=line, data=mark)
+        else:
+            line = f"{line.split('; ', 1)[0]}; starting a new upload and sending every part again"
+            event = self._event("notice", session, message=line, data=mark)
+        await self._commit(session=session, parts=parts, events=[event])
 
     async def _send_all(self, live: _Live) -> None:
         """Send queued parts, at most ``parts_per_session`` at a time, until none are left."""
@@ -573,7 +610,12 @@ class SessionDriver:
                     await self._fail(live, part, str(exc), P.EXPIRED)
                     return
                 await self._set_part(live, part, P.PENDING, message=f"{exc}; renewing it")
+            except UploadGone:
+                raise  # the session stops: no part of a gone upload is worth sending
             except TransientError as exc:
+                server = exc.status is not None and exc.status >= 500
+                if server and await live.gone_probe.gone(live.provider, live.session):
+                    raise UploadGone(f"part {part.number}: {exc.settled}") from None
                 if not live.provider.overwrites_parts and part.attempts:
                     live.check_remote.add(part.number)
                 if tries > self.settings.retries:
@@ -744,6 +786,9 @@ class SessionDriver:
             location = await live.provider.complete(session, parts)
         except CompleteUnknown as exc:
             await self._set_session(live, S.COMPLETE_UNKNOWN, error=str(exc), kind="error")
+            return
+        except UploadGone:
+            await self._forget_upload(live, stop=True)
             return
         except TransientError as exc:
             await self._set_session(

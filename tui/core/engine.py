@@ -31,8 +31,10 @@ from tui.core.errors import (
     LocalFileError,
     PartdeckError,
     RemoteError,
+    UploadGone,
     UsageError,
 )
+from tui.core.gone import gone_diagnosis, recorded_gone
 from tui.core.model import (
     Part,
     PlanPreview,
@@ -142,6 +144,7 @@ class Engine(SessionDriver):
         local = await asyncio.to_thread(local_state, session)
         remote: list[RemotePart] | None = None
         server_error: str | None = None
+        gone = not session.opened and recorded_gone(events)
         try:
             provider: Provider | None = self._providers(session.account)
         except ConfigError as exc:  # no secret, no account: still show journal and file
@@ -154,9 +157,11 @@ class Engine(SessionDriver):
         ):
             try:
                 remote = await provider.remote_parts(session)
+            except UploadGone:
+                gone = True
             except RemoteError as exc:
                 server_error = exc.settled
-        return diagnose(
+        diagnosis = diagnose(
             session,
             parts,
             events,
@@ -168,6 +173,7 @@ class Engine(SessionDriver):
             running=self.is_running(session_id),
             now=self._clock(),
         )
+        return gone_diagnosis(diagnosis) if gone else diagnosis
 
     def provider(self, account: str) -> Provider:
         """The Provider of a configured account."""

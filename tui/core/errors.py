@@ -85,6 +85,16 @@ class TargetExpired(RejectedError):
     """A part URL (or the session behind it) has expired."""
 
 
+class UploadGone(RejectedError):
+    """The remote upload no longer exists (aborted elsewhere, completed or expired): its
+    parts are gone with it, and only a new remote upload can carry the file."""
+
+
+class CallUnsupported(RejectedError):
+    """The server does not implement this call (501 NotImplemented, 405 MethodNotAllowed):
+    asking again will not help; do without it where the journal can stand in."""
+
+
 class CompleteUnknown(RemoteError):
     """Complete was sent but its outcome is unknown; an operator must check before repeating."""
 

@@ -24,12 +24,22 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tui.core.errors import CompleteUnknown, RejectedError, RemoteError, TransientError
+from tui.core.errors import (
+    CallUnsupported,
+    CompleteUnknown,
+    RejectedError,
+    RemoteError,
+    TransientError,
+    UploadGone,
+    UsageError,
+)
+from tui.core.gone import GONE_TEXT
 from tui.core.model import Part, PartTarget, Receipt, RemotePart, RemoteUpload, Session
 from tui.core.plan import S3_LIMITS, PartLimits
 from tui.core.transfer import network_error
 from tui.providers.base import BaseProvider, OpenedSession
 from tui.providers.s3xml import (
+    UNSUPPORTED_STATUSES,
     error_of,
     etag_receipt,
     local_name,
@@ -121,6 +131,8 @@ class S3Provider(BaseProvider):
         else:
             self._base = f"https://{bucket}.s3.{region}.amazonaws.com"
         self.limits: PartLimits = S3_LIMITS
+        self.lacking: dict[str, CallUnsupported] = {}
+        """Calls this store answered 405/501 to, by name: not asked again in this process."""
         if min_part_size is not None:
             self.limits = PartLimits(
                 min_part=min_part_size, default_part=max(min_part_size, S3_LIMITS.default_part)
@@ -206,8 +218,26 @@ class S3Provider(BaseProvider):
         return etag_receipt(part, response, f"part {part.number}")
 
     async def remote_parts(self, session: Session) -> list[RemotePart] | None:
-        """ListParts, every page."""
-        return await self._list_parts(session.remote["key"], session.remote["upload_id"])
+        """ListParts, every page. CallUnsupported where the store lacks ListParts (then
+        the journal alone says which parts are on the server)."""
+        known = self.lacking.get("ListParts")
+        if known is not None:
+            raise known
+        try:
+            return await self._list_parts(session.remote["key"], session.remote["upload_id"])
+        except CallUnsupported as exc:
+            raise self._lacks("ListParts", exc) from None
+
+    def _lacks(self, call: str, exc: CallUnsupported) -> CallUnsupported:
+        """Remember that the store lacks ``call``; the error that says so, once, for people."""
+        said = f"{exc.status} {exc.code}" if exc.code else str(exc.status)
+        lacking = CallUnsupported(
+            f"the S3 store of bucket {self.bucket} does not support {call} (it answered {said})",
+            status=exc.status,
+            code=exc.code,
+        )
+        self.lacking[call] = lacking
+        return lacking
 
     async def _list_parts(self, key: str, upload_id: str) -> list[RemotePart]:
         """ListParts, page by page. A RejectedError ends the listing, rather than trusting
@@ -291,10 +321,12 @@ class S3Provider(BaseProvider):
                     "complete: the server answered 200 without S3's CompleteMultipartUploadResult"
                 )
                 continue
-            # After an earlier complete that may have landed, the object says whether it did.
-            repeated = attempt > 0 or session.complete_sent > 1
-            if code == "NoSuchUpload" and repeated and await self._object_matches(key, parts):
-                return location
+            if code == "NoSuchUpload":
+                # After a complete that may have landed (this one's earlier try, another
+                # process's), the object says whether it did; else the upload is gone.
+                if await self._object_matches(key, parts):
+                    return location
+                raise UploadGone(f"complete: {GONE_TEXT}", status=response.status_code, code=code)
             if response.is_success:
                 # 200 with an <Error> body: S3 failed while assembling.
                 said = server_said(code, message)
@@ -329,8 +361,13 @@ class S3Provider(BaseProvider):
         return etag.endswith(f"-{len(parts)}")
 
     async def abort(self, session: Session) -> str | None:
-        """AbortMultipartUpload, repeated until ListParts says the upload is gone."""
-        await self.abort_upload(session.remote["key"], session.remote["upload_id"])
+        """AbortMultipartUpload, repeated until ListParts says the upload is gone. A store
+        that lacks the call leaves the parts sent: the note says so."""
+        try:
+            await self.abort_upload(session.remote["key"], session.remote["upload_id"])
+        except CallUnsupported as exc:
+            lacking = self._lacks("AbortMultipartUpload", exc)
+            return f"{lacking}; the parts sent stay on the store until it drops them"
         return None
 
     async def abort_upload(self, key: str, upload_id: str) -> None:
@@ -357,6 +394,8 @@ class S3Provider(BaseProvider):
             code, _ = error_of(listing.content)
             if listing.status_code == 404 or code == "NoSuchUpload":
                 return
+            if listing.status_code in UNSUPPORTED_STATUSES:
+                return  # no ListParts to confirm with: the abort's own 2xx must do
         raise TransientError(
             f"abort: the server still lists the upload after {ABORT_TRIES} tries; "
             "run partdeck abort again later"
@@ -378,7 +417,14 @@ class S3Provider(BaseProvider):
                 query["key-marker"] = key_marker
             if id_marker:
                 query["upload-id-marker"] = id_marker
-            response = await self._request("GET", "list uploads", "", query)
+            try:
+                response = await self._request("GET", "list uploads", "", query)
+            except CallUnsupported as exc:
+                lacking = self._lacks("ListMultipartUploads", exc)
+                raise UsageError(
+                    f"{lacking}, so partdeck cannot list its incomplete uploads; the journal's "
+                    "sessions (partdeck sessions) are all partdeck knows of"
+                ) from None
             root = parse_xml(response.content, "list uploads")
             for el in root.iter():
                 if local_name(el) != "Upload":
@@ -386,7 +432,10 @@ class S3Provider(BaseProvider):
                 key, upload_id = text(el, "Key"), text(el, "UploadId")
                 if not key or not upload_id:
                     continue
-                parts = await self._list_parts(key, upload_id)
+                try:
+                    parts = await self._list_parts(key, upload_id)
+                except CallUnsupported:
+                    parts = []  # a store without ListParts: the upload's size is unknown
                 uploads.append(
                     RemoteUpload(
                         key=key,

@@ -11,7 +11,14 @@ import xml.etree.ElementTree as ET
 
 import httpx
 
-from tui.core.errors import RejectedError, TargetExpired, TransientError
+from tui.core.errors import (
+    CallUnsupported,
+    RejectedError,
+    TargetExpired,
+    TransientError,
+    UploadGone,
+)
+from tui.core.gone import GONE_TEXT
 from tui.core.model import Part, Receipt
 from tui.core.redact import redact
 from tui.core.transfer import answer_text, check_transient
@@ -27,6 +34,9 @@ _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _TRANSIENT_CODES = frozenset(
     {"RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable", "BadDigest"}
 )
+_UNSUPPORTED_CODES = frozenset({"NotImplemented", "MethodNotAllowed"})
+UNSUPPORTED_STATUSES = frozenset({405, 501})
+"""A store that lacks a call answers these (S3-compatible stores with partial APIs)."""
 
 
 def _root(body: bytes) -> ET.Element | None:
@@ -98,6 +108,14 @@ def raise_for_s3(response: httpx.Response, what: str) -> None:
     detail = server_said(code, message)
     status = response.status_code
     said = f" ({detail})" if detail else ""
+    if status in UNSUPPORTED_STATUSES or code in _UNSUPPORTED_CODES:
+        # Checked before the 5xx rule: a 501 is the store saying it lacks the call, and
+        # asking again gets the same answer.
+        raise CallUnsupported(
+            f"{what}: the store does not support this call ({status}{said})",
+            status=status,
+            code=code,
+        )
     if code in _TRANSIENT_CODES:
         raise TransientError(
             f"{what}: server said {status}{said}; will retry", status=status, code=code
@@ -119,12 +137,7 @@ def raise_for_s3(response: httpx.Response, what: str) -> None:
             code=code,
         )
     if code == "NoSuchUpload":
-        raise RejectedError(
-            f"{what}: the server no longer has this upload (aborted, completed or expired); "
-            "start a new upload",
-            status=status,
-            code=code,
-        )
+        raise UploadGone(f"{what}: {GONE_TEXT}", status=status, code=code)
     if code == "NoSuchBucket":
         raise RejectedError(
             f"{what}: the bucket does not exist; check the account's bucket",

@@ -180,7 +180,7 @@ class S3Backend:
         checksum_sha256: str | None = None,
     ) -> str:
         """CompleteMultipartUpload with ``[{"PartNumber", "ETag", "ChecksumSHA256"?}]``;
-        returns the object's ETag."""
+        returns the object's ETag. BackendError NoSuchUpload when the upload is gone."""
         kwargs: dict[str, Any] = {
             "Key": key,
             "UploadId": upload_id,
@@ -188,7 +188,14 @@ class S3Backend:
         }
         if checksum_sha256:
             kwargs["ChecksumSHA256"] = checksum_sha256
-        answer = await self._call(self._s3.complete_multipart_upload, **kwargs)
+        try:
+            answer = await self._call(self._s3.complete_multipart_upload, **kwargs)
+        except BackendError as exc:
+            if exc.status == 500:
+                # moto fails a complete of an upload it no longer holds with a bare 500;
+                # S3 says 404 NoSuchUpload, and ListParts (which raises it) says which.
+                await self.parts(key, upload_id)
+            raise
         return str(answer.get("ETag", ""))
 
     async def abort(self, key: str, upload_id: str) -> None:

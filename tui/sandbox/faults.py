@@ -52,6 +52,9 @@ class FaultSpec:
     """Gumroad: aborts per upload answered ``accepted`` while the upload is kept."""
     complete_lost: int = 0
     """Completes per upload carried out on the server but answered 500."""
+    upload_gone: int = 0
+    """Part uploads per upload after which the upload is aborted on the server, as if by
+    someone else (the next part meets S3's 404 NoSuchUpload); 0 for never."""
     parts: tuple[int, ...] = ()
     """Only these part numbers get part faults; empty for every part."""
     limit: int | None = None
@@ -183,6 +186,18 @@ class Faults:
         """Record one part upload."""
         with self._lock:
             self.part_puts[(upload_id, number)] += 1
+
+    def gone_now(self, upload_id: str) -> bool:
+        """True once per upload, when the part upload just counted is the one that finds it
+        aborted (``upload_gone``): the caller aborts it on the S3 server first."""
+        limit = self.spec.upload_gone
+        with self._lock:
+            received = sum(c for (u, _), c in self.part_puts.items() if u == upload_id)
+            if not limit or received <= limit or self._taken[("upload_gone", upload_id)]:
+                return False
+            self._taken[("upload_gone", upload_id)] += 1
+            self.injected["upload_gone"] += 1
+            return True
 
     def saw_signature(self, signature: str) -> None:
         """Record a signature a request carried."""

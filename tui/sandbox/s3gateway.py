@@ -17,7 +17,7 @@ import hmac
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 import httpx
@@ -34,6 +34,14 @@ from tui.sandbox.faults import Faults, part_fault_response
 
 MAX_SKEW = 15 * 60
 """Seconds a header-signed request's date may be off, as on S3."""
+NO_SUCH_UPLOAD = (
+    404,
+    "NoSuchUpload",
+    "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+    "have been aborted or completed.",
+)
+"""S3's answer to UploadPart, ListParts, CompleteMultipartUpload and AbortMultipartUpload
+for an upload it does not hold."""
 _HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "date", "server"}
 )
@@ -275,6 +283,13 @@ def _part_number(method: str, query: Mapping[str, str]) -> int | None:
         return None
 
 
+async def _upload_missing(client: httpx.AsyncClient, raw_path: str, upload_id: str) -> bool:
+    """True when the S3 server behind says it holds no upload ``upload_id`` at ``raw_path``."""
+    query = urlencode({"uploadId": upload_id, "max-parts": 1})
+    answer = await client.get(f"{raw_path}?{query}")
+    return answer.status_code == 404 and b"NoSuchUpload" in answer.content
+
+
 def create_gateway(
     upstream: str,
     keys: Mapping[str, str],
@@ -304,6 +319,8 @@ def create_gateway(
             faults.saw_signature(_signature(query, request.headers.get("authorization", "")))
         if faults is not None and part is not None:
             faults.count_put(query["uploadId"], part)
+            if faults.gone_now(query["uploadId"]):
+                await client.delete(raw_path, params={"uploadId": query["uploadId"]})
             broken = await part_fault_response(faults, part)
             if broken is not None:
                 return broken
@@ -323,6 +340,15 @@ def create_gateway(
             content=body,
             headers=forwarded,
         )
+        if (
+            upstream_response.status_code == 500
+            and request.method in ("PUT", "POST")
+            and "uploadId" in query
+            and await _upload_missing(client, raw_path, query["uploadId"])
+        ):
+            # moto answers a part or a complete for an upload it no longer holds with a
+            # bare 500; S3 says 404 NoSuchUpload (ListParts and Abort already do on moto).
+            return Rejection(*NO_SUCH_UPLOAD).response()
         out = {k: v for k, v in upstream_response.headers.items() if k.lower() not in _HOP_HEADERS}
         if faults is not None and part is not None and upstream_response.is_success:
             wrong = faults.corrupt(part, hashlib.md5(b"corrupted" + body[:64]).hexdigest())
