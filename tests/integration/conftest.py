@@ -15,6 +15,8 @@ import pytest
 from tests.support.config import write_s3_config
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.moto import MotoServer
+from tests.support.s3rver import S3rver, s3rver_server
+from tests.support.s3rver import missing as s3rver_missing
 from tui.cli import main
 
 
@@ -89,3 +91,16 @@ def proxied_config(tmp_path: Path, proxy: FaultProxy, bucket: str, s3_env: None)
         parts_per_session=2,
         retries=2,
     )
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3rver]:
+    """One s3rver (an independent S3 store with a partial API) for the test session.
+
+    Missing s3rver fails the test with the install line: it is part of the test bed.
+    """
+    problem = s3rver_missing()
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    with s3rver_server(tmp_path_factory.mktemp("s3rver-data")) as server:
+        yield server
