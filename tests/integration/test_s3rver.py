@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import CLI, make_file
+from tests.support import s3rver as s3rver_support
 from tests.support.crash import kill_once_verified
 from tests.support.s3rver import ACCESS_KEY, SECRET_KEY, S3rver
 from tui.core.journal import Journal
@@ -125,3 +126,17 @@ def test_abort_on_a_store_without_abort_says_what_stays(
     assert "aborted" in aborted.out
     assert "does not support AbortMultipartUpload" in aborted.out
     assert "the parts sent stay on the store" in aborted.out
+
+
+def test_a_missing_s3rver_is_a_failure_that_names_the_install_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without s3rver the tests above fail (never skip), and the line says how to install it."""
+    monkeypatch.setattr(s3rver_support, "ROOT", tmp_path)
+    monkeypatch.setattr(s3rver_support, "SCRIPT", tmp_path / "node_modules/s3rver/bin/s3rver.js")
+    problem = s3rver_support.missing()
+    assert problem is not None
+    assert "npm install --prefix .cache/s3rver s3rver@3.7.1" in problem
+    server = s3rver_support.s3rver_server(tmp_path)
+    with pytest.raises(RuntimeError, match=r"s3rver 3\.7\.1 is not installed"), server:
+        pass

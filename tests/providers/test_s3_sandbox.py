@@ -114,3 +114,29 @@ def test_an_upload_aborted_on_the_server_is_not_retried_and_resume_starts_over(
     assert kit.faults.puts_for(new_id) == {1: 1, 2: 1, 3: 1, 4: 1}
     backend = kit.sandbox.backends["s3"]
     assert asyncio.run(backend.read("aborted elsewhere.bin")) == path.read_bytes()
+
+
+def test_complete_of_a_gone_upload_says_so_and_resume_sends_it_all_again(
+    kit_factory: Callable[[str], ProviderKit], tmp_path: Path
+) -> None:
+    kit = kit_factory("s3")
+    path = make_file(tmp_path / "never completed.bin", 11 * MiB, seed=9)
+    up = kit.upload(path, "--part-size", "5MiB", "--no-complete")
+    assert up.code == 0, up.err
+    session = up.summary["session"]
+    backend = kit.sandbox.backends["s3"]
+    ((key, upload_id),) = [u for u in asyncio.run(backend.uploads()) if u[0].endswith(path.name)]
+    asyncio.run(backend.abort(key, upload_id))
+
+    completed = kit.cli("complete", session[:8])
+    assert completed.code == 1
+    assert completed.err.count("\n") == 1
+    assert "the upload is gone on the server" in completed.err
+    assert "complete-unknown" not in completed.out + completed.err
+
+    kit.faults.reset()
+    resumed = kit.cli("resume", session[:8], "--json")
+    assert resumed.code == 0, resumed.err
+    assert resumed.summary["state"] == "completed"
+    assert sorted(n for _, n in kit.faults.part_puts) == [1, 2, 3]
+    assert asyncio.run(backend.read(path.name)) == path.read_bytes()

@@ -75,6 +75,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tui.core.errors import (
+    CallUnsupported,
     CompleteUnknown,
     PartdeckError,
     RejectedError,
@@ -761,8 +762,10 @@ def test_raise_for_s3_maps_every_answer_to_one_clear_line(status: int, body: byt
         assert text.startswith("part 2: ")
         assert not 200 <= status < 300
         code = s3xml.error_of(body)[0]
+        lacking = status in s3xml.UNSUPPORTED_STATUSES or code in s3xml._UNSUPPORTED_CODES
         transient = status >= 500 or status in (408, 429) or code in s3xml._TRANSIENT_CODES
-        assert isinstance(exc, TransientError) == transient
+        assert isinstance(exc, TransientError) == (transient and not lacking)
+        assert isinstance(exc, CallUnsupported) == lacking
         assert exc.status == status
         return
     assert 200 <= status < 300

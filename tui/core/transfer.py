@@ -303,12 +303,9 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 def check_transient(response: httpx.Response, what: str) -> None:
-    """Raise TransientError for 5xx, 429 and 408 answers; leave other statuses alone.
-
-    501 Not Implemented is left alone too: the server lacks the call, and asking again
-    gets the same answer."""
+    """Raise TransientError for 5xx, 429 and 408 answers; leave other statuses alone."""
     status = response.status_code
-    if (status >= 500 and status != 501) or status in (408, 429):
+    if status >= 500 or status in (408, 429):
         label = "rate limited" if status == 429 else f"server error {status}"
         raise TransientError(
             f"{what}: {label}; will retry",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import calendar
-import hashlib
 import mimetypes
 import os
 import time
@@ -28,7 +26,6 @@ from tui.core.errors import (
     CallUnsupported,
     CompleteUnknown,
     RejectedError,
-    RemoteError,
     TransientError,
     UploadGone,
     UsageError,
@@ -38,6 +35,7 @@ from tui.core.model import Part, PartTarget, Receipt, RemotePart, RemoteUpload, 
 from tui.core.plan import S3_LIMITS, PartLimits
 from tui.core.transfer import network_error
 from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.s3parse import is_completion, iso_time, multipart_etag, parts_page
 from tui.providers.s3xml import (
     UNSUPPORTED_STATUSES,
     error_of,
@@ -57,46 +55,8 @@ ABORT_SPACING = 1.0
 COMPLETE_TRIES = 4
 COMPLETE_BACKOFF = 1.0
 """Seconds before the second complete; doubled for each further one."""
-MAX_PART_NUMBER = 10_000
-"""S3's highest part number: a ListParts marker at or past it has nothing after it."""
 LIST_UPLOADS_PAGES = 1000
 """ListMultipartUploads pages read at most (a million uploads), whatever the markers say."""
-
-
-def multipart_etag(md5s: Sequence[str]) -> str:
-    """The ETag S3 gives a completed multipart object: md5 of the part MD5s, dash, count."""
-    joined = b"".join(bytes.fromhex(m) for m in md5s)
-    return f"{hashlib.md5(joined).hexdigest()}-{len(md5s)}"
-
-
-def _number(value: str | None) -> int | None:
-    """A whole number written in an S3 XML element (ASCII digits only), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value.isascii() or not value.isdigit() or len(value) > 19:
-        return None
-    return int(value)
-
-
-def _is_completion(body: bytes) -> bool:
-    """True when ``body`` is S3's CompleteMultipartUploadResult (what a completed upload
-    is answered with; any other 200 is not proof that it completed)."""
-    try:
-        root = parse_xml(body, "complete")
-    except RemoteError:
-        return False
-    # AWS says ...Result; S3-compatible stores and emulators also say ...Response.
-    return local_name(root) in ("CompleteMultipartUploadResult", "CompleteMultipartUploadResponse")
-
-
-def _iso_time(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return float(calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")))
-    except ValueError:
-        return None
 
 
 class S3Provider(BaseProvider):
@@ -251,36 +211,9 @@ class S3Provider(BaseProvider):
             if marker:
                 query["part-number-marker"] = marker
             response = await self._request("GET", "list parts", key, query)
-            root = parse_xml(response.content, "list parts")
-            # ListPartsResult (AWS) or ListPartsResponse (moto). An empty or foreign answer
-            # is no proof that the parts are gone: trusting it would send them all again.
-            if not local_name(root).startswith("ListParts"):
-                raise TransientError(
-                    "list parts: the server's answer is not a list of parts; will retry"
-                )
-            for el in root.iter():
-                if local_name(el) != "Part":
-                    continue
-                number, size = _number(text(el, "PartNumber")), _number(text(el, "Size"))
-                if number is None or size is None:
-                    raise RejectedError(
-                        "list parts: the server listed a part without a readable PartNumber "
-                        "and Size, so its list of parts cannot be trusted"
-                    )
-                etag = text(el, "ETag")
-                found.append(RemotePart(number, size, etag.strip('"') if etag else None))
-            if text(root, "IsTruncated") != "true":
-                return found
-            given = text(root, "NextPartNumberMarker")
-            if not given:
-                return found
-            following = _number(given)
-            if following is None or following <= marker:
-                raise RejectedError(
-                    "list parts: the server's next-page marker does not move forward, so its "
-                    "list of parts cannot be read to the end"
-                )
-            if following >= MAX_PART_NUMBER:
+            page, following = parts_page(parse_xml(response.content, "list parts"), marker)
+            found += page
+            if following is None:
                 return found
             marker = following
 
@@ -313,7 +246,7 @@ class S3Provider(BaseProvider):
                 continue
             code, message = error_of(response.content)
             if response.is_success and code is None:
-                if _is_completion(response.content):
+                if is_completion(response.content):
                     return location
                 # A 200 that is not S3's result (a page from something in between, an empty
                 # or cut answer) says nothing: ask again, then the object says if it landed.
@@ -321,12 +254,18 @@ class S3Provider(BaseProvider):
                     "complete: the server answered 200 without S3's CompleteMultipartUploadResult"
                 )
                 continue
-            if code == "NoSuchUpload":
+            repeated = attempt > 0 or session.complete_sent > 1
+            if code == "NoSuchUpload" and (repeated or response.status_code == 404):
                 # After a complete that may have landed (this one's earlier try, another
-                # process's), the object says whether it did; else the upload is gone.
-                if await self._object_matches(key, parts):
+                # process's), the object says whether it did; else S3's 404 means gone.
+                found = await self._object_matches(key, parts)
+                if found:
                     return location
-                raise UploadGone(f"complete: {GONE_TEXT}", status=response.status_code, code=code)
+                if found is None:
+                    last = TransientError("complete: the upload is gone and the object unchecked")
+                    continue
+                if response.status_code == 404:
+                    raise UploadGone(f"complete: {GONE_TEXT}", status=404, code=code)
             if response.is_success:
                 # 200 with an <Error> body: S3 failed while assembling.
                 said = server_said(code, message)
@@ -346,12 +285,15 @@ class S3Provider(BaseProvider):
             "exist: check it, then run partdeck complete again"
         )
 
-    async def _object_matches(self, key: str, parts: Sequence[Part]) -> bool:
-        """True when the object exists with the multipart ETag these parts make."""
+    async def _object_matches(self, key: str, parts: Sequence[Part]) -> bool | None:
+        """True when the object exists with the multipart ETag these parts make; None when
+        the server could not say (no answer, or a 5xx)."""
         try:
             response = await self._request("HEAD", "check object", key, check=False)
         except TransientError:
-            return False
+            return None
+        if response.status_code >= 500:
+            return None
         if response.status_code != 200:
             return False
         etag: str = response.headers.get("ETag", "").strip('"')
@@ -440,7 +382,7 @@ class S3Provider(BaseProvider):
                     RemoteUpload(
                         key=key,
                         upload_id=upload_id,
-                        initiated=_iso_time(text(el, "Initiated")),
+                        initiated=iso_time(text(el, "Initiated")),
                         parts=len(parts),
                         bytes=sum(p.size for p in parts),
                     )
