@@ -8,6 +8,7 @@ lacks, and never wait for a 405 or a 501 to pass.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from pathlib import Path
@@ -20,8 +21,11 @@ from tests.integration.conftest import CLI, make_file
 from tests.support import s3rver as s3rver_support
 from tests.support.crash import kill_once_verified
 from tests.support.s3rver import ACCESS_KEY, SECRET_KEY, S3rver
+from tui.config import load_config
 from tui.core.journal import Journal
+from tui.core.model import Event
 from tui.core.units import MiB
+from tui.runtime import open_engine
 
 LACKS_LIST_PARTS = "does not support ListParts (it answered 405 MethodNotAllowed)"
 
@@ -140,3 +144,32 @@ def test_a_missing_s3rver_is_a_failure_that_names_the_install_line(
     server = s3rver_support.s3rver_server(tmp_path)
     with pytest.raises(RuntimeError, match=r"s3rver 3\.7\.1 is not installed"), server:
         pass
+
+
+def test_one_process_says_once_per_account_what_the_store_lacks(
+    cli: CLI, tmp_path: Path, state_dir: Path, store: Any, store_config: tuple[Path, str]
+) -> None:
+    config, bucket = store_config
+    files = [make_file(tmp_path / f"pair-{n}.bin", 6 * MiB, seed=20 + n) for n in (1, 2)]
+    sessions = []
+    for path in files:
+        up = cli("upload", path, "--account", "s3rver", "--part-size", "5MiB", "--no-complete",
+                 "--json", config=config)  # fmt: skip
+        assert up.code == 0, up.err
+        sessions.append(up.summary["session"])
+
+    async def resume_both() -> list[Event]:
+        cfg = load_config(config)
+        events: list[Event] = []
+        async with open_engine(cfg, state_dir) as engine:
+            engine.subscribe(events.append)
+            for session_id in sessions:
+                done = await engine.run(session_id)
+                assert str(done.state) == "completed"
+        return events
+
+    notices = [e.message for e in asyncio.run(resume_both()) if e.kind == "notice"]
+    assert len(notices) == 1 and LACKS_LIST_PARTS in (notices[0] or "")
+    for path in files:
+        landed = store.get_object(Bucket=bucket, Key=f"up/{path.name}")["Body"].read()
+        assert landed == path.read_bytes()

@@ -186,6 +186,8 @@ class S3Provider(BaseProvider):
         try:
             return await self._list_parts(session.remote["key"], session.remote["upload_id"])
         except CallUnsupported as exc:
+            # Told once: from now on the engine does not ask, and the journal decides.
+            self.can_list_parts = False
             raise self._lacks("ListParts", exc) from None
 
     def _lacks(self, call: str, exc: CallUnsupported) -> CallUnsupported:
