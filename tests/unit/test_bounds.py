@@ -118,7 +118,7 @@ def test_the_config_reads_a_good_value() -> None:
 
 
 def test_the_config_refuses_a_part_size_above_any_provider() -> None:
-    with pytest.raises(ConfigError, match="engine.part_size must be at most 5 GiB"):
+    with pytest.raises(ConfigError, match=r"engine\.part_size must be at most 5 GiB"):
         parse_config('[engine]\npart_size = "6GiB"\n')
     with pytest.raises(ConfigError, match="min_part_size must be at most 5 GiB"):
         parse_config(S3 + 'min_part_size = "5GiB"\n'.replace("5GiB", f"{5 * GiB + 1}"))
