@@ -112,7 +112,7 @@ class InspectScreen(Screen[Fix | None]):
             lines.append(f"last error   {s.error}")
         if s.location:
             lines.append(f"object       {s.location}")
-        self.query_one("#summary", Static).update(redact("\n".join(map(visible, lines))))
+        self.query_one("#summary", Static).update("\n".join(visible(redact(x)) for x in lines))
         fix = self.query_one("#fix", Static)
         key = self.app.get_key_display(INSPECT_BINDINGS[0])
         fix.update(visible(f"fix: {d.fix.text}") + (f" ({key}: do it)" if d.fix.action else ""))
