@@ -1140,8 +1140,8 @@ def case_path_through_a_file(bench: Bench) -> None:
 @local
 def case_missing_file_with_terminal_escapes(bench: Bench) -> None:
     gone = bench.tmp / "\x1b[2J\x1b[Hgone.bin"
-    result = _upload(bench, gone)
-    _refused(bench, "missing-escape-name", result, 2, "\\x1b[2J\\x1b[Hgone.bin: no such")
+    # PartdeckError turns controls in its message into spaces before any output sees it.
+    _refused(bench, "missing-escape-name", _upload(bench, gone), 2, " [2J [Hgone.bin: no such")
 
 
 @local
