@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
-__all__ = ["GuardedStream", "StreamGuards", "guarded_streams"]
+__all__ = ["GuardedStream", "StreamGuards", "fill_closed_descriptors", "guarded_streams"]
 
 
 class GuardedStream(io.TextIOBase):
@@ -121,9 +121,23 @@ class StreamGuards:
         )
 
 
+def fill_closed_descriptors() -> None:
+    """Open ``/dev/null`` on 0, 1 or 2 where partdeck was started with it closed
+    (``>&- 2>&-``), so no file opened later (a lock, the log) takes its number and gets
+    what is meant for a terminal."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+            if opened != fd:
+                os.close(opened)
+
+
 @contextmanager
 def guarded_streams() -> Iterator[StreamGuards]:
     """Put ``sys.stdout`` and ``sys.stderr`` behind guards for the block; restore them after."""
+    fill_closed_descriptors()
     saved = sys.stdout, sys.stderr
     guards = StreamGuards(GuardedStream(saved[0]), GuardedStream(saved[1]))
     sys.stdout, sys.stderr = guards.out, guards.err

@@ -185,3 +185,27 @@ def test_an_upload_whose_output_cannot_be_written_still_completes(
     [session] = _sessions(state_dir)
     assert session.state == "completed"
     assert _landed(s3, bucket, "full.bin") == path.read_bytes()
+
+
+def test_closed_descriptors_are_not_reused_by_files(tmp_path: Path) -> None:
+    """With 1 and 2 closed at start, the next file opened would take number 1; partdeck
+    fills them with /dev/null first, so a lock or log file never receives terminal output."""
+    report = tmp_path / "fd"
+    script = (
+        "import os, sys; from tui.streams import fill_closed_descriptors; "
+        "fill_closed_descriptors(); "
+        "fd = os.open(sys.argv[1] + '.probe', os.O_CREAT | os.O_WRONLY); "
+        "open(sys.argv[1], 'w').write(str(fd))"
+    )
+
+    def close_both() -> None:
+        os.close(1)
+        os.close(2)
+
+    subprocess.run(
+        [sys.executable, "-c", script, str(report)],
+        preexec_fn=close_both,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    assert int(report.read_text()) >= 3
