@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import signal
 import sys
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tui import __version__
+from tui.cli_listing import print_diagnosis, print_session, print_sessions
+from tui.cli_output import line, print_json, say
 from tui.config import (
     Config,
     inline_secret_warnings,
@@ -28,6 +28,7 @@ from tui.config import (
     resolve_config_path,
     resolve_state_dir,
 )
+from tui.core.bounds import check_setting
 from tui.core.engine import Engine
 from tui.core.errors import (
     ConfigError,
@@ -37,11 +38,13 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.journal import Journal
-from tui.core.model import Part, Session, SessionState
+from tui.core.model import Session, SessionState
 from tui.core.redact import redact
-from tui.core.units import format_duration, format_size, parse_duration, parse_size
+from tui.core.settings import EngineSettings
+from tui.core.units import format_duration, format_size, parse_duration
 from tui.headless import make_reporter, session_summary
 from tui.runtime import open_engine, with_overrides
+from tui.streams import guarded_streams
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _GOOD_END = frozenset({SessionState.COMPLETED, SessionState.ABORTED})
@@ -60,17 +63,20 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-def _size(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _setting(key: str, name: str) -> Callable[[str], int]:
+    """An argparse type for a size or count option: the config's check, by its bounds.
 
+    It raises UsageError, not ArgumentTypeError, so the line is the check's own (argparse
+    would put "argument --part-size: " before it)."""
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
-    return int(text)
+    def read(text: str) -> int:
+        try:
+            return check_setting(key, text, name, cli=True)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    read.__name__ = name  # argparse names the type in some of its own messages
+    return read
 
 
 def _age(text: str) -> float:
@@ -114,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="one JSON object per line")
         return p
 
+    def bandwidth_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--bandwidth-limit",
+            type=_setting("bandwidth_limit", "--bandwidth-limit"),
+            metavar="SIZE",
+            help="bytes per second across every upload, e.g. 50MB (else engine.bandwidth_limit)",
+        )
+
     def session_arg(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("session", metavar="SESSION", help="session id or a unique prefix of it")
         return p
@@ -121,21 +135,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("upload", "upload files in parts to one account")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--account", required=True, metavar="NAME")
-    p.add_argument("--part-size", type=_size, metavar="SIZE", help="e.g. 8MiB, 100MB, 5242880")
-    p.add_argument("--parts-in-flight", type=_positive, metavar="N")
+    p.add_argument(
+        "--part-size",
+        type=_setting("part_size", "--part-size"),
+        metavar="SIZE",
+        help="e.g. 8MiB, 100MB, 5242880",
+    )
+    p.add_argument(
+        "--parts-in-flight",
+        type=_setting("parts_in_flight", "--parts-in-flight"),
+        metavar="N",
+        help="parts sent at once, across every file",
+    )
     p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
+    bandwidth_flag(p)
 
     command("sessions", "list every session in the journal")
     session_arg(command("show", "show one session and every part"))
     p = command("resume", "carry on with a session")
     session_arg(p)
     p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
+    bandwidth_flag(p)
     p = command("retry", "send parts of a session again")
     session_arg(p)
+    bandwidth_flag(p)
     p.add_argument(
         "parts",
         nargs="*",
-        type=_positive,
+        type=_setting("part", "PART"),
         metavar="PART",
         help="part numbers (default: every failed part)",
     )
@@ -216,7 +243,7 @@ class Context:
             self._config = load_config(self.config_path, must_exist=self._explicit)
             if self.args.command is not None:  # the UI shows them as notifications instead
                 for warning in inline_secret_warnings(self._config):
-                    sys.stderr.write(f"partdeck: warning: {warning}\n")
+                    say(f"warning: {warning}")
         return self._config
 
     def config_or_sandbox(self, *, quiet: bool = False) -> Config:
@@ -236,7 +263,7 @@ class Context:
             "one running; sample-config.toml shows a real config)"
         )
         if not quiet:
-            sys.stderr.write(f"partdeck: {self.notice}\n")
+            say(self.notice)
         self._config = load_config(path, must_exist=True)
         return self._config
 
@@ -276,19 +303,17 @@ def _exit_for(sessions: Sequence[Session], *, no_complete: bool = False) -> int:
     bad = [s for s in sessions if s.state not in good]
     for s in bad:
         reason = s.error or f"see why with partdeck inspect {s.id[:8]}"
-        _say(f"{os.path.basename(s.path)} ({s.id[:8]}) {s.state}: {reason}")
+        say(f"{os.path.basename(s.path)} ({s.id[:8]}) {s.state}: {reason}")
     return EXIT_FAILED if bad else EXIT_OK
 
 
-def _say(text: str) -> None:
-    """Write one line for people on stderr: control characters (a file name may hold
-    terminal escapes) and runs of whitespace become one space."""
-    plain = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
-    sys.stderr.write(f"partdeck: {' '.join(plain.split())}\n")
-
-
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+def _settings(ctx: Context) -> EngineSettings:
+    """The config's engine settings with this command's flags over them."""
+    return with_overrides(
+        ctx.config.engine,
+        parts_in_flight=getattr(ctx.args, "parts_in_flight", None),
+        bandwidth_limit=getattr(ctx.args, "bandwidth_limit", None),
+    )
 
 
 def _age_text(seconds: float) -> str:
@@ -303,7 +328,7 @@ async def cmd_upload(ctx: Context) -> int:
     if args.account.startswith("sandbox-"):
         await asyncio.to_thread(ctx.config_or_sandbox)
     ctx.config.account(args.account)  # unknown account: one clear line before anything else
-    settings = with_overrides(ctx.config.engine, parts_in_flight=args.parts_in_flight)
+    settings = _settings(ctx)
     async with open_engine(ctx.config, ctx.state_dir, settings) as engine:
         sessions = [await engine.plan(f, args.account, args.part_size) for f in args.files]
         complete = False if args.no_complete else None
@@ -318,11 +343,11 @@ async def cmd_resume(ctx: Context) -> int:
     if session.state == SessionState.COMPLETED:
         # Resuming what a crash may have finished is a normal step in a script: say so.
         if ctx.args.json:
-            _print_json(session_summary(session))
+            print_json(session_summary(session))
         else:
-            print(f"{session.id[:12]}: already completed -> {session.location}; nothing to resume")
+            line(f"{session.id[:12]}: already completed -> {session.location}; nothing to resume")
         return EXIT_OK
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
+    async with open_engine(ctx.config, ctx.state_dir, _settings(ctx)) as engine:
         complete = False if ctx.args.no_complete else None
         done = await _drive(
             ctx, engine, [session], lambda s: engine.run(s.id, auto_complete=complete)
@@ -332,12 +357,12 @@ async def cmd_resume(ctx: Context) -> int:
 
 async def cmd_retry(ctx: Context) -> int:
     session = ctx.journal().find(ctx.args.session)
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
+    async with open_engine(ctx.config, ctx.state_dir, _settings(ctx)) as engine:
 
         async def retry(s: Session) -> Session:
             queued = await engine.retry(s.id, ctx.args.parts or None)
             if not queued and not ctx.args.json:
-                print(f"{s.id[:12]}: no failed parts to retry")
+                line(f"{s.id[:12]}: no failed parts to retry")
             return await engine.wait(s.id)
 
         done = await _drive(ctx, engine, [session], retry)
@@ -368,8 +393,8 @@ async def cmd_verify(ctx: Context) -> int:
     unknown = [n for n, ok in results if ok is None]
     if ctx.args.json:
         for number, ok in results:
-            _print_json({"event": "verify", "session": session.id, "part": number, "match": ok})
-        _print_json(
+            print_json({"event": "verify", "session": session.id, "part": number, "match": ok})
+        print_json(
             {
                 "event": "summary",
                 "session": session.id,
@@ -380,12 +405,12 @@ async def cmd_verify(ctx: Context) -> int:
         )
     else:
         checked = len(results) - len(unknown)
-        print(
+        line(
             f"{session.id[:12]}  {session.path}: {checked - len(bad)}/{checked} fingerprinted "
             f"parts match" + (f"; {len(unknown)} never hashed" if unknown else "")
         )
         if bad:
-            print(f"mismatched parts: {', '.join(map(str, bad))}; the file changed since upload")
+            line(f"mismatched parts: {', '.join(map(str, bad))}; the file changed since upload")
     return EXIT_OK if not bad else EXIT_FAILED
 
 
@@ -393,129 +418,19 @@ async def cmd_inspect(ctx: Context) -> int:
     session = ctx.journal().find(ctx.args.session)
     async with open_engine(ctx.config, ctx.state_dir) as engine:
         d = await engine.inspect(session.id)
-    s = d.session
-    if ctx.args.json:
-        _print_json(
-            {
-                "event": "inspect",
-                "session": s.id,
-                "state": str(s.state),
-                "parts": d.total,
-                "parts_done": d.done,
-                "local": str(d.local),
-                "server": d.server_note,
-                "server_parts": d.server_parts,
-                "fix": d.fix.text,
-                "fix_action": d.fix.action,
-                "fix_parts": list(d.fix.parts),
-            }
-        )
-        for f in d.findings:
-            _print_json(
-                {
-                    "event": "finding",
-                    "session": s.id,
-                    "part": f.number,
-                    "state": str(f.state),
-                    "attempts": f.attempts,
-                    "server": str(f.server),
-                    "url_expires_at": f.url_expires_at,
-                    "errors": list(f.errors),
-                }
-            )
-        return EXIT_OK
-    print(
-        f"session   {s.id}  {s.state}  {d.done}/{d.total} parts done\n"
-        f"file      {s.path} ({d.local})\nserver    {d.server_note}"
-        + (f"\nerror     {s.error}" if s.error else "")
-    )
-    for f in d.findings:
-        history = " | ".join(f.errors) or "-"
-        print(
-            f"part {f.number:>5}  {f.state!s:<12} tries {f.attempts}  server {f.server}  {history}"
-        )
-    print(f"fix       {d.fix.text}")
+    print_diagnosis(d, as_json=ctx.args.json)
     return EXIT_OK
 
 
 def cmd_sessions(ctx: Context) -> int:
-    journal = ctx.journal()
-    counts = journal.part_counts()
-    now = time.time()
-    sessions = journal.sessions()
-    if ctx.args.json:
-        for s in sessions:
-            c = counts.get(s.id, {})
-            _print_json(
-                {
-                    **session_summary(s),
-                    "event": "session",
-                    "parts": sum(c.values()),
-                    "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
-                    "created_at": s.created_at,
-                }
-            )
-        return EXIT_OK
-    if not sessions:
-        print(f"no sessions in {journal.path}")
-        return EXIT_OK
-    for s in sessions:
-        c = counts.get(s.id, {})
-        done = c.get("verified", 0) + c.get("unverifiable", 0)
-        print(
-            f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
-            f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
-            f"{s.path}"
-        )
+    print_sessions(ctx.journal(), as_json=ctx.args.json)
     return EXIT_OK
-
-
-def _part_dict(p: Part) -> dict[str, Any]:
-    return {
-        "part": p.number,
-        "start": p.start,
-        "end": p.end,
-        "size": p.size,
-        "state": str(p.state),
-        "attempts": p.attempts,
-        "etag": p.etag,
-        "error": p.error,
-        "xxh3": p.xxh3,
-    }
 
 
 def cmd_show(ctx: Context) -> int:
     journal = ctx.journal()
-    s = journal.find(ctx.args.session)
-    parts = journal.parts(s.id)
-    if ctx.args.json:
-        _print_json(
-            {
-                **session_summary(s),
-                "event": "session",
-                "part_size": s.part_size,
-                "remote": {
-                    k: v for k, v in s.remote.items() if k in ("upload_id", "key", "bucket")
-                },
-            }
-        )
-        for p in parts:
-            _print_json({"event": "part", "session": s.id, **_part_dict(p)})
-        return EXIT_OK
-    print(
-        f"session   {s.id}\nfile      {s.path}\naccount   {s.account} ({s.provider})\n"
-        f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
-        f"{format_size(s.part_size)}\nstate     {s.state}"
-        + (f"\nlocation  {s.location}" if s.location else "")
-        + (f"\nerror     {s.error}" if s.error else "")
-    )
-    print(f"\n{'part':>6}  {'bytes':<27} {'state':<13} {'tries':>5}  {'etag':<34} last error")
-    for p in parts:
-        span = f"{p.start:,}-{p.end:,}"
-        print(
-            f"{p.number:>6}  {span:<27} {p.state!s:<13} {p.attempts:>5}  {p.etag or '-':<34} "
-            f"{p.error or ''}"
-        )
+    session = journal.find(ctx.args.session)
+    print_session(session, journal.parts(session.id), as_json=ctx.args.json)
     return EXIT_OK
 
 
@@ -545,7 +460,7 @@ async def cmd_remote(ctx: Context) -> int:
             rows.append((u, session, matches))
         for u, session, matches in rows:
             if args.json:
-                _print_json(
+                print_json(
                     {
                         "event": "remote",
                         "key": u.key,
@@ -566,21 +481,21 @@ async def cmd_remote(ctx: Context) -> int:
                     if session
                     else "not in the journal"
                 )
-                print(
+                line(
                     f"{u.key}  {u.upload_id[:24]}  {u.parts} parts  {format_size(u.bytes)}  "
                     f"{age}  {local}"
                 )
         total = sum(u.bytes for u, _, _ in rows)
         if not args.json:
-            print(f"{len(rows)} incomplete upload(s) holding {format_size(total)}")
+            line(f"{len(rows)} incomplete upload(s) holding {format_size(total)}")
         if not args.abort or not rows:
             return EXIT_OK
         if not args.json:
-            print(f"aborting discards {len(rows)} upload(s) and frees {format_size(total)}")
+            line(f"aborting discards {len(rows)} upload(s) and frees {format_size(total)}")
         if sys.stdin.isatty() and not args.yes:
             answer = await asyncio.to_thread(input, "abort them? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
-                print("nothing aborted")
+                line("nothing aborted")
                 return EXIT_OK
         failed = 0
         for u, session, _ in rows:
@@ -593,7 +508,7 @@ async def cmd_remote(ctx: Context) -> int:
             except PartdeckError as exc:
                 ok, error, failed = False, str(exc), failed + 1
             if args.json:
-                _print_json(
+                print_json(
                     {
                         "event": "aborted" if ok else "error",
                         "key": u.key,
@@ -601,11 +516,10 @@ async def cmd_remote(ctx: Context) -> int:
                         "message": error,
                     }
                 )
-            else:
-                print(
-                    f"{'aborted' if ok else 'failed'}: {u.key} {u.upload_id[:24]}"
-                    + (f": {error}" if error else "")
-                )
+            elif ok:
+                line(f"aborted: {u.key} {u.upload_id[:24]}")
+            if not ok:  # the problem and its fix: once, on stderr
+                say(f"abort failed: {u.key} {u.upload_id[:24]}: {error}")
     return EXIT_OK if not failed else EXIT_FAILED
 
 
@@ -668,9 +582,7 @@ async def _run_interruptible(coro: Awaitable[int]) -> int:
     try:
         return await task
     except asyncio.CancelledError:
-        sys.stderr.write(
-            "partdeck: interrupted; sessions are paused, resume with partdeck resume SESSION\n"
-        )
+        say("interrupted; sessions are paused, resume with partdeck resume SESSION")
         return EXIT_INTERRUPTED
 
 
@@ -724,33 +636,57 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         raise
 
 
+_READING_COMMANDS = frozenset({"sessions", "show", "inspect", "verify", "remote"})
+"""Commands whose whole work is their output: losing it (other than to a reader that left)
+is their failure."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``partdeck`` console script."""
+    """Entry point of the ``partdeck`` console script.
+
+    stdout and stderr are guarded: a reader that closes the pipe (``| head -1``) ends the
+    output quietly and never the work; an upload goes on to its end.
+    """
+    with guarded_streams() as guards:
+        ctx: Context | None = None
+        try:
+            ctx, code = _main(argv)
+        finally:
+            problem = guards.write_error()
+        if problem is None:
+            return code
+        say(problem)
+        command = ctx.args.command if ctx is not None else None
+        return EXIT_FAILED if code == EXIT_OK and command in _READING_COMMANDS else code
+
+
+def _main(argv: Sequence[str] | None) -> tuple[Context | None, int]:
+    """Run one command; the context (when it got that far) and the exit code."""
     ctx: Context | None = None
     try:
         args = _parse(argv)
         ctx = Context(args)
         if args.command is None:
-            return cmd_ui(ctx)
+            return ctx, cmd_ui(ctx)
         if args.command in _SYNC_COMMANDS:
-            return _SYNC_COMMANDS[args.command](ctx)
-        return asyncio.run(_run_interruptible(_ASYNC_COMMANDS[args.command](ctx)))
+            return ctx, _SYNC_COMMANDS[args.command](ctx)
+        return ctx, asyncio.run(_run_interruptible(_ASYNC_COMMANDS[args.command](ctx)))
     except (ConfigError, UsageError, LocalFileError, SessionBusy) as exc:
-        _say(str(exc))
-        return EXIT_USAGE
+        say(str(exc))
+        return ctx, EXIT_USAGE
     except PartdeckError as exc:
-        _say(str(exc))
-        return EXIT_FAILED
+        say(str(exc))
+        return ctx, EXIT_FAILED
     except KeyboardInterrupt:
-        sys.stderr.write("partdeck: interrupted\n")
-        return EXIT_INTERRUPTED
+        say("interrupted")
+        return ctx, EXIT_INTERRUPTED
     except Exception as exc:
         where = _log_unexpected(ctx)
-        sys.stderr.write(
-            f"partdeck: internal error ({type(exc).__name__}); nothing uploaded is lost, "
-            f"details in {where}; please report it\n"
+        say(
+            f"internal error ({type(exc).__name__}); nothing uploaded is lost, "
+            f"details in {where}; please report it"
         )
-        return EXIT_FAILED
+        return ctx, EXIT_FAILED
     finally:
         if ctx is not None and ctx.sandbox is not None:
             ctx.sandbox.stop()

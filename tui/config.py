@@ -22,17 +22,17 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 from urllib.parse import urlsplit
 
 import platformdirs
 import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 
+from tui.core.bounds import check_setting, show_value
 from tui.core.errors import ConfigError
-from tui.core.plan import S3_LIMITS
 from tui.core.settings import EngineSettings
-from tui.core.units import format_size, parse_duration, parse_size
+from tui.core.units import parse_duration
 
 __all__ = [
     "ALLOW_INLINE_SECRETS_ENV",
@@ -146,15 +146,8 @@ def _dotted(*parts: str) -> str:
     return ".".join(p if _BARE_KEY_RE.match(p) else f'"{p}"' for p in parts)
 
 
-def _show(value: object) -> str:
-    """Show a config value the way it was written, shortened for a one-line message."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, dict):
-        text = "a table"
-    else:
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_show = show_value
+"""Show a config value the way it was written, shortened for a one-line message."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -639,16 +632,16 @@ def _parse_engine(check: _Checker, table: dict[str, Any]) -> EngineSettings:
     check.known_keys(table, ("engine",), _ENGINE_KEYS, "[engine] takes")
     d = EngineSettings()
     return EngineSettings(
-        parts_in_flight=check.whole(table, ("engine", "parts_in_flight"), 1, d.parts_in_flight),
-        parts_per_session=check.whole(
-            table, ("engine", "parts_per_session"), 1, d.parts_per_session
+        parts_in_flight=check.setting(table, ("engine", "parts_in_flight"), d.parts_in_flight),
+        parts_per_session=check.setting(
+            table, ("engine", "parts_per_session"), d.parts_per_session
         ),
-        part_size=check.size(table, ("engine", "part_size"), '"16MiB"'),
-        retries=check.whole(table, ("engine", "retries"), 0, d.retries),
+        part_size=check.setting(table, ("engine", "part_size")),
+        retries=check.setting(table, ("engine", "retries"), d.retries),
         auto_complete=check.flag(table, ("engine", "auto_complete"), d.auto_complete),
-        bandwidth_limit=check.size(table, ("engine", "bandwidth_limit"), '"50MB"'),
+        bandwidth_limit=check.setting(table, ("engine", "bandwidth_limit")),
         stall_after=check.duration(table, ("engine", "stall_after"), d.stall_after),
-        link_speed=check.size(table, ("engine", "link_speed"), '"20MB"'),
+        link_speed=check.setting(table, ("engine", "link_speed")),
     )
 
 
@@ -711,19 +704,12 @@ def _parse_account(
             or "AWS_ACCESS_KEY_ID",
             secret_key_env=check.env_name(table, (*path, "secret_key_env"), "AWS_SECRET_ACCESS_KEY")
             or "AWS_SECRET_ACCESS_KEY",
-            min_part_size=check.size(table, (*path, "min_part_size"), '"5MiB"'),
+            min_part_size=check.setting(table, (*path, "min_part_size")),
             profile=check.text(table, (*path, "profile"), '"default"'),
             credentials_file=check.path(table, (*path, "credentials_file"), source),
             verify_tls=verify_tls,
             source=source,
         )
-        biggest = S3_LIMITS.max_part
-        if account.min_part_size is not None and account.min_part_size > biggest:
-            check.fail(
-                f"{_dotted(*path, 'min_part_size')} must be at most {format_size(biggest)}, "
-                f"the largest part S3 takes (got {format_size(account.min_part_size)}); "
-                'e.g. min_part_size = "5MiB"'
-            )
         hosts = {
             "endpoint_url": account.endpoint_url or f"https://s3.{account.region}.amazonaws.com"
         }
@@ -870,17 +856,6 @@ class _Checker:
                     f"{what} {', '.join(allowed)}"
                 )
 
-    def whole(
-        self, table: dict[str, Any], path: tuple[str, ...], minimum: int, default: int
-    ) -> int:
-        value = table.get(path[-1], default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.fail(
-                f"{_dotted(*path)} must be a whole number >= {minimum} (got {_show(value)}); "
-                f"e.g. {_dotted(path[-1])} = {default}"
-            )
-        return value
-
     def flag(self, table: dict[str, Any], path: tuple[str, ...], default: bool) -> bool:
         value = table.get(path[-1], default)
         if not isinstance(value, bool):
@@ -890,22 +865,21 @@ class _Checker:
             )
         return value
 
-    def size(self, table: dict[str, Any], path: tuple[str, ...], example: str) -> int | None:
+    @overload
+    def setting(self, table: dict[str, Any], path: tuple[str, ...], default: int) -> int: ...
+    @overload
+    def setting(self, table: dict[str, Any], path: tuple[str, ...]) -> int | None: ...
+    def setting(
+        self, table: dict[str, Any], path: tuple[str, ...], default: int | None = None
+    ) -> int | None:
+        """A size or count setting, checked by its bounds (the command line's check too);
+        ``default`` when it is not set."""
         if path[-1] not in table:
-            return None
-        value = table[path[-1]]
+            return default
         try:
-            if not isinstance(value, (int, str)):
-                raise ValueError(value)
-            size = parse_size(value)
-        except ValueError:
-            size = 0
-        if size < 1:
-            self.fail(
-                f"{_dotted(*path)} must be a size above 0, in bytes or with a unit such as "
-                f"MiB or MB (got {_show(value)}); e.g. {_dotted(path[-1])} = {example}"
-            )
-        return size
+            return check_setting(path[-1], table[path[-1]], _dotted(*path), cli=False)
+        except ValueError as exc:
+            self.fail(str(exc))
 
     def duration(self, table: dict[str, Any], path: tuple[str, ...], default: float) -> float:
         value = table.get(path[-1], default)

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from tui.core.display import visible
 from tui.core.engine import Engine
 from tui.core.meter import RateMeter
 from tui.core.model import Event, Session
@@ -21,6 +22,9 @@ LIVE_INTERVAL = 0.2
 """Seconds between redraws of the live line (TTY)."""
 
 _NOTABLE_PART_STATES = frozenset({"failed", "expired", "unverifiable"})
+_STOPPED_FOR_OPERATOR = frozenset({"failed", "complete-unknown", "local-changed"})
+"""Session states whose message (the problem and the fix) the command prints once, on
+stderr, when it ends; the progress output only names the state."""
 
 
 def session_summary(session: Session) -> dict[str, Any]:
@@ -105,7 +109,7 @@ class TextReporter(Reporter):
             line = f"{name}: {event.state}"
             if event.state == "completed" and event.data.get("location"):
                 line += f" -> {event.data['location']}"
-            if event.message:
+            if event.message and event.state not in _STOPPED_FOR_OPERATOR:
                 line += f": {event.message}"
         elif event.kind == "notice" and event.message:
             line = f"{name}: {event.message}"
@@ -141,6 +145,7 @@ class TextReporter(Reporter):
         )
         if len(self.sessions) > 1:
             text = f"{len(self.sessions)} files  {text}"
+        text = visible(text)
         if self.live:
             pad = max(0, self._live_width - len(text))
             self.out.write("\r" + text + " " * pad)
@@ -153,16 +158,17 @@ class TextReporter(Reporter):
         if self.live and self._live_width:
             self.out.write("\r" + " " * self._live_width + "\r")
             self._live_width = 0
-        self.out.write(line + "\n")
+        self.out.write(visible(line) + "\n")
         self.out.flush()
 
     def finish(self, sessions: Sequence[Session]) -> None:
         if self.live and self._live_width:
             self._print("")
         for s in sessions:
+            # A session that ended with a problem gets its one line, with the fix, on
+            # stderr from the command; here only where it stands.
             where = f" -> {s.location}" if s.location and str(s.state) == "completed" else ""
-            note = f" ({s.error})" if s.error else ""
-            self.out.write(f"{s.id[:12]}  {s.state}  {s.path}{where}{note}\n")
+            self.out.write(visible(f"{s.id[:12]}  {s.state}  {s.path}{where}") + "\n")
         self.out.flush()
 
 

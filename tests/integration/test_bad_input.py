@@ -137,12 +137,12 @@ def test_missing_explicit_config(cli: CLI, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["upload", "x", "--account", "moto", "--part-size", "lots"], "is not a size"),
+        (["upload", "x", "--account", "moto", "--part-size", "lots"], "--part-size must be a size"),
         (["upload", "x", "--account", "moto", "--parts-in-flight", "0"], "whole number >= 1"),
         (["upload", "x"], "--account"),
         (["show", "zzzz"], "is not a session id"),
         (["show", "abcdef"], "no session starts with 'abcdef'"),
-        (["retry", "abcdef", "-3"], "is not a whole number >= 1"),
+        (["retry", "abcdef", "-3"], "PART must be a whole number >= 1"),
         (["remote", "--account", "moto", "--older-than", "soon"], "is not a duration"),
         (["frobnicate"], "invalid choice"),
     ],

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import ctypes
 import io
+import json
 import os
 import re
 import resource
@@ -46,9 +47,17 @@ import pytest
 
 from tests.integration.conftest import Result, make_file
 from tests.support.crash import kill_once_verified
-from tests.support.hostile import KINDS, HostileProxy, Rule, hostile_proxy
+from tests.support.hostile import (
+    HOSTILE_NAMES,
+    KINDS,
+    HostileProxy,
+    Rule,
+    hidden_characters,
+    hostile_proxy,
+)
 from tests.support.proof import Proof
 from tui.cli import main
+from tui.core.display import visible
 from tui.core.journal import Journal
 from tui.core.model import Event, Part, Session
 from tui.sandbox.runner import PROFILE, Sandbox, api_root, box_upload_root
@@ -60,10 +69,11 @@ ENGINE: dict[str, Any] = {"parts_in_flight": 4, "parts_per_session": 2, "retries
 MAX_LINE = 800
 """Longest error line accepted: one sentence with a path or two, never a server's dump."""
 JUNK = re.compile(
-    r"Traceback|<class |internal error| object at 0x|\\x[0-9a-f]{2}|\w+Error\(|\{'|"
+    r"Traceback|<class |internal error| object at 0x|'[^' ]*\\x[0-9a-f]{2}|\w+Error\(|\{'|"
     r"(?:^|[\s(=:])b'[^']*'"
 )
-"""What a line for people never holds: tracebacks, reprs, escaped or bytes values."""
+"""What a line for people never holds: tracebacks, reprs, quoted escapes or bytes values.
+(A file name's control characters are shown as ``\\x1b``, unquoted, on purpose.)"""
 IN_FLIGHT = frozenset({"hashing", "uploading", "uploaded"})
 """Part states that only exist while a process is sending the part."""
 
@@ -480,6 +490,31 @@ CONFIGS: list[ConfigCase] = [
     ConfigCase("part-size-nan", "[engine]\npart_size = nan\n", ("size above 0",)),
     ConfigCase("part-size-table", "[engine]\npart_size = {mib = 8}\n", ("(got a table)",)),
     ConfigCase("bandwidth-zero", '[engine]\nbandwidth_limit = "0MB"\n', ("size above 0",)),
+    ConfigCase(
+        "bandwidth-negative",
+        "[engine]\nbandwidth_limit = -1\n",
+        ("bandwidth_limit", "size above 0"),
+    ),
+    ConfigCase(
+        "bandwidth-past-int64",
+        '[engine]\nbandwidth_limit = "99999999999999999999TiB"\n',
+        ("engine.bandwidth_limit must be at most",),
+    ),
+    ConfigCase(
+        "link-speed-zero", "[engine]\nlink_speed = 0\n", ("engine.link_speed", "size above 0")
+    ),
+    ConfigCase(
+        "part-size-past-every-provider",
+        '[engine]\npart_size = "6GiB"\n',
+        ("engine.part_size must be at most 5 GiB", 'e.g. part_size = "16MiB"'),
+    ),
+    ConfigCase(
+        "parts-per-session-zero", "[engine]\nparts_per_session = 0\n", ("whole number >= 1",)
+    ),
+    ConfigCase(
+        "retries-text", '[engine]\nretries = "5"\n', ("engine.retries", "whole number >= 0")
+    ),
+    ConfigCase("min-part-size-zero", _s3("min_part_size = 0\n"), ("min_part_size", "size above 0")),
     ConfigCase("stall-after-word", '[engine]\nstall_after = "soon"\n', ("duration above 0",)),
     ConfigCase("stall-after-negative", "[engine]\nstall_after = -3\n", ("duration above 0",)),
     ConfigCase("stall-after-inf-is-fine", "[engine]\nstall_after = inf\n" + _s3()),
@@ -1105,6 +1140,7 @@ def case_path_through_a_file(bench: Bench) -> None:
 @local
 def case_missing_file_with_terminal_escapes(bench: Bench) -> None:
     gone = bench.tmp / "\x1b[2J\x1b[Hgone.bin"
+    # PartdeckError turns controls in its message into spaces before any output sees it.
     _refused(bench, "missing-escape-name", _upload(bench, gone), 2, " [2J [Hgone.bin: no such")
 
 
@@ -1493,3 +1529,135 @@ def case_journal_cut_in_half(bench: Bench) -> None:
 def test_local(bench: Bench, case: str) -> None:
     bench.proof.tally.add(SUITE, "local files")
     LOCAL[case](bench)
+
+
+# == 5. what people see: hostile names, bad sizes, closed pipes ============================
+
+
+def _tty_child(bench: Bench, *args: str | os.PathLike[str]) -> tuple[int, str]:
+    """Run ``partdeck ARGS`` with stdout on a pseudo-terminal (the live progress line)."""
+    import pty
+
+    master, slave = pty.openpty()
+    argv = [sys.executable, "-m", "tui", *map(str, args)]
+    argv += ["--config", str(bench.config), "--state-dir", str(bench.state_dir)]
+    child = subprocess.Popen(argv, stdout=slave, stderr=subprocess.STDOUT, close_fds=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return child.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+def _clean(case: str, what: str, text: str, *, live: bool = False) -> None:
+    hidden = hidden_characters(text, live=live)
+    assert not hidden, f"{case}: {what} shows {hidden} raw: {text[:300]!r}"
+
+
+def _every_output(bench: Bench, case: str, name: str, *, child: bool) -> None:
+    """Upload ``name`` (lands on Fileflare; S3 may refuse such a key) and read every human
+    output: upload's lines, stderr, sessions, show, inspect. None holds a raw control, the
+    name shows escaped, one session is one line, and --json keeps the name exact."""
+    run = bench.child if child else bench.cli
+    path = bench.file(name, 2000, seed=11)
+    shown = visible(path.name)
+    plain = run("upload", path, "--account", "sandbox-fileflare")
+    assert plain.code == 0, plain.err
+    _clean(case, "upload", plain.out + plain.err)
+    assert f"{shown}: completed" in plain.out
+    failing = run("upload", path, "--account", "sandbox-s3", "--json")
+    _clean(case, "stderr of an upload", failing.err)
+    listed = run("sessions")
+    assert listed.code == 0, listed.err
+    _clean(case, "sessions", listed.out)
+    ours = [line for line in listed.out.splitlines() if line.endswith(shown)]
+    assert len(ours) == 2, listed.out  # one line per session: no name splits one
+    exact = [json.loads(x) for x in run("sessions", "--json").out.splitlines()]
+    made = [s for s in exact if s["session"] not in bench.seeded]
+    assert [s["path"] for s in made] == [str(path)] * 2
+    for s in made:
+        for command in ("show", "inspect"):
+            result = run(command, s["session"][:8])
+            assert result.code == 0, result.err
+            _clean(case, command, result.out + result.err)
+            assert shown in result.out
+        as_json = run("show", s["session"][:8], "--json")
+        assert json.loads(as_json.out.splitlines()[0])["path"] == str(path)
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_NAMES))
+def test_hostile_name_in_every_output(bench: Bench, case: str) -> None:
+    bench.proof.tally.add(SUITE, "hostile names shown")
+    _every_output(bench, case, HOSTILE_NAMES[case], child=False)
+
+
+def test_hostile_name_through_real_processes(bench: Bench) -> None:
+    """Every hostile character in one name, each command a real process; and the live
+    progress line on a real pseudo-terminal."""
+    bench.proof.tally.add(SUITE, "hostile names shown")
+    name = "".join(HOSTILE_NAMES.values())
+    _every_output(bench, "all-in-one", name, child=True)
+    path = bench.file(name, 3 * MiB, seed=12)
+    code, screen = _tty_child(bench, "upload", path, "--account", "sandbox-fileflare")
+    assert code == 0, screen
+    _clean("all-in-one", "the live line", screen, live=True)
+    assert f"{visible(path.name)}: completed" in screen
+
+
+_BAD_SIZES = ["0", "-5", "lots", "1.5", "٣", "99999999999999999999999TiB"]
+_OPTIONS = [  # command, option, the setting whose bounds it meets
+    ("upload", "--part-size", "part_size"),
+    ("upload", "--parts-in-flight", "parts_in_flight"),
+    ("upload", "--bandwidth-limit", "bandwidth_limit"),
+    ("resume", "--bandwidth-limit", "bandwidth_limit"),
+    ("retry", "--bandwidth-limit", "bandwidth_limit"),
+    ("retry", "PART", "part"),
+]
+
+
+@pytest.mark.parametrize(("command", "option"), [(c, o) for c, o, _ in _OPTIONS])
+def test_bad_size_on_the_command_line(bench: Bench, command: str, option: str) -> None:
+    """Every size and count option refuses what its config key refuses, in one line that
+    names the option and shows a good value; nothing starts."""
+    bench.proof.tally.add(SUITE, "bad sizes on the command line")
+    path = bench.file("bi-sizes.bin", 1000)
+    session = next(iter(bench.seeded))[:8]
+    head = {"upload": ["upload", str(path), "--account", "sandbox-s3"]}.get(
+        command, [command, session]
+    )
+    for value in _BAD_SIZES:
+        argv = [*head, value] if option == "PART" else [*head, f"{option}={value}"]
+        result = bench.cli(*argv)
+        line = _refused(bench, f"{command} {option}={value}", result, 2, f"{option} must be")
+        assert "e.g. " in line
+    journal = bench.journal()
+    try:
+        assert [s.id for s in journal.sessions() if s.id not in bench.seeded] == []
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("provider", ["s3", "fileflare", "gumroad", "polar", "wunderlist"])
+def test_closed_pipe_never_stops_an_upload(bench: Bench, provider: str) -> None:
+    """stdout's reader gone before the first line, stderr too: the upload ends completed,
+    exit 0, and the provider holds the file."""
+    bench.proof.tally.add(SUITE, "closed pipes")
+    path = bench.file(f"bi-pipe-{provider}.bin", 6 * MiB + 1, seed=5)
+    argv = [sys.executable, "-m", "tui", "upload", str(path), "--account", f"sandbox-{provider}"]
+    argv += ["--json", "--config", str(bench.config), "--state-dir", str(bench.state_dir)]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        code = subprocess.run(argv, stdout=write_end, stderr=write_end, timeout=120).returncode
+    finally:
+        os.close(write_end)
+    assert code == 0
+    session = bench.new_session()
+    assert_landed(bench, session.id, path, path.name)

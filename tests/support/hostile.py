@@ -283,3 +283,34 @@ def hostile_proxy(upstream: str, *, xml: bool = False) -> Iterator[HostileProxy]
         yield proxy
     finally:
         proxy.stop()
+
+
+# -- hostile text: names and messages that try to drive the terminal ---------------------
+
+HOSTILE_NAMES: dict[str, str] = {
+    "osc-title-and-colour": "esc\x1b]0;PWNED\x07\x1b[31mred.bin",
+    "csi-clear-screen": "\x1b[2J\x1b[Hwiped.bin",
+    "c1-csi": "c1\x9b31mred.bin",
+    "bidi-override": "invoice-\u202egnp.exe",
+    "bidi-isolate-and-mark": "a\u2066b\u2069c\u200fd.bin",
+    "newline": "line one\nline two.bin",
+    "carriage-return-and-del": "over\rwrite\x7f.bin",
+    "rich-markup": "[bold]loud [reverse]x.bin",
+}
+"""File names that would retitle, recolour, clear or reorder a terminal, split a line, or
+be read as Rich markup, if shown as they are."""
+
+TERMINAL_CONTROLS = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+"""What no human-readable output may hold: C0 but the line feed, DEL, C1, bidi controls
+and Unicode line separators."""
+
+
+def hidden_characters(text: str, *, live: bool = False) -> list[str]:
+    """Terminal controls in ``text`` (line feeds end lines; a live progress line may also
+    use carriage returns), each as its escape, for an assertion message."""
+    found = [m.group(0) for m in TERMINAL_CONTROLS.finditer(text)]
+    if live:
+        found = [c for c in found if c != "\r"]
+    return [c.encode("unicode_escape").decode() for c in found]

@@ -22,10 +22,11 @@ _SIZE_UNITS = {
     "gib": 1024**3,
     "tib": 1024**4,
 }
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 
+_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_DURATION_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
 
 KiB = 1024
 MiB = 1024**2
@@ -57,19 +58,17 @@ def parse_size(text: str | int) -> int:
 def parse_duration(text: str) -> float:
     """Parse ``90s``, ``15m``, ``2h``, ``1d12h`` or a plain number of seconds."""
     stripped = text.strip().lower()
-    try:
+    if _NUMBER_RE.fullmatch(stripped):  # ASCII digits only: float() also takes "٣" and "1_0"
         seconds = float(stripped)
-    except ValueError:
-        pass
     else:
-        if not math.isfinite(seconds) or seconds < 0:
+        matches = list(_DURATION_RE.finditer(stripped))
+        joined = "".join(m.group(0) for m in matches).replace(" ", "")
+        if not matches or joined != stripped.replace(" ", ""):
             raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1d")
-        return seconds
-    matches = list(_DURATION_RE.finditer(stripped))
-    joined = "".join(m.group(0) for m in matches).replace(" ", "")
-    if not matches or joined != stripped.replace(" ", ""):
-        raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1d")
-    return sum(float(m.group(1)) * _DURATION_UNITS[m.group(2)] for m in matches)
+        seconds = sum(float(m.group(1)) * _DURATION_UNITS[m.group(2)] for m in matches)
+    if not math.isfinite(seconds):
+        raise ValueError(f"{text!r} is too long a duration; write e.g. 90s, 15m, 2h or 1d")
+    return seconds
 
 
 def format_size(n: float) -> str:

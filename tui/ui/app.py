@@ -19,6 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui.config import Config
+from tui.core.display import visible
 from tui.core.engine import Engine
 from tui.ui.bridge import EngineBridge, SessionAlert
 from tui.ui.keys import APP_BINDINGS, check_keymap
@@ -129,8 +130,12 @@ class PartdeckApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notify, with markup off by default: messages carry file names and server text."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notify, with markup off by default: messages carry file names and server text,
+        whose control characters are shown escaped (each line on its own)."""
+        message = "\n".join(map(visible, message.split("\n")))
+        super().notify(
+            message, title=visible(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def report_bug(self, what: str, exc: BaseException) -> None:
         """An unexpected error: log it (secrets cut) and say so in one line, no traceback."""

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tui.core.display import visible
 from tui.core.meter import RateMeter
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.core.units import format_duration, format_rate, format_size
@@ -126,7 +127,7 @@ def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str
     attention = tone in (Tone.ERROR, Tone.WARNING, Tone.UNKNOWN)
     return {
         "file": Cell(
-            _shorten(os.path.basename(session.path), FILE_WIDTH),
+            _shorten(visible(os.path.basename(session.path)), FILE_WIDTH),
             tone if attention else Tone.NORMAL,
         ),
         "state": Cell(f"{mark} {session.state}", tone),
@@ -140,7 +141,7 @@ def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str
         "rate": Cell(format_rate(rate) if rate >= 1 else "–", Tone.ACTIVE if rate else Tone.MUTED),
         "eta": Cell(format_duration(eta) if eta is not None and rate >= 1 else "–"),
         "size": Cell(format_size(session.size)),
-        "account": Cell(_shorten(session.account, 16)),
+        "account": Cell(_shorten(visible(session.account), 16)),
         "age": Cell(format_duration(now - session.created_at)),
     }
 
@@ -162,7 +163,9 @@ def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
     """The parts view's cells for one part, in PART_COLUMNS order."""
     mark, tone = PART_MARKS[part.state]
     server_mark, server_tone = REMOTE_MARKS.get(remote or "", ("", Tone.MUTED))
-    digest = (part.etag or part.md5 or part.sha1 or part.sha256 or part.xxh3 or "").strip('"')
+    digest = visible(
+        (part.etag or part.md5 or part.sha1 or part.sha256 or part.xxh3 or "").strip('"')
+    )
     if part.target_expires_at is None or part.done:
         expiry = Cell("–", Tone.MUTED)
     elif part.target_expires_at <= now:
@@ -177,5 +180,5 @@ def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
         Cell(str(part.attempts), Tone.WARNING if part.attempts > 1 else Tone.NORMAL),
         Cell(_shorten(digest, 10) if digest else "–", Tone.NORMAL if digest else Tone.MUTED),
         expiry,
-        Cell(part.error or "", Tone.ERROR if part.state == P.FAILED else Tone.MUTED),
+        Cell(visible(part.error or ""), Tone.ERROR if part.state == P.FAILED else Tone.MUTED),
     ]

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label
 
 from tui.config import Account
+from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.redact import redact
 from tui.ui.keys import PICKER_BINDINGS
@@ -126,11 +127,11 @@ class AccountPickerScreen(ModalScreen[str | None]):
     async def _check(self, name: str) -> None:
         try:
             said = await asyncio.wait_for(self.papp.engine.check_account(name), CHECK_TIMEOUT)
-            cell = Text(f"✓ {redact(said)}", style="green")
+            cell = Text(f"✓ {visible(redact(said))}", style="green")
         except TimeoutError:
             cell = Text(f"✗ no answer in {CHECK_TIMEOUT:.0f}s", style="bold red")
         except PartdeckError as exc:
-            cell = Text(f"✗ {redact(str(exc))}", style="bold red")
+            cell = Text(f"✗ {visible(redact(str(exc)))}", style="bold red")
         if self.is_attached:
             self.query_one(DataTable).update_cell(name, "check", cell)
 

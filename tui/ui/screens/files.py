@@ -17,6 +17,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.model import PlanPreview
 from tui.core.redact import redact
@@ -188,9 +189,9 @@ class FileBrowserScreen(Screen[Batch | None]):
     def _cells(self, entry: Entry) -> tuple[Text | str, ...]:
         mark = "●" if entry.path in self.marked else ""
         if entry.is_dir:
-            return (mark, Text(entry.name + "/", style="bold"), "", "")
+            return (mark, Text(visible(entry.name) + "/", style="bold"), "", "")
         size = Text(format_size(entry.size), justify="right") if entry.size is not None else ""
-        return (mark, Text(entry.name), size, self._plan_cell(entry))
+        return (mark, Text(visible(entry.name)), size, self._plan_cell(entry))
 
     def _plan_cell(self, entry: Entry) -> Text:
         if entry.note:
@@ -201,7 +202,7 @@ class FileBrowserScreen(Screen[Batch | None]):
         if found is None:
             return Text("…", style="dim")
         if isinstance(found, str):
-            return Text(f"✗ {found}", style="red")
+            return Text(f"✗ {visible(found)}", style="red")
         return Text(plan_text(found))
 
     def _refresh_row(self, entry: Entry) -> None:
@@ -241,7 +242,7 @@ class FileBrowserScreen(Screen[Batch | None]):
         if entry is not None and self.account:
             found = self.previews.get((entry.path, self.account))
             if isinstance(found, str):
-                text += f"\n{entry.name}: {found}"
+                text += f"\n{visible(entry.name)}: {visible(found)}"
         summary.update(redact(text))
         summary.set_class(bool(refused), "-refused")
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui.core.diagnose import Diagnosis, Fix, LocalState, ServerView
+from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.redact import redact
 from tui.core.units import format_duration, format_size
@@ -89,7 +90,8 @@ class InspectScreen(Screen[Fix | None]):
         try:
             diagnosis = await self.papp.engine.inspect(self.session_id)
         except PartdeckError as exc:
-            self.query_one("#summary", Static).update(f"cannot inspect: {redact(str(exc))}")
+            problem = visible(redact(str(exc)))
+            self.query_one("#summary", Static).update(f"cannot inspect: {problem}")
             return
         self.show(diagnosis)
 
@@ -110,10 +112,10 @@ class InspectScreen(Screen[Fix | None]):
             lines.append(f"last error   {s.error}")
         if s.location:
             lines.append(f"object       {s.location}")
-        self.query_one("#summary", Static).update(redact("\n".join(lines)))
+        self.query_one("#summary", Static).update("\n".join(visible(redact(x)) for x in lines))
         fix = self.query_one("#fix", Static)
         key = self.app.get_key_display(INSPECT_BINDINGS[0])
-        fix.update(f"fix: {d.fix.text}" + (f" ({key}: do it)" if d.fix.action else ""))
+        fix.update(visible(f"fix: {d.fix.text}") + (f" ({key}: do it)" if d.fix.action else ""))
         fix.set_class(d.fix.action is None, "-none")
         table = self.query_one(DataTable)
         table.clear()
@@ -130,7 +132,7 @@ class InspectScreen(Screen[Fix | None]):
                 str(f.attempts),
                 _SERVER[f.server],
                 expiry,
-                Text(redact(" | ".join(f.errors)) or "–"),
+                Text(visible(redact(" | ".join(f.errors))) or "–"),
                 key=str(f.number),
             )
         if not d.findings:

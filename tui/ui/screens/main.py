@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -23,6 +24,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from tui.core.diagnose import Fix, server_view
+from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.model import DONE_PART_STATES, Part, PartState, Session, SessionState
 from tui.core.redact import redact
@@ -229,7 +231,7 @@ class MainScreen(Screen[None]):
             view.scroll_to(y=0, animate=False)
         session = self.sessions.get(session_id)
         if session is not None:
-            view.border_title = f"Parts of {os.path.basename(session.path)}"
+            view.border_title = Text(f"Parts of {visible(os.path.basename(session.path))}")
 
     def _show_detail(self) -> None:
         detail = self.query_one("#detail", Static)
@@ -246,9 +248,9 @@ class MainScreen(Screen[None]):
         ]
         if session.location:
             bits.append(f"→ {session.location}")
-        text = "  ·  ".join(bits)
+        text = "  ·  ".join(visible(redact(bit)) for bit in bits)
         if session.error:
-            text += f"\n✗ {session.error}"
+            text += f"\n✗ {visible(redact(session.error))}"
         self._set_detail(redact(text))
         detail.set_class(bool(session.error), "-error")
 

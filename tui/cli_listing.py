@@ -1,0 +1,154 @@
+"""What the reading commands print: ``sessions``, ``show`` and ``inspect``, for people or
+as JSON lines.
+
+Lines for people go through :func:`tui.cli_output.line` (every outside text escaped);
+JSON lines keep every value exact.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tui.cli_output import line, print_json
+from tui.core.diagnose import Diagnosis
+from tui.core.journal import Journal
+from tui.core.model import Part, Session
+from tui.core.units import format_duration, format_size
+from tui.headless import session_summary
+
+__all__ = ["print_diagnosis", "print_session", "print_sessions"]
+
+
+def _age_text(seconds: float) -> str:
+    return format_duration(seconds) + " ago"
+
+
+def print_sessions(journal: Journal, *, as_json: bool) -> None:
+    """Every session in the journal, one line (or one JSON object) each."""
+    counts = journal.part_counts()
+    now = time.time()
+    sessions = journal.sessions()
+    if as_json:
+        for s in sessions:
+            c = counts.get(s.id, {})
+            print_json(
+                {
+                    **session_summary(s),
+                    "event": "session",
+                    "parts": sum(c.values()),
+                    "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
+                    "created_at": s.created_at,
+                }
+            )
+        return
+    if not sessions:
+        line(f"no sessions in {journal.path}")
+        return
+    for s in sessions:
+        c = counts.get(s.id, {})
+        done = c.get("verified", 0) + c.get("unverifiable", 0)
+        line(
+            f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
+            f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
+            f"{s.path}"
+        )
+
+
+def part_dict(p: Part) -> dict[str, Any]:
+    """One part as JSON."""
+    return {
+        "part": p.number,
+        "start": p.start,
+        "end": p.end,
+        "size": p.size,
+        "state": str(p.state),
+        "attempts": p.attempts,
+        "etag": p.etag,
+        "error": p.error,
+        "xxh3": p.xxh3,
+    }
+
+
+def print_session(s: Session, parts: list[Part], *, as_json: bool) -> None:
+    """One session and every part of it."""
+    if as_json:
+        print_json(
+            {
+                **session_summary(s),
+                "event": "session",
+                "part_size": s.part_size,
+                "remote": {
+                    k: v for k, v in s.remote.items() if k in ("upload_id", "key", "bucket")
+                },
+            }
+        )
+        for p in parts:
+            print_json({"event": "part", "session": s.id, **part_dict(p)})
+        return
+    line(f"session   {s.id}")
+    line(f"file      {s.path}")
+    line(f"account   {s.account} ({s.provider})")
+    line(
+        f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
+        f"{format_size(s.part_size)}"
+    )
+    line(f"state     {s.state}")
+    if s.location:
+        line(f"location  {s.location}")
+    if s.error:
+        line(f"error     {s.error}")
+    line("")
+    line(f"{'part':>6}  {'bytes':<27} {'state':<13} {'tries':>5}  {'etag':<34} last error")
+    for p in parts:
+        span = f"{p.start:,}-{p.end:,}"
+        line(
+            f"{p.number:>6}  {span:<27} {p.state!s:<13} {p.attempts:>5}  {p.etag or '-':<34} "
+            f"{p.error or ''}"
+        )
+
+
+def print_diagnosis(d: Diagnosis, *, as_json: bool) -> None:
+    """Why a session is stuck: journal, local file and server, and the fix."""
+    s = d.session
+    if as_json:
+        print_json(
+            {
+                "event": "inspect",
+                "session": s.id,
+                "state": str(s.state),
+                "parts": d.total,
+                "parts_done": d.done,
+                "local": str(d.local),
+                "server": d.server_note,
+                "server_parts": d.server_parts,
+                "fix": d.fix.text,
+                "fix_action": d.fix.action,
+                "fix_parts": list(d.fix.parts),
+            }
+        )
+        for f in d.findings:
+            print_json(
+                {
+                    "event": "finding",
+                    "session": s.id,
+                    "part": f.number,
+                    "state": str(f.state),
+                    "attempts": f.attempts,
+                    "server": str(f.server),
+                    "url_expires_at": f.url_expires_at,
+                    "errors": list(f.errors),
+                }
+            )
+        return
+    line(f"session   {s.id}  {s.state}  {d.done}/{d.total} parts done")
+    line(f"file      {s.path} ({d.local})")
+    line(f"server    {d.server_note}")
+    if s.error:
+        line(f"error     {s.error}")
+    for f in d.findings:
+        history = " | ".join(f.errors) or "-"
+        line(
+            f"part {f.number:>5}  {f.state!s:<12} tries {f.attempts}  server {f.server}  {history}"
+        )
+    line(f"fix       {d.fix.text}")
