@@ -66,6 +66,15 @@ def start_refusal(session: Session, provider: Provider) -> str | None:
     return None
 
 
+def retry_refusal(session: Session, provider: Provider) -> str | None:
+    """Why ``retry`` cannot send parts of ``session`` again, or None when it can: as
+    ``start_refusal``, and never while complete was in flight (the parts are on the
+    server; only complete's outcome is open)."""
+    if session.state == S.COMPLETING and provider.complete_repeatable:
+        return _refuse(session, provider, "complete was in flight when its process stopped")
+    return start_refusal(session, provider)
+
+
 def complete_refusal(session: Session, provider: Provider, *, running: bool) -> str | None:
     """Why ``complete`` cannot run on ``session`` now, or None when it goes ahead
     (a completed session needs nothing and is not refused)."""

@@ -14,7 +14,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tui.core.answers import abort_refusal, complete_refusal, pause_refusal, start_refusal
+from tui.core.answers import (
+    abort_refusal,
+    complete_refusal,
+    pause_refusal,
+    retry_refusal,
+    start_refusal,
+)
 from tui.core.diagnose import Diagnosis, diagnose, local_state
 from tui.core.digest import check_readable, hash_range_async
 from tui.core.driver import (
@@ -264,7 +270,7 @@ class Engine(SessionDriver):
         """
         live = await self._load(session_id)
         session = live.session
-        refusal = start_refusal(session, live.provider)
+        refusal = retry_refusal(session, live.provider)
         if refusal:
             self._release(live)
             raise UsageError(refusal)
