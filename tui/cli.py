@@ -37,6 +37,7 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.journal import Journal
+from tui.core.liveness import interrupted_note, is_interrupted
 from tui.core.model import Part, Session, SessionState
 from tui.core.redact import redact
 from tui.core.units import format_duration, format_size, parse_duration, parse_size
@@ -394,12 +395,14 @@ async def cmd_inspect(ctx: Context) -> int:
     async with open_engine(ctx.config, ctx.state_dir) as engine:
         d = await engine.inspect(session.id)
     s = d.session
+    interrupted = is_interrupted(s, ctx.state_dir)
     if ctx.args.json:
         _print_json(
             {
                 "event": "inspect",
                 "session": s.id,
                 "state": str(s.state),
+                "interrupted": interrupted,
                 "parts": d.total,
                 "parts_done": d.done,
                 "local": str(d.local),
@@ -424,8 +427,9 @@ async def cmd_inspect(ctx: Context) -> int:
                 }
             )
         return EXIT_OK
+    state = interrupted_note(s) if interrupted else str(s.state)
     print(
-        f"session   {s.id}  {s.state}  {d.done}/{d.total} parts done\n"
+        f"session   {s.id}  {state}  {d.done}/{d.total} parts done\n"
         f"file      {s.path} ({d.local})\nserver    {d.server_note}"
         + (f"\nerror     {s.error}" if s.error else "")
     )
@@ -450,6 +454,7 @@ def cmd_sessions(ctx: Context) -> int:
                 {
                     **session_summary(s),
                     "event": "session",
+                    "interrupted": is_interrupted(s, ctx.state_dir),
                     "parts": sum(c.values()),
                     "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
                     "created_at": s.created_at,
@@ -459,14 +464,19 @@ def cmd_sessions(ctx: Context) -> int:
     if not sessions:
         print(f"no sessions in {journal.path}")
         return EXIT_OK
+    stopped = [s for s in sessions if is_interrupted(s, ctx.state_dir)]
+    stopped_ids = {s.id for s in stopped}
     for s in sessions:
         c = counts.get(s.id, {})
         done = c.get("verified", 0) + c.get("unverifiable", 0)
+        state = "interrupted" if s.id in stopped_ids else str(s.state)
         print(
-            f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
+            f"{s.id[:12]}  {state:<16} {done:>5}/{sum(c.values()):<5} "
             f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
             f"{s.path}"
         )
+    for s in stopped:
+        print(f"{s.id[:12]}: {interrupted_note(s)}")
     return EXIT_OK
 
 
@@ -488,11 +498,13 @@ def cmd_show(ctx: Context) -> int:
     journal = ctx.journal()
     s = journal.find(ctx.args.session)
     parts = journal.parts(s.id)
+    interrupted = is_interrupted(s, ctx.state_dir)
     if ctx.args.json:
         _print_json(
             {
                 **session_summary(s),
                 "event": "session",
+                "interrupted": interrupted,
                 "part_size": s.part_size,
                 "remote": {
                     k: v for k, v in s.remote.items() if k in ("upload_id", "key", "bucket")
@@ -505,7 +517,7 @@ def cmd_show(ctx: Context) -> int:
     print(
         f"session   {s.id}\nfile      {s.path}\naccount   {s.account} ({s.provider})\n"
         f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
-        f"{format_size(s.part_size)}\nstate     {s.state}"
+        f"{format_size(s.part_size)}\nstate     {interrupted_note(s) if interrupted else s.state}"
         + (f"\nlocation  {s.location}" if s.location else "")
         + (f"\nerror     {s.error}" if s.error else "")
     )

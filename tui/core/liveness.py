@@ -36,3 +36,11 @@ def shown_state(session: Session, state_dir: Path) -> str:
 def resume_hint(session: Session) -> str:
     """The command that carries on with an interrupted session."""
     return f"partdeck resume {session.id[:8]}"
+
+
+def interrupted_note(session: Session) -> str:
+    """``interrupted`` with what it was doing and the command that goes on."""
+    return (
+        f"{INTERRUPTED} (its process stopped while {session.state}); carry on with "
+        f"{resume_hint(session)}"
+    )
