@@ -62,7 +62,7 @@ def start_refusal(session: Session, provider: Provider) -> str | None:
     if state == S.COMPLETE_UNKNOWN:
         return _refuse(session, provider, "complete was sent and its outcome is unknown")
     if state == S.ABORTING:
-        return _refuse(session, provider, "it is being aborted")
+        return _refuse(session, provider, "the provider has not confirmed the abort yet")
     return None
 
 
@@ -88,6 +88,8 @@ def complete_refusal(session: Session, provider: Provider, *, running: bool) -> 
         return None
     if state == S.LOCAL_CHANGED:
         return _refuse(session, provider, "the local file changed since it was planned")
+    if state == S.PLANNED:
+        return _refuse(session, provider, "nothing is uploaded yet")
     return _refuse(session, provider, "it cannot be completed")
 
 
