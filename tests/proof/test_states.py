@@ -16,7 +16,8 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from tui.core.errors import PartdeckError, UsageError
 from tui.core.journal import Journal
 from tui.core.model import PartState, Session, SessionState
 from tui.core.units import MiB
-from tui.runtime import open_engine
+from tui.runtime import ProviderCache, open_engine
 from tui.sandbox.runner import Sandbox
 
 S = SessionState
@@ -39,6 +40,9 @@ COMMANDS = (
     "resume", "retry", "retry PART", "pause", "complete", "complete --force", "abort",
     "verify", "inspect", "inspect fix",
 )  # fmt: skip
+
+CASES_AT_ONCE = 6
+"""Cases run side by side: each mostly waits on the sandbox."""
 
 _NEVER_STARTS = {S.COMPLETED, S.ABORTED, S.ABORTING}
 _ONCE_UNKNOWN = {S.COMPLETING, S.COMPLETE_UNKNOWN}
@@ -166,12 +170,27 @@ def test_every_command_in_every_state_answers(world: Sandbox, tmp_path: Path, ki
     account = f"sandbox-{kind}"
     wrong: list[str] = []
 
+    providers = ProviderCache(config, config.engine)  # TLS contexts and keys, built once
+
+    @asynccontextmanager
+    async def engine_on(state_dir: Path) -> AsyncIterator[Engine]:
+        journal = Journal.open(state_dir)
+        engine = Engine(
+            journal, providers, providers.client(), config.engine,
+            part_client=providers.part_client,
+        )  # fmt: skip
+        try:
+            yield engine
+        finally:
+            await engine.close()
+            journal.close()
+
     async def case(state: SessionState, command: str, n: int) -> None:
         state_dir = tmp_path / f"state-{n}"
         path = make_file(tmp_path / f"f{n}.bin", MiB + n, seed=n)
-        async with open_engine(config, state_dir) as engine:
+        async with engine_on(state_dir) as engine:
             session = await _bring(engine, path, account, state)
-        async with open_engine(config, state_dir) as engine:  # as a new command would
+        async with engine_on(state_dir) as engine:  # as a new command would
             answer = await _answer(engine, session.id, command)
         _check_one_line(answer, state, session.id)
         refused = state in REFUSED[kind][command]
@@ -184,11 +203,17 @@ def test_every_command_in_every_state_answers(world: Sandbox, tmp_path: Path, ki
             journal.close()
 
     async def every() -> None:
-        n = 0
-        for state in SessionState:
-            for command in COMMANDS:
-                n += 1
+        gate = asyncio.Semaphore(CASES_AT_ONCE)  # each case has its own journal and upload
+
+        async def one(state: SessionState, command: str, n: int) -> None:
+            async with gate:
                 await case(state, command, n)
+
+        cells = [(state, command) for state in SessionState for command in COMMANDS]
+        try:
+            await asyncio.gather(*(one(s, c, n) for n, (s, c) in enumerate(cells)))
+        finally:
+            await providers.aclose()
 
     asyncio.run(every())
     assert not wrong, "\n".join(wrong)
