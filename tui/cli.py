@@ -567,13 +567,16 @@ async def cmd_remote(ctx: Context) -> int:
                         "bytes": u.bytes,
                         "session": session.id if session else None,
                         "session_state": str(session.state) if session else None,
+                        "session_interrupted": (
+                            is_interrupted(session, ctx.state_dir) if session else None
+                        ),
                         "local_matches": matches,
                     }
                 )
             else:
                 age = _age_text(now - u.initiated) if u.initiated else "?"
                 local = (
-                    f"session {session.id[:12]} ({session.state}, file "
+                    f"session {session.id[:12]} ({engine.shown_state(session)}, file "
                     f"{'matches' if matches else 'changed or gone'})"
                     if session
                     else "not in the journal"

@@ -2,7 +2,8 @@
 
 A real ``partdeck upload`` to the sandbox is SIGKILLed mid-way; the app opened on the
 same state dir shows the session as ``↯ interrupted`` (its journal still says
-uploading) with the resume hint in the detail line; ``p`` resumes it to completed.
+uploading) with the resume hint in the detail line and in the inspect view; ``p``
+resumes it to completed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from tests.support.crash import kill_once_verified
 from tests.ui.conftest import Deck, row_text, until
 from tui.core.units import MiB
+from tui.ui.screens.inspect import InspectScreen
 from tui.ui.screens.main import MainScreen
 
 
@@ -36,6 +38,14 @@ async def test_killed_session_shows_interrupted_and_resumes(deck: Deck) -> None:
         screen.selected = session_id
         await pilot.pause()
         assert f"partdeck resume {session_id[:8]}" in screen._detail_text
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, InspectScreen), "the inspect view")
+        inspect = app.screen
+        assert isinstance(inspect, InspectScreen)
+        await until(pilot, lambda: inspect.diagnosis is not None, "the diagnosis")
+        assert "state interrupted" in str(inspect.query_one("#summary").render())
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await pilot.press("p")
         await until(
             pilot,

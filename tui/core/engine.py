@@ -135,8 +135,11 @@ class Engine(SessionDriver):
         live = self._live.get(session_id)
         return live is not None and live.runner is not None and not live.runner.done()
 
-    def _shown(self, session: Session) -> str:
-        """The state to show for ``session`` (``interrupted`` when nothing drives it)."""
+    def shown_state(self, session: Session) -> str:
+        """The state to show for ``session``: ``interrupted`` when it is in a state that
+        needs a driver and no process (this one included) drives it."""
+        if self.is_running(session.id):
+            return str(session.state)
         return shown_state(session, self.journal.path.parent)
 
     def running(self) -> list[str]:
@@ -256,7 +259,7 @@ class Engine(SessionDriver):
         if live is None or live.runner is None or live.runner.done():
             session = live.session if live else self.journal.session(session_id)
             raise UsageError(
-                pause_refusal(session, self._providers(session.account), self._shown(session))
+                pause_refusal(session, self._providers(session.account), self.shown_state(session))
             )
         live.runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
