@@ -38,6 +38,7 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.journal import Journal
+from tui.core.liveness import is_interrupted
 from tui.core.model import Session, SessionState
 from tui.core.redact import redact
 from tui.core.settings import EngineSettings
@@ -418,19 +419,19 @@ async def cmd_inspect(ctx: Context) -> int:
     session = ctx.journal().find(ctx.args.session)
     async with open_engine(ctx.config, ctx.state_dir) as engine:
         d = await engine.inspect(session.id)
-    print_diagnosis(d, as_json=ctx.args.json)
+    print_diagnosis(d, ctx.state_dir, as_json=ctx.args.json)
     return EXIT_OK
 
 
 def cmd_sessions(ctx: Context) -> int:
-    print_sessions(ctx.journal(), as_json=ctx.args.json)
+    print_sessions(ctx.journal(), ctx.state_dir, as_json=ctx.args.json)
     return EXIT_OK
 
 
 def cmd_show(ctx: Context) -> int:
     journal = ctx.journal()
     session = journal.find(ctx.args.session)
-    print_session(session, journal.parts(session.id), as_json=ctx.args.json)
+    print_session(session, journal.parts(session.id), ctx.state_dir, as_json=ctx.args.json)
     return EXIT_OK
 
 
@@ -470,13 +471,16 @@ async def cmd_remote(ctx: Context) -> int:
                         "bytes": u.bytes,
                         "session": session.id if session else None,
                         "session_state": str(session.state) if session else None,
+                        "session_interrupted": (
+                            is_interrupted(session, ctx.state_dir) if session else None
+                        ),
                         "local_matches": matches,
                     }
                 )
             else:
                 age = _age_text(now - u.initiated) if u.initiated else "?"
                 local = (
-                    f"session {session.id[:12]} ({session.state}, file "
+                    f"session {session.id[:12]} ({engine.shown_state(session)}, file "
                     f"{'matches' if matches else 'changed or gone'})"
                     if session
                     else "not in the journal"

@@ -8,11 +8,13 @@ JSON lines keep every value exact.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from tui.cli_output import line, print_json
 from tui.core.diagnose import Diagnosis
 from tui.core.journal import Journal
+from tui.core.liveness import INTERRUPTED, interrupted_note, is_interrupted
 from tui.core.model import Part, Session
 from tui.core.units import format_duration, format_size
 from tui.headless import session_summary
@@ -24,8 +26,12 @@ def _age_text(seconds: float) -> str:
     return format_duration(seconds) + " ago"
 
 
-def print_sessions(journal: Journal, *, as_json: bool) -> None:
-    """Every session in the journal, one line (or one JSON object) each."""
+def print_sessions(journal: Journal, state_dir: Path, *, as_json: bool) -> None:
+    """Every session in the journal, one line (or one JSON object) each.
+
+    A session whose driver is gone reads ``interrupted``, and a closing line each names
+    the command that carries it on.
+    """
     counts = journal.part_counts()
     now = time.time()
     sessions = journal.sessions()
@@ -36,6 +42,7 @@ def print_sessions(journal: Journal, *, as_json: bool) -> None:
                 {
                     **session_summary(s),
                     "event": "session",
+                    "interrupted": is_interrupted(s, state_dir),
                     "parts": sum(c.values()),
                     "parts_done": c.get("verified", 0) + c.get("unverifiable", 0),
                     "created_at": s.created_at,
@@ -45,14 +52,19 @@ def print_sessions(journal: Journal, *, as_json: bool) -> None:
     if not sessions:
         line(f"no sessions in {journal.path}")
         return
+    stopped = [s for s in sessions if is_interrupted(s, state_dir)]
+    stopped_ids = {s.id for s in stopped}
     for s in sessions:
         c = counts.get(s.id, {})
         done = c.get("verified", 0) + c.get("unverifiable", 0)
+        state = INTERRUPTED if s.id in stopped_ids else str(s.state)
         line(
-            f"{s.id[:12]}  {s.state!s:<16} {done:>5}/{sum(c.values()):<5} "
+            f"{s.id[:12]}  {state:<16} {done:>5}/{sum(c.values()):<5} "
             f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
             f"{s.path}"
         )
+    for s in stopped:
+        line(f"{s.id[:12]}: {interrupted_note(s)}")
 
 
 def part_dict(p: Part) -> dict[str, Any]:
@@ -70,13 +82,15 @@ def part_dict(p: Part) -> dict[str, Any]:
     }
 
 
-def print_session(s: Session, parts: list[Part], *, as_json: bool) -> None:
+def print_session(s: Session, parts: list[Part], state_dir: Path, *, as_json: bool) -> None:
     """One session and every part of it."""
+    interrupted = is_interrupted(s, state_dir)
     if as_json:
         print_json(
             {
                 **session_summary(s),
                 "event": "session",
+                "interrupted": interrupted,
                 "part_size": s.part_size,
                 "remote": {
                     k: v for k, v in s.remote.items() if k in ("upload_id", "key", "bucket")
@@ -93,7 +107,7 @@ def print_session(s: Session, parts: list[Part], *, as_json: bool) -> None:
         f"size      {format_size(s.size)} ({s.size:,} bytes) in {len(parts)} parts of "
         f"{format_size(s.part_size)}"
     )
-    line(f"state     {s.state}")
+    line(f"state     {interrupted_note(s) if interrupted else s.state}")
     if s.location:
         line(f"location  {s.location}")
     if s.error:
@@ -108,15 +122,17 @@ def print_session(s: Session, parts: list[Part], *, as_json: bool) -> None:
         )
 
 
-def print_diagnosis(d: Diagnosis, *, as_json: bool) -> None:
+def print_diagnosis(d: Diagnosis, state_dir: Path, *, as_json: bool) -> None:
     """Why a session is stuck: journal, local file and server, and the fix."""
     s = d.session
+    interrupted = is_interrupted(s, state_dir)
     if as_json:
         print_json(
             {
                 "event": "inspect",
                 "session": s.id,
                 "state": str(s.state),
+                "interrupted": interrupted,
                 "parts": d.total,
                 "parts_done": d.done,
                 "local": str(d.local),
@@ -141,7 +157,8 @@ def print_diagnosis(d: Diagnosis, *, as_json: bool) -> None:
                 }
             )
         return
-    line(f"session   {s.id}  {s.state}  {d.done}/{d.total} parts done")
+    state = interrupted_note(s) if interrupted else str(s.state)
+    line(f"session   {s.id}  {state}  {d.done}/{d.total} parts done")
     line(f"file      {s.path} ({d.local})")
     line(f"server    {d.server_note}")
     if s.error:

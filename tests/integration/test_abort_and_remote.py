@@ -24,7 +24,7 @@ def test_abort_leaves_no_incomplete_upload(cli: CLI, tmp_path: Path, s3: Any, bu
     assert again.code == 0 and again.summary["state"] == "aborted"
     resumed = cli("resume", up.summary["session"][:8])
     assert resumed.code == 2
-    assert "already aborted" in resumed.err
+    assert "is aborted: nothing to resume" in resumed.err
 
 
 def test_remote_lists_joins_and_aborts_orphans(

@@ -15,7 +15,7 @@ them (``tests/ui/__snapshots__/test_snapshots/``) before committing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from tests.support.uidata import NOW, MiB, offline_config, showcase_journal
 from tui.config import Config
 from tui.core.engine import Engine
 from tui.core.journal import Journal
+from tui.core.liveness import DRIVEN_STATES
+from tui.core.locks import SessionLock
 from tui.core.model import PartState, Session
 from tui.runtime import ProviderCache
 from tui.ui.app import PartdeckApp
@@ -106,11 +108,13 @@ class Showcase:
 
 
 @pytest.fixture
-def showcase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Showcase:
+def showcase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Showcase]:
     """HOME and the working directory in tmp_path, fixed secrets, the showcase journal.
 
     The s3 account has its keys (so its connection check runs and fails against
     127.0.0.1:9); the other accounts' token variable is unset (so they show as missing).
+    The uploading and stalled sessions' locks are held, as by the process driving them
+    (else they show as interrupted).
     """
     home = tmp_path / "home"
     home.mkdir()
@@ -123,7 +127,12 @@ def showcase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Showcase:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "snapshot-test-secret")
     state_dir = tmp_path / "state"
     sessions = showcase_journal(state_dir, Path("uploads"))
-    return Showcase(home, state_dir, sessions)
+    locks = [SessionLock(state_dir, s.id) for s in sessions if s.state in DRIVEN_STATES]
+    for lock in locks:
+        lock.acquire()
+    yield Showcase(home, state_dir, sessions)
+    for lock in locks:
+        lock.release()
 
 
 @pytest.fixture

@@ -227,6 +227,33 @@ def test_commit_rolls_back_on_error(journal: Journal) -> None:
     assert journal.events(session.id) == []
 
 
+def test_durable_commit_runs_full_and_leaves_normal(journal: Journal) -> None:
+    """A durable commit runs with synchronous=FULL for its transaction only, even when
+    it fails; every other commit keeps NORMAL (the strace proof shows the sync itself)."""
+    seen: list[int] = []
+    journal._db.set_trace_callback(  # what SQLite was told, in order
+        lambda sql: (
+            seen.append(2 if "synchronous=FULL" in sql else 1)
+            if "PRAGMA synchronous=" in sql
+            else None
+        )
+    )
+    session = make_session()
+    journal.create(session, make_parts(session.id))
+    assert journal.synchronous() == 1
+    session.state = SessionState.COMPLETING
+    journal.commit(session=session, durable=True)
+    assert journal.session(session.id).state == SessionState.COMPLETING
+    assert journal.synchronous() == 1
+    assert seen[:2] == [2, 1]
+    orphan = Part("ff" * 16, 1, 0, 1)
+    with pytest.raises(JournalError):
+        journal.commit(parts=[orphan], durable=True)
+    assert journal.synchronous() == 1
+    journal.commit(session=session)
+    assert seen.count(2) == 2  # the plain commit did not ask for FULL
+
+
 def test_by_upload_id(journal: Journal) -> None:
     a = make_session("aa" * 16, remote={"upload_id": "UP-A"})
     b = make_session("bb" * 16, remote={})

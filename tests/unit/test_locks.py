@@ -178,12 +178,13 @@ def test_busy_names_the_new_holder_not_a_dead_one(tmp_path: Path) -> None:
         os.close(fd)
 
 
-def test_a_released_lock_names_nobody(tmp_path: Path) -> None:
+def test_a_released_lock_leaves_no_file(tmp_path: Path) -> None:
     lock = SessionLock(tmp_path, SID)
     lock.acquire()
     assert lock.path.read_text() == str(os.getpid())
     lock.release()
-    assert lock.path.read_text() == ""
+    assert not lock.path.exists()
+    assert os.listdir(tmp_path / "locks") == []
 
 
 def test_busy_without_a_holder_id_says_another_process(

@@ -162,8 +162,10 @@ class SessionDriver:
         parts: Sequence[Part] = (),
         events: Sequence[Event] = (),
         replace_parts_of: str | None = None,
+        durable: bool = False,
     ) -> None:
-        """Journal first, in a thread; then tell subscribers."""
+        """Journal first, in a thread; then tell subscribers. ``durable`` when the record
+        guards a request that must not be repeated: it is on stable storage first."""
         if session is not None:
             session.updated_at = self._clock()
         await asyncio.to_thread(
@@ -172,17 +174,26 @@ class SessionDriver:
             parts=parts,
             events=events,
             replace_parts_of=replace_parts_of,
+            durable=durable,
         )
         self._tell(events)
 
     async def _set_session(
-        self, live: _Live, state: SessionState, *, error: str | None = None, kind: str = "session"
+        self,
+        live: _Live,
+        state: SessionState,
+        *,
+        error: str | None = None,
+        kind: str = "session",
+        durable: bool = False,
     ) -> None:
         session = live.session
         session.move(state)
         session.error = error
         await self._commit(
-            session=session, events=[self._event(kind, session, state=str(state), message=error)]
+            session=session,
+            events=[self._event(kind, session, state=str(state), message=error)],
+            durable=durable,
         )
 
     def _part_event(
@@ -502,6 +513,7 @@ class SessionDriver:
             parts=list(live.parts.values()) if replace else (),
             events=[event],
             replace_parts_of=replace,
+            durable=True,  # a power loss must not forget a remote upload that exists
         )
 
     async def _reconcile(self, live: _Live) -> None:
@@ -778,8 +790,10 @@ class SessionDriver:
         await self._ensure_file_digests(live)
         session.move(S.COMPLETING)
         session.complete_sent += 1
-        await self._commit(
-            session=session, events=[self._event("session", session, state=str(S.COMPLETING))]
+        await self._commit(  # on stable storage before complete leaves: never sent twice
+            session=session,
+            events=[self._event("session", session, state=str(S.COMPLETING))],
+            durable=True,
         )
         parts = sorted(live.parts.values(), key=lambda p: p.number)
         try:
@@ -815,6 +829,7 @@ class SessionDriver:
                     "session", session, state=str(S.COMPLETED), data={"location": session.location}
                 )
             ],
+            durable=True,
         )
 
 

@@ -14,6 +14,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from tui.core.answers import (
+    abort_refusal,
+    complete_refusal,
+    pause_refusal,
+    retry_refusal,
+    start_refusal,
+)
 from tui.core.diagnose import Diagnosis, diagnose, local_state
 from tui.core.digest import check_readable, hash_range_async
 from tui.core.driver import (
@@ -35,6 +42,7 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.gone import gone_diagnosis, recorded_gone
+from tui.core.liveness import shown_state
 from tui.core.model import (
     Part,
     PlanPreview,
@@ -45,6 +53,10 @@ from tui.core.plan import plan_parts
 from tui.providers.base import Provider
 
 __all__ = ["Engine", "PlanPreview", "Progress", "ProviderFactory", "Subscriber"]
+
+_ABORTED_WHILE_COMPLETING = (
+    "complete was in flight when the abort came and its outcome is unknown; aborting"
+)
 
 
 class Engine(SessionDriver):
@@ -124,6 +136,13 @@ class Engine(SessionDriver):
         """True while this engine is sending a session's parts."""
         live = self._live.get(session_id)
         return live is not None and live.runner is not None and not live.runner.done()
+
+    def shown_state(self, session: Session) -> str:
+        """The state to show for ``session``: ``interrupted`` when it is in a state that
+        needs a driver and no process (this one included) drives it."""
+        if self.is_running(session.id):
+            return str(session.state)
+        return shown_state(session, self.journal.path.parent)
 
     def running(self) -> list[str]:
         """Ids of the sessions this engine is sending."""
@@ -209,7 +228,7 @@ class Engine(SessionDriver):
             finally:
                 self._release(live)
             raise UsageError(message)
-        refusal = _start_refusal(live.session, live.provider)
+        refusal = start_refusal(live.session, live.provider)
         if refusal:
             self._release(live)
             raise UsageError(refusal)
@@ -244,7 +263,10 @@ class Engine(SessionDriver):
         """Stop sending; parts in flight go back to pending. Resume with ``start``."""
         live = self._live.get(session_id)
         if live is None or live.runner is None or live.runner.done():
-            raise UsageError(f"session {session_id[:12]} is not uploading in this process")
+            session = live.session if live else self.journal.session(session_id)
+            raise UsageError(
+                pause_refusal(session, self._providers(session.account), self.shown_state(session))
+            )
         live.runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await live.runner
@@ -257,7 +279,7 @@ class Engine(SessionDriver):
         """
         live = await self._load(session_id)
         session = live.session
-        refusal = _start_refusal(session, live.provider)
+        refusal = retry_refusal(session, live.provider)
         if refusal:
             self._release(live)
             raise UsageError(refusal)
@@ -314,10 +336,10 @@ class Engine(SessionDriver):
         """
         live = await self._load(session_id)
         try:
-            if live.runner is not None and not live.runner.done():
-                raise UsageError(
-                    f"session {session_id[:12]} is still uploading; wait for it or pause it"
-                )
+            running = live.runner is not None and not live.runner.done()
+            refusal = complete_refusal(live.session, live.provider, running=running)
+            if refusal:
+                raise UsageError(refusal)
             await self._complete(live, force=force)
             return live.session
         finally:
@@ -332,17 +354,22 @@ class Engine(SessionDriver):
                 with contextlib.suppress(asyncio.CancelledError):
                     await live.runner
             session = live.session
+            refusal = abort_refusal(session, live.provider)
+            if refusal:
+                raise UsageError(refusal)
             if session.state == S.ABORTED:
                 return session
-            if session.state == S.COMPLETED:
-                raise UsageError(
-                    f"session {session_id[:12]} is completed; delete the object instead"
-                )
             if not session.opened:
                 await self._set_session(live, S.ABORTED)
                 return session
+            if session.state == S.COMPLETING:  # stopped while complete was in flight
+                await self._set_session(
+                    live, S.COMPLETE_UNKNOWN, kind="error", error=_ABORTED_WHILE_COMPLETING
+                )
             if session.state != S.ABORTING:
-                await self._set_session(live, S.ABORTING)
+                # On stable storage before abort leaves: a power loss must not bring back
+                # a session whose upload the provider has discarded.
+                await self._set_session(live, S.ABORTING, durable=True)
             try:
                 note = await live.provider.abort(session)
             except RemoteError as exc:
@@ -356,6 +383,7 @@ class Engine(SessionDriver):
             await self._commit(
                 session=session,
                 events=[self._event("session", session, state=str(S.ABORTED), message=note)],
+                durable=True,
             )
             return session
         finally:
@@ -419,24 +447,3 @@ def _check_utf8(path: str) -> None:
             f"{shown}: the name is not UTF-8 text, which providers need for file names; "
             "rename it (e.g. convmv -f latin1 -t utf-8) and upload again"
         ) from None
-
-
-def _start_refusal(session: Session, provider: Provider) -> str | None:
-    """Why a session cannot be (re)started, or None when it can.
-
-    A session that died while completing restarts where complete may be repeated; one
-    whose complete outcome is known to be unknown waits for the operator.
-    """
-    short = session.id[:12]
-    if session.final:
-        return f"session {short} is already {session.state}"
-    if session.state in (S.COMPLETING, S.COMPLETE_UNKNOWN) and not provider.complete_repeatable:
-        return complete_once_message(session, provider.title)
-    if session.state == S.COMPLETE_UNKNOWN:
-        return (
-            f"session {short}: complete was sent but its outcome is unknown; check the object, "
-            f"then run partdeck complete {session.id[:8]} (or abort it)"
-        )
-    if session.state == S.ABORTING:
-        return f"session {short} is being aborted; run partdeck abort {session.id[:8]} again"
-    return None

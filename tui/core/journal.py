@@ -4,6 +4,14 @@ Everything a resume needs is written here before the first byte is sent, and a p
 ``verified`` here before anyone is told. The database runs in WAL mode so a TUI can read
 while a headless upload writes, and it is created 0600 in a 0700 directory because it
 holds what a resume needs (upload ids, for some providers part URLs).
+
+Durability: the connection runs ``synchronous=NORMAL``, so the many part and progress
+commits cost no fsync; in WAL mode such a commit survives a crash of the process but a
+power loss may take it back. A commit made with ``durable=True`` runs with
+``synchronous=FULL``: SQLite syncs the WAL before the commit returns, and since the WAL
+is one log, every earlier commit is on stable storage with it. The engine makes each
+record that guards a request that must not be repeated (complete sent, abort sent, the
+remote upload opened) durable before the request leaves.
 """
 
 from __future__ import annotations
@@ -18,161 +26,26 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.errors import PartdeckError, SessionNotFound, UsageError
-from tui.core.model import Event, Part, PartState, Session, SessionState
+from tui.core.journal_rows import (
+    PART_COLS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SESSION_COLS,
+    UPSERT_SESSION,
+    migrate,
+    part_from,
+    part_row,
+    session_from,
+    session_row,
+)
+from tui.core.model import Event, Part, Session
 from tui.core.redact import redact, redact_data
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    part_size INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    remote TEXT NOT NULL DEFAULT '{}',
-    location TEXT,
-    error TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    complete_sent INTEGER NOT NULL DEFAULT 0,
-    digests TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS parts (
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    number INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    xxh3 TEXT, md5 TEXT, sha1 TEXT, sha256 TEXT,
-    etag TEXT,
-    error TEXT,
-    target_expires_at REAL,
-    PRIMARY KEY (session_id, number)
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id TEXT NOT NULL,
-    time REAL NOT NULL,
-    kind TEXT NOT NULL,
-    state TEXT,
-    part INTEGER,
-    message TEXT,
-    data TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS events_by_session ON events (session_id, part, id);
-"""
-
-_SESSION_COLS = (
-    "id, account, provider, path, size, mtime_ns, part_size, state, remote, location, error, "
-    "created_at, updated_at, complete_sent, digests"
-)
-_PART_COLS = (
-    'session_id, number, start, "end", state, attempts, xxh3, md5, sha1, sha256, etag, error, '
-    "target_expires_at"
-)
-
-
-_UPSERT_SESSION = (
-    f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 14}?) ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLS.split(", ")[1:])
-)
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a journal written by an older partdeck up to the current columns."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
-    if "digests" not in columns:
-        db.execute("ALTER TABLE sessions ADD COLUMN digests TEXT NOT NULL DEFAULT '{}'")
+__all__ = ["SCHEMA_VERSION", "Journal", "JournalError"]
 
 
 class JournalError(PartdeckError):
     """The journal cannot be opened or written (disk full, permissions, corruption)."""
-
-
-def _redacted(text: str | None) -> str | None:
-    return redact(text) if text else text
-
-
-def _session_row(s: Session) -> tuple[Any, ...]:
-    return (
-        s.id,
-        s.account,
-        s.provider,
-        s.path,
-        s.size,
-        s.mtime_ns,
-        s.part_size,
-        str(s.state),
-        json.dumps(s.remote, sort_keys=True),
-        s.location,
-        _redacted(s.error),  # errors are shown on screen: a safety net, like the events'
-        s.created_at,
-        s.updated_at,
-        s.complete_sent,
-        json.dumps(s.digests, sort_keys=True),
-    )
-
-
-def _part_row(p: Part) -> tuple[Any, ...]:
-    return (
-        p.session_id,
-        p.number,
-        p.start,
-        p.end,
-        str(p.state),
-        p.attempts,
-        p.xxh3,
-        p.md5,
-        p.sha1,
-        p.sha256,
-        p.etag,
-        _redacted(p.error),
-        p.target_expires_at,
-    )
-
-
-def _session_from(row: sqlite3.Row) -> Session:
-    return Session(
-        id=row["id"],
-        account=row["account"],
-        provider=row["provider"],
-        path=row["path"],
-        size=row["size"],
-        mtime_ns=row["mtime_ns"],
-        part_size=row["part_size"],
-        state=SessionState(row["state"]),
-        remote=json.loads(row["remote"]),
-        location=row["location"],
-        error=row["error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        complete_sent=row["complete_sent"],
-        digests=json.loads(row["digests"]),
-    )
-
-
-def _part_from(row: sqlite3.Row) -> Part:
-    return Part(
-        session_id=row["session_id"],
-        number=row["number"],
-        start=row["start"],
-        end=row["end"],
-        state=PartState(row["state"]),
-        attempts=row["attempts"],
-        xxh3=row["xxh3"],
-        md5=row["md5"],
-        sha1=row["sha1"],
-        sha256=row["sha256"],
-        etag=row["etag"],
-        error=row["error"],
-        target_expires_at=row["target_expires_at"],
-    )
 
 
 class Journal:
@@ -208,8 +81,8 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(_SCHEMA)
-            _migrate(db)
+            db.executescript(SCHEMA)
+            migrate(db)
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
             )
@@ -227,21 +100,32 @@ class Journal:
             self._db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; with ``durable``, on stable storage when it returns."""
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                if durable:  # a pragma that cannot change inside a transaction
+                    self._db.execute("PRAGMA synchronous=FULL")
                 try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._db
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+                    self._db.execute("COMMIT")
+                finally:
+                    if durable:
+                        self._db.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
                 raise JournalError(
                     f"journal {self.path} write failed ({exc}); free disk space or check "
                     "permissions, then resume"
                 ) from None
+
+    def synchronous(self) -> int:
+        """The connection's current ``PRAGMA synchronous`` (1 NORMAL, 2 FULL)."""
+        return int(self._query("PRAGMA synchronous")[0][0])
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -256,12 +140,12 @@ class Journal:
         """Store a new session and its parts in one transaction."""
         with self._tx() as db:
             db.execute(
-                f"INSERT INTO sessions ({_SESSION_COLS}) VALUES ({'?,' * 14}?)",
-                _session_row(session),
+                f"INSERT INTO sessions ({SESSION_COLS}) VALUES ({'?,' * 14}?)",
+                session_row(session),
             )
             db.executemany(
-                f"INSERT INTO parts ({_PART_COLS}) VALUES ({'?,' * 12}?)",
-                [_part_row(p) for p in parts],
+                f"INSERT INTO parts ({PART_COLS}) VALUES ({'?,' * 12}?)",
+                [part_row(p) for p in parts],
             )
             if event is not None:
                 self._insert_event(db, event)
@@ -273,21 +157,23 @@ class Journal:
         parts: Iterable[Part] = (),
         events: Iterable[Event] = (),
         replace_parts_of: str | None = None,
+        durable: bool = False,
     ) -> None:
         """Write a session, parts and events atomically.
 
         With ``replace_parts_of``, that session's parts are first deleted (used when the
-        server, not the client, chose the part boundaries).
+        server, not the client, chose the part boundaries). With ``durable``, the commit
+        (and every one before it) is on stable storage when this returns.
         """
-        with self._tx() as db:
+        with self._tx(durable=durable) as db:
             if replace_parts_of is not None:
                 db.execute("DELETE FROM parts WHERE session_id = ?", (replace_parts_of,))
             if session is not None:
                 # An upsert, not REPLACE: REPLACE deletes the row and would cascade to parts.
-                db.execute(_UPSERT_SESSION, _session_row(session))
+                db.execute(UPSERT_SESSION, session_row(session))
             db.executemany(
-                f"INSERT OR REPLACE INTO parts ({_PART_COLS}) VALUES ({'?,' * 12}?)",
-                [_part_row(p) for p in parts],
+                f"INSERT OR REPLACE INTO parts ({PART_COLS}) VALUES ({'?,' * 12}?)",
+                [part_row(p) for p in parts],
             )
             for event in events:
                 self._insert_event(db, event)
@@ -334,12 +220,12 @@ class Journal:
 
     def session(self, session_id: str) -> Session:
         """The session with exactly this id."""
-        rows = self._query(f"SELECT {_SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
+        rows = self._query(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
         if not rows:
             raise SessionNotFound(
                 f"no session {session_id!r} in the journal; see partdeck sessions"
             )
-        return _session_from(rows[0])
+        return session_from(rows[0])
 
     def find(self, prefix: str) -> Session:
         """The one session whose id starts with ``prefix``."""
@@ -348,7 +234,7 @@ class Journal:
                 f"{prefix!r} is not a session id; ids are hex, see partdeck sessions"
             )
         rows = self._query(
-            f"SELECT {_SESSION_COLS} FROM sessions WHERE id LIKE ? ORDER BY created_at LIMIT 3",
+            f"SELECT {SESSION_COLS} FROM sessions WHERE id LIKE ? ORDER BY created_at LIMIT 3",
             (prefix.lower() + "%",),
         )
         if not rows:
@@ -360,19 +246,19 @@ class Journal:
             raise UsageError(
                 f"{prefix!r} matches more than one session ({ids}…); give more of the id"
             )
-        return _session_from(rows[0])
+        return session_from(rows[0])
 
     def sessions(self) -> list[Session]:
         """Every session, oldest first."""
-        rows = self._query(f"SELECT {_SESSION_COLS} FROM sessions ORDER BY created_at, id")
-        return [_session_from(r) for r in rows]
+        rows = self._query(f"SELECT {SESSION_COLS} FROM sessions ORDER BY created_at, id")
+        return [session_from(r) for r in rows]
 
     def parts(self, session_id: str) -> list[Part]:
         """A session's parts in number order."""
         rows = self._query(
-            f"SELECT {_PART_COLS} FROM parts WHERE session_id = ? ORDER BY number", (session_id,)
+            f"SELECT {PART_COLS} FROM parts WHERE session_id = ? ORDER BY number", (session_id,)
         )
-        return [_part_from(r) for r in rows]
+        return [part_from(r) for r in rows]
 
     def part_counts(self) -> dict[str, dict[str, int]]:
         """For every session, how many parts are in each state."""

@@ -72,7 +72,8 @@ SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     S.ABORTING: frozenset({S.ABORTED, S.FAILED, S.ABORTING}),
     S.ABORTED: frozenset(),
     S.FAILED: _LIVE | {S.ABORTING, S.LOCAL_CHANGED, S.COMPLETING},
-    S.LOCAL_CHANGED: frozenset({S.ABORTING, S.UPLOADING, S.PAUSED}),
+    # Restored, then the server fails the resume before it is uploading again.
+    S.LOCAL_CHANGED: frozenset({S.ABORTING, S.UPLOADING, S.PAUSED, S.FAILED}),
 }
 """Allowed session transitions; completed and aborted are final."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tui.core.display import visible
+from tui.core.liveness import INTERRUPTED
 from tui.core.meter import RateMeter
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.core.units import format_duration, format_rate, format_size
@@ -67,6 +68,10 @@ REMOTE_MARKS: dict[str, tuple[str, Tone]] = {
 """What the server said of a part after a refresh (``f``)."""
 
 
+INTERRUPTED_MARK: tuple[str, Tone] = ("↯", Tone.WARNING)
+"""Marker and tone of a session whose driver is gone (shown as ``interrupted``)."""
+
+
 def session_label(state: SessionState) -> str:
     """``✗ failed``: the marker and the state's name."""
     return f"{SESSION_MARKS[state][0]} {state}"
@@ -88,6 +93,8 @@ class SessionStats:
     """Bytes done plus bytes in flight, while this process sends the session."""
     meter: RateMeter = field(default_factory=RateMeter)
     running: bool = False
+    interrupted: bool = False
+    """In a state that needs a driver, and no process drives it (``core.liveness``)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,9 @@ def _shorten(text: str, width: int) -> str:
 def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str, Cell]:
     """The sessions table's cells for one session, by column key."""
     mark, tone = SESSION_MARKS[session.state]
+    shown = str(session.state)
+    if stats.interrupted and not stats.running:
+        (mark, tone), shown = INTERRUPTED_MARK, INTERRUPTED
     sent = stats.current_bytes if stats.current_bytes is not None else stats.done_bytes
     rate = stats.meter.rate if stats.running else 0.0
     eta = stats.meter.eta(session.size - sent) if stats.running else None
@@ -130,7 +140,7 @@ def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str
             _shorten(visible(os.path.basename(session.path)), FILE_WIDTH),
             tone if attention else Tone.NORMAL,
         ),
-        "state": Cell(f"{mark} {session.state}", tone),
+        "state": Cell(f"{mark} {shown}", tone),
         "parts": Cell(
             f"{stats.done_parts}/{stats.total_parts}",
             Tone.DONE

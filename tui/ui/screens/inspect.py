@@ -102,7 +102,8 @@ class InspectScreen(Screen[Fix | None]):
         now = self.papp.clock()
         lines = [
             f"{tilde(Path(s.path))}  →  {s.account} ({s.provider})",
-            f"session {s.id[:12]}   state {s.state}   {d.done}/{d.total} parts done",
+            f"session {s.id[:12]}   state {self.papp.engine.shown_state(s)}   "
+            f"{d.done}/{d.total} parts done",
             f"{format_size(s.size)} in parts of {format_size(s.part_size)}, "
             f"last change {format_duration(now - s.updated_at)} ago",
             f"local file   {_LOCAL[d.local]}",

@@ -26,6 +26,8 @@ from textual.worker import Worker
 from tui.core.diagnose import Fix, server_view
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
+from tui.core.journal import Journal
+from tui.core.liveness import is_interrupted, resume_hint
 from tui.core.model import DONE_PART_STATES, Part, PartState, Session, SessionState
 from tui.core.redact import redact
 from tui.core.units import format_size
@@ -50,6 +52,17 @@ RESYNC_SECONDS = 1.0
 (another partdeck may be uploading them)."""
 
 _FAILED = frozenset({P.FAILED, P.EXPIRED})
+
+
+def _read_journal(
+    journal: Journal,
+) -> tuple[list[Session], dict[str, dict[str, int]], dict[str, int], set[str]]:
+    """Sessions, part counts, done bytes and the ids of interrupted sessions (in a thread:
+    telling interrupted ones asks each lock file)."""
+    sessions = journal.sessions()
+    state_dir = journal.path.parent
+    interrupted = {s.id for s in sessions if is_interrupted(s, state_dir)}
+    return sessions, journal.part_counts(), journal.done_bytes(), interrupted
 
 
 def _count(parts: list[Part]) -> tuple[int, int, int]:
@@ -127,8 +140,8 @@ class MainScreen(Screen[None]):
     async def resync(self) -> None:
         """Read every session from the journal (sessions driven here come from the engine)."""
         journal = self.papp.engine.journal
-        sessions, counts, done = await asyncio.to_thread(
-            lambda: (journal.sessions(), journal.part_counts(), journal.done_bytes())
+        sessions, counts, done, interrupted = await asyncio.to_thread(
+            lambda: _read_journal(journal)
         )
         engine = self.papp.engine
         for session in sessions:
@@ -141,6 +154,7 @@ class MainScreen(Screen[None]):
             stats.done_parts = c.get(str(P.VERIFIED), 0) + c.get(str(P.UNVERIFIABLE), 0)
             stats.done_bytes = done.get(session.id, 0)
             stats.running = False
+            stats.interrupted = session.id in interrupted
             stats.current_bytes = None
             self.failed[session.id] = c.get(str(P.FAILED), 0) + c.get(str(P.EXPIRED), 0)
         for gone in set(self.sessions) - {s.id for s in sessions}:
@@ -249,6 +263,11 @@ class MainScreen(Screen[None]):
         if session.location:
             bits.append(f"→ {session.location}")
         text = "  ·  ".join(visible(redact(bit)) for bit in bits)
+        stats = self.stats.get(session.id)
+        if stats is not None and stats.interrupted and not stats.running:
+            text += (
+                f"\n↯ interrupted: its process stopped; resume it (p) or run {resume_hint(session)}"
+            )
         if session.error:
             text += f"\n✗ {visible(redact(session.error))}"
         self._set_detail(redact(text))

@@ -1,0 +1,159 @@
+"""The journal's SQLite schema and how sessions and parts map to and from its rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from tui.core.model import Part, PartState, Session, SessionState
+from tui.core.redact import redact
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    part_size INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    remote TEXT NOT NULL DEFAULT '{}',
+    location TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    complete_sent INTEGER NOT NULL DEFAULT 0,
+    digests TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS parts (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    xxh3 TEXT, md5 TEXT, sha1 TEXT, sha256 TEXT,
+    etag TEXT,
+    error TEXT,
+    target_expires_at REAL,
+    PRIMARY KEY (session_id, number)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    time REAL NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT,
+    part INTEGER,
+    message TEXT,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events (session_id, part, id);
+"""
+
+SESSION_COLS = (
+    "id, account, provider, path, size, mtime_ns, part_size, state, remote, location, error, "
+    "created_at, updated_at, complete_sent, digests"
+)
+PART_COLS = (
+    'session_id, number, start, "end", state, attempts, xxh3, md5, sha1, sha256, etag, error, '
+    "target_expires_at"
+)
+
+
+UPSERT_SESSION = (
+    f"INSERT INTO sessions ({SESSION_COLS}) VALUES ({'?,' * 14}?) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in SESSION_COLS.split(", ")[1:])
+)
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring a journal written by an older partdeck up to the current columns."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+    if "digests" not in columns:
+        db.execute("ALTER TABLE sessions ADD COLUMN digests TEXT NOT NULL DEFAULT '{}'")
+
+
+def _redacted(text: str | None) -> str | None:
+    return redact(text) if text else text
+
+
+def session_row(s: Session) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.account,
+        s.provider,
+        s.path,
+        s.size,
+        s.mtime_ns,
+        s.part_size,
+        str(s.state),
+        json.dumps(s.remote, sort_keys=True),
+        s.location,
+        _redacted(s.error),  # errors are shown on screen: a safety net, like the events'
+        s.created_at,
+        s.updated_at,
+        s.complete_sent,
+        json.dumps(s.digests, sort_keys=True),
+    )
+
+
+def part_row(p: Part) -> tuple[Any, ...]:
+    return (
+        p.session_id,
+        p.number,
+        p.start,
+        p.end,
+        str(p.state),
+        p.attempts,
+        p.xxh3,
+        p.md5,
+        p.sha1,
+        p.sha256,
+        p.etag,
+        _redacted(p.error),
+        p.target_expires_at,
+    )
+
+
+def session_from(row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"],
+        account=row["account"],
+        provider=row["provider"],
+        path=row["path"],
+        size=row["size"],
+        mtime_ns=row["mtime_ns"],
+        part_size=row["part_size"],
+        state=SessionState(row["state"]),
+        remote=json.loads(row["remote"]),
+        location=row["location"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        complete_sent=row["complete_sent"],
+        digests=json.loads(row["digests"]),
+    )
+
+
+def part_from(row: sqlite3.Row) -> Part:
+    return Part(
+        session_id=row["session_id"],
+        number=row["number"],
+        start=row["start"],
+        end=row["end"],
+        state=PartState(row["state"]),
+        attempts=row["attempts"],
+        xxh3=row["xxh3"],
+        md5=row["md5"],
+        sha1=row["sha1"],
+        sha256=row["sha256"],
+        etag=row["etag"],
+        error=row["error"],
+        target_expires_at=row["target_expires_at"],
+    )
