@@ -224,9 +224,10 @@ def test_a_lost_complete_is_never_sent_again_without_force(
     assert summary["state"] == "complete-unknown"
     short = summary["session"][:8]
     assert one_line(summary["error"]) == (
-        "complete: no clear answer (Gumroad answered 500); Gumroad may already have this file; "
-        f"check it there before completing again with partdeck complete {short} --force, or "
-        f"abort with partdeck abort {short}"
+        "complete: no clear answer (Gumroad answered 500); Gumroad may already have this file: "
+        f"run partdeck abort {short} to settle it (if Gumroad has the file, the session is "
+        "recorded completed, else the upload is discarded), or check on Gumroad and only if "
+        f"the file is missing run partdeck complete {short} --force"
     )
     session, _ = stored(kit, summary["session"])
     upload_id = session.remote["upload_id"]

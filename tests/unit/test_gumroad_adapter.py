@@ -334,7 +334,7 @@ async def test_an_unclear_complete_is_unknown_and_not_repeated(
         await provider.complete(s, parts)
     message = str(info.value)
     assert detail in message
-    assert "Gumroad may already have this file; check it there before completing again" in message
+    assert "Gumroad may already have this file: run partdeck abort abcdef01 to settle" in message
     assert "partdeck complete abcdef01 --force" in message
     assert "will retry" not in message
     assert len(rec.requests) == 1

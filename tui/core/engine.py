@@ -27,6 +27,7 @@ from tui.core.driver import (
     format_numbers,
 )
 from tui.core.errors import (
+    AlreadyCompleted,
     ConfigError,
     LocalFileError,
     PartdeckError,
@@ -165,6 +166,7 @@ class Engine(SessionDriver):
             server_error=server_error,
             can_list=provider is not None and provider.can_list_parts,
             renewable=provider is None or provider.renewable_targets,
+            complete_once=provider is None or not provider.complete_repeatable,
             running=self.is_running(session_id),
             now=self._clock(),
         )
@@ -335,10 +337,21 @@ class Engine(SessionDriver):
             if not session.opened:
                 await self._set_session(live, S.ABORTED)
                 return session
+            if session.complete_sent and session.state in (S.COMPLETE_UNKNOWN, S.ABORTING):
+                # A complete whose answer was lost may have taken effect: then there is
+                # nothing to abort, and the session is completed.
+                found = await live.provider.find_completed(session)
+                if found is not None:
+                    await self._settle_completed(live, found, _kept_note(found))
+                    return session
             if session.state != S.ABORTING:
                 await self._set_session(live, S.ABORTING)
             try:
                 note = await live.provider.abort(session)
+            except AlreadyCompleted as exc:
+                found = exc.location or session.location or "the provider"
+                await self._settle_completed(live, found, f"{exc}; {_kept_note(found)}")
+                return session
             except RemoteError as exc:
                 error = exc.settled
                 if "partdeck abort" not in error:  # else the provider said it already
@@ -413,6 +426,14 @@ def _check_utf8(path: str) -> None:
             f"{shown}: the name is not UTF-8 text, which providers need for file names; "
             "rename it (e.g. convmv -f latin1 -t utf-8) and upload again"
         ) from None
+
+
+def _kept_note(location: str) -> str:
+    """What abort says when it finds the upload already completed."""
+    return (
+        f"nothing to abort: the earlier complete took effect and the file is at {location}; "
+        "delete it there if it is not wanted"
+    )
 
 
 def _start_refusal(session: Session, provider: Provider) -> str | None:

@@ -738,6 +738,13 @@ class BoxProvider(BaseProvider):
             return None
         return None
 
+    async def find_completed(self, session: Session) -> str | None:
+        """The committed file in the folder (same name and SHA-1), if Box has it."""
+        sha1 = session.digests.get("sha1")
+        if not sha1 or not _SHA1_HEX.match(sha1):
+            return None
+        return await self._find_committed(session, sha1)
+
     async def abort(self, session: Session) -> str | None:
         """DELETE the session (204); a session Box no longer has (404) is already gone.
 

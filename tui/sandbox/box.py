@@ -17,7 +17,8 @@ Faults: part uploads are counted and broken like the S3 gateway's (``part_500``,
 Box has no part links); ``corrupt_etag`` stores the part but answers a wrong sha1.
 ``ctx.options["part_faults_after_store"] = True`` makes a part fault strike after the
 part is stored (the answer is lost, the part landed). Counted faults per session:
-``commit_202`` (202 + Retry-After: 1) and ``complete_lost`` (committed, answered 500).
+``commit_202`` (202 + Retry-After: 1), ``complete_lost`` (committed, answered 500) and
+``abort_lost`` (the session deleted, answered 500).
 ``ctx.options["storage_quota"]`` (bytes) makes sessions that would pass it fail with
 403 storage_limit_exceeded.
 
@@ -384,6 +385,8 @@ def create_app(ctx: EmulatorContext) -> Starlette:
         if s is None:
             return not_found()
         del store.sessions[s.id]
+        if ctx.faults.take("abort_lost", s.id):
+            return box_error(500, "internal_server_error", "Internal Server Error")
         return Response(status_code=204)
 
     async def log_event(request: Request) -> Response:

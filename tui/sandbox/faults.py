@@ -52,6 +52,8 @@ class FaultSpec:
     """Gumroad: aborts per upload answered ``accepted`` while the upload is kept."""
     complete_lost: int = 0
     """Completes per upload carried out on the server but answered 500."""
+    abort_lost: int = 0
+    """Aborts per upload carried out on the server but answered 500."""
     parts: tuple[int, ...] = ()
     """Only these part numbers get part faults; empty for every part."""
     limit: int | None = None

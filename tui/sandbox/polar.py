@@ -643,6 +643,8 @@ class PolarEmulator:
             await self.ctx.require_backend().delete(record.path)
         except BackendError:
             return internal_error()
+        if self.ctx.faults.take("abort_lost", str(file_id)):
+            return internal_error()
         return Response(status_code=204)
 
     async def list(self, request: Request) -> Response:
