@@ -157,7 +157,7 @@ def test_abort_gives_up_after_the_cap_and_can_be_run_again(
     assert stuck.summary["state"] == "aborting"
     message = one_line(stuck.summary["error"])
     assert "after 10 calls Gumroad gives it still answers 'accepted'" in message
-    assert "run partdeck abort again later" in message
+    assert f"run partdeck abort {session.id[:8]} again later" in message
     assert calls(kit)["abort"][upload_id] == 10
     assert (session.remote["key"], upload_id) in asyncio.run(backend(kit).uploads())
 

@@ -353,9 +353,11 @@ class Engine(SessionDriver):
                 await self._settle_completed(live, found, f"{exc}; {_kept_note(found)}")
                 return session
             except RemoteError as exc:
-                error = exc.settled
-                if "partdeck abort" not in error:  # else the provider said it already
-                    error += "; the upload may still hold parts, run partdeck abort again"
+                error, again = exc.settled, f"partdeck abort {session_id[:8]} again"
+                if "partdeck abort again" in error:  # the provider said it: name the session
+                    error = error.replace("partdeck abort again", again)
+                elif f"partdeck abort {session_id[:8]}" not in error:
+                    error += f"; the upload may still hold parts, run {again}"
                 await self._set_session(live, S.ABORTING, kind="error", error=error)
                 return session
             session.move(S.ABORTED)

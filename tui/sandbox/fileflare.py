@@ -14,7 +14,8 @@ turns it off), ``rate_window`` (seconds, default 60), ``repeat_complete`` (``"su
 answers a repeated complete 201 as AWS would; by default it fails 500, as the app does
 when MinIO answers NoSuchUpload), ``store`` (the key prefix, like
 ``my-store.myshopify.com``). Counted faults: ``complete_lost`` (the upload completes,
-the answer is 500) and ``abort_lost`` (the upload is cancelled, the answer is 500).
+the answer is 500), ``abort_lost`` (the upload is cancelled, the answer is 500) and
+``view_500`` (``GET /assets/{id}`` answers 500).
 
 Sandbox-only: ``GET /_sandbox/stats`` (calls by route, 429s sent) and ``GET
 /_sandbox/assets`` (every asset with its S3 key), for tests; ``GET /assets/{id}`` is the
@@ -287,6 +288,8 @@ class Fileflare:
         """``GET /assets/{asset}``: one asset as the API lists it; 404 unless uploaded
         (the list shows uploaded assets only, and so does this)."""
         found = self.assets.get(request.path_params["asset_id"])
+        if found is not None and self.ctx.faults.take("view_500", found.upload_id):
+            raise ApiError(500, SERVER_ERROR)
         if found is None or found.state != "uploaded":
             raise ApiError(404, "No query results for model [App\\Models\\Asset].")
         return JSONResponse({"data": found.listed()})
