@@ -244,6 +244,15 @@ def test_a_lost_complete_is_never_sent_again_without_force(
     # The server did complete it: the file is there, whole.
     assert asyncio.run(backend(kit).read(session.remote["key"])) == path.read_bytes()
 
+    # The line's own way on: abort finds the upload gone though never aborted, so the
+    # lost complete took effect; the session is completed and the file stays.
+    settled = kit.cli("abort", short, "--json")
+    assert settled.code == 0, settled.err
+    assert settled.summary["state"] == "completed"
+    assert calls(kit)["complete"][upload_id] == 1
+    assert calls(kit)["abort"][upload_id] == 1
+    assert asyncio.run(backend(kit).read(session.remote["key"])) == path.read_bytes()
+
 
 def test_an_expired_link_ends_the_part_expired(kit: ProviderKit, tmp_path: Path) -> None:
     kit.set_faults(part_500=1.0, limit=3)
