@@ -301,6 +301,30 @@ def test_a_lost_complete_answer_is_settled_by_the_asset_on_the_server(
     assert after["asset"] - before.get("asset", 0) == 1
 
 
+def test_one_asset_is_shown_as_documented_once_uploaded_only(
+    kit_factory: Callable[[str], ProviderKit], tmp_path: Path
+) -> None:
+    kit = fileflare(kit_factory)
+    ctx = context(kit)
+    headers = {"Authorization": f"Bearer {ctx.token}", "Accept": "application/json"}
+    sent = kit.upload(make_file(tmp_path / "shown.bin", 6 * MiB, seed=13), "--no-complete")
+    session, _ = journal_view(kit, sent.summary["session"])
+    url = f"{ctx.public_url}/api/v1/assets/{session.remote['asset_id']}"
+    assert httpx.get(url, headers=headers).status_code == 404  # not complete yet
+    assert kit.cli("complete", session.id[:8], "--json").summary["state"] == "completed"
+    shown = httpx.get(url, headers=headers)
+    assert shown.status_code == 200
+    assert shown.json()["data"] == {
+        "id": session.remote["asset_id"],
+        "filename": "shown.bin",
+        "size": 6 * MiB,
+        "is_file": True,
+        "is_link": False,
+        "url": None,
+    }
+    assert httpx.get(url).status_code == 401
+
+
 def _unknown_after_a_real_complete(
     kit: ProviderKit, tmp_path: Path, name: str
 ) -> tuple[Session, Path]:

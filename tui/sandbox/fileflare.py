@@ -275,11 +275,11 @@ class Fileflare:
     async def list_assets(self, request: Request) -> Response:
         """``GET /assets``: uploaded assets, paginated (a cheap authenticated call)."""
         rules = Rules()
-        per_page = rules.integer("per_page", request.query_params.get("per_page", "15"), 1)
+        per_page = rules.integer("per_page", request.query_params.get("per_page", "25"), 1)
         page = rules.integer("page", request.query_params.get("page", "1"), 1)
         rules.check()
         assert per_page is not None and page is not None
-        done = [a.public() for a in self.assets.values() if a.state == "uploaded"]
+        done = [a.listed() for a in self.assets.values() if a.state == "uploaded"]
         shown = done[(page - 1) * per_page : page * per_page]
         meta = {"current_page": page, "per_page": per_page, "total": len(done)}
         return JSONResponse({"data": shown, "meta": meta})
