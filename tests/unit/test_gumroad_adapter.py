@@ -459,6 +459,17 @@ async def test_abort_repeats_while_accepted(make: Any) -> None:
     assert all(r.extensions["timeout"] == ABORT_TIMEOUT.as_dict() for r in rec.requests)
 
 
+async def test_a_refused_forced_repeat_points_at_the_abort_that_settles_it(make: Any) -> None:
+    gone = httpx.Response(400, json={"status": 400, "error": "The specified upload does not exist"})
+    provider, _ = make({"/files/complete": [gone]})
+    s, parts = opened_session()
+    s.complete_sent = 2
+    with pytest.raises(RejectedError) as info:
+        await provider.complete(s, parts)
+    assert "nothing was committed" not in str(info.value)
+    assert str(info.value).endswith("run partdeck abort abcdef01 to settle it")
+
+
 async def test_a_first_abort_that_finds_a_completed_upload_gone_settles_it(make: Any) -> None:
     provider, rec = make({"/files/abort": [GONE]})
     s, _ = opened_session()

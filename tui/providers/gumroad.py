@@ -345,6 +345,12 @@ class GumroadProvider(BaseProvider):
             f"; nothing was committed: check the parts with partdeck show {short}, then complete "
             f"again or abort with partdeck abort {short}"
         )
+        if session.complete_sent > 1:
+            # A forced repeat: a refusal may only mean the first complete took effect.
+            fix = (
+                "; the first complete may have taken effect (then Gumroad no longer holds the "
+                f"upload): run partdeck abort {short} to settle it"
+            )
         try:
             body = self._judge(response, "complete", fix)
         except _BadAnswer as exc:
