@@ -699,7 +699,8 @@ class BoxProvider(BaseProvider):
         return RejectedError(
             f"commit: Box no longer has the upload session and folder {folder} holds no file "
             f"{name} with this content; if it was moved or renamed it is there, else the "
-            "session expired: start a new upload",
+            f"session expired: close it with partdeck abort {session.id[:8]} and upload the "
+            "file again",
             status=404,
         )
 
