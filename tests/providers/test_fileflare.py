@@ -17,7 +17,7 @@ from tests.providers.conftest import ProviderKit
 from tests.support.crash import kill_once_verified
 from tui.core.errors import RejectedError
 from tui.core.journal import Journal
-from tui.core.model import Part, Session
+from tui.core.model import Part, Session, SessionState
 from tui.core.units import MiB
 from tui.providers.fileflare import FileflareProvider, error_for
 from tui.sandbox.context import EmulatorContext
@@ -281,50 +281,101 @@ def test_an_expired_part_link_ends_the_part_as_expired(
     assert aborted.summary["state"] == "aborted"
 
 
-def test_a_lost_complete_is_repeated_once_then_left_for_the_user(
+def test_a_lost_complete_answer_is_settled_by_the_asset_on_the_server(
     kit_factory: Callable[[str], ProviderKit], tmp_path: Path
 ) -> None:
     kit = fileflare(kit_factory)
     kit.set_faults(complete_lost=1)
     path = make_file(tmp_path / "lost.bin", 7 * MiB, seed=8)
-    calls_before = sandbox_get(kit, "/_sandbox/stats")["calls"].get("uploaded", 0)
-    result = kit.upload(path)
-    assert result.code == 1
-    summary = result.summary
-    # MinIO-like back end: the repeat meets NoSuchUpload (a 500): the state is complete-unknown.
-    assert summary["state"] == "complete-unknown"
-    session, _ = journal_view(kit, summary["session"])
-    asset = asset_of(kit, session)
-    assert sandbox_get(kit, "/_sandbox/stats")["calls"]["uploaded"] - calls_before == 2
-    assert summary["error"] == (
-        "complete: Fileflare gave no clear answer (HTTP 500, then HTTP 500 on the repeat); "
-        f"the file may already be there: check {asset['file_url']}, then run partdeck "
-        f"complete {session.id[:8]} if it is missing or partdeck abort {session.id[:8]} to "
-        "cancel it"
-    )
-    # It did land: the first complete was carried out, only its answer was lost.
-    assert asset["state"] == "uploaded"
-    assert stored(kit, asset["key"]) == path.read_bytes()
-    assert httpx.get(asset["file_url"]).json()["status"] == "uploaded"
-    # Complete may be sent again without --force: it cannot make a second file.
-    again = kit.cli("complete", session.id[:8], "--json")
-    assert again.summary["state"] == "complete-unknown"
-    assert sandbox_get(kit, "/_sandbox/stats")["calls"]["uploaded"] - calls_before == 4
-
-
-def test_a_lost_complete_repeated_on_an_aws_like_store_completes(
-    kit_factory: Callable[[str], ProviderKit], tmp_path: Path
-) -> None:
-    kit = fileflare(kit_factory, repeat_complete="succeed")
-    kit.set_faults(complete_lost=1)
-    path = make_file(tmp_path / "found.bin", 7 * MiB, seed=9)
-    calls_before = sandbox_get(kit, "/_sandbox/stats")["calls"].get("uploaded", 0)
+    before = sandbox_get(kit, "/_sandbox/stats")["calls"]
     result = kit.upload(path)
     assert result.code == 0, result.err
     assert result.summary["state"] == "completed"
-    assert sandbox_get(kit, "/_sandbox/stats")["calls"]["uploaded"] - calls_before == 2
     session, _ = journal_view(kit, result.summary["session"])
-    assert stored(kit, asset_of(kit, session)["key"]) == path.read_bytes()
+    asset = asset_of(kit, session)
+    assert asset["state"] == "uploaded"
+    assert stored(kit, asset["key"]) == path.read_bytes()
+    after = sandbox_get(kit, "/_sandbox/stats")["calls"]
+    # The lost answer is looked up (GET /assets/{id}), not repeated into MinIO's 500.
+    assert after["uploaded"] - before.get("uploaded", 0) == 1
+    assert after["asset"] - before.get("asset", 0) == 1
+
+
+def test_one_asset_is_shown_as_documented_once_uploaded_only(
+    kit_factory: Callable[[str], ProviderKit], tmp_path: Path
+) -> None:
+    kit = fileflare(kit_factory)
+    ctx = context(kit)
+    headers = {"Authorization": f"Bearer {ctx.token}", "Accept": "application/json"}
+    sent = kit.upload(make_file(tmp_path / "shown.bin", 6 * MiB, seed=13), "--no-complete")
+    session, _ = journal_view(kit, sent.summary["session"])
+    url = f"{ctx.public_url}/api/v1/assets/{session.remote['asset_id']}"
+    assert httpx.get(url, headers=headers).status_code == 404  # not complete yet
+    assert kit.cli("complete", session.id[:8], "--json").summary["state"] == "completed"
+    shown = httpx.get(url, headers=headers)
+    assert shown.status_code == 200
+    assert shown.json()["data"] == {
+        "id": session.remote["asset_id"],
+        "filename": "shown.bin",
+        "size": 6 * MiB,
+        "is_file": True,
+        "is_link": False,
+        "url": None,
+    }
+    assert httpx.get(url).status_code == 401
+
+
+def _unknown_after_a_real_complete(
+    kit: ProviderKit, tmp_path: Path, name: str
+) -> tuple[Session, Path]:
+    """A completed upload whose journal says complete-unknown (its answer was lost twice)."""
+    path = make_file(tmp_path / name, 6 * MiB, seed=11)
+    result = kit.upload(path)
+    assert result.summary["state"] == "completed", result.err
+    journal = Journal.open(kit.state_dir)
+    try:
+        session = journal.session(result.summary["session"])
+        session.state, session.complete_sent = SessionState.COMPLETE_UNKNOWN, 2
+        session.error = "complete: Fileflare gave no clear answer"
+        journal.commit(session=session)
+    finally:
+        journal.close()
+    return session, path
+
+
+@pytest.mark.parametrize("command", ["complete", "abort"])
+def test_either_advice_on_an_unknown_complete_ends_completed_with_the_file(
+    kit_factory: Callable[[str], ProviderKit], tmp_path: Path, command: str
+) -> None:
+    kit = fileflare(kit_factory)
+    session, path = _unknown_after_a_real_complete(kit, tmp_path, f"{command}.bin")
+    before = sandbox_get(kit, "/_sandbox/stats")["calls"]
+    done = kit.cli(command, session.id[:8], "--json")
+    assert done.code == 0, done.err
+    assert done.summary["state"] == "completed"
+    after = sandbox_get(kit, "/_sandbox/stats")["calls"]
+    # Neither a second complete nor a cancel the server would refuse: it looked first.
+    assert after.get("uploaded", 0) == before.get("uploaded", 0)
+    assert after.get("cancel", 0) == before.get("cancel", 0)
+    asset = asset_of(kit, session)
+    assert asset["state"] == "uploaded"
+    assert stored(kit, asset["key"]) == path.read_bytes()
+
+
+def test_an_abort_answered_500_after_it_took_effect_is_confirmed_by_the_next_one(
+    kit_factory: Callable[[str], ProviderKit], tmp_path: Path
+) -> None:
+    kit = fileflare(kit_factory)
+    kit.set_faults(abort_lost=1)
+    path = make_file(tmp_path / "cancel.bin", 6 * MiB, seed=12)
+    planned = kit.upload(path, "--no-complete")
+    assert planned.summary["state"] == "uploaded", planned.err
+    aborted = kit.cli("abort", planned.summary["session"][:8], "--json")
+    assert aborted.code == 0, aborted.err
+    assert aborted.summary["state"] == "aborted"
+    session, _ = journal_view(kit, planned.summary["session"])
+    assert asset_of(kit, session)["state"] == "cancelled"
+    assert session.remote["upload_id"] not in open_uploads(kit)
 
 
 def test_the_api_refuses_bad_keys_and_bad_fields_in_its_own_words(

@@ -157,7 +157,7 @@ def test_abort_gives_up_after_the_cap_and_can_be_run_again(
     assert stuck.summary["state"] == "aborting"
     message = one_line(stuck.summary["error"])
     assert "after 10 calls Gumroad gives it still answers 'accepted'" in message
-    assert "run partdeck abort again later" in message
+    assert f"run partdeck abort {session.id[:8]} again later" in message
     assert calls(kit)["abort"][upload_id] == 10
     assert (session.remote["key"], upload_id) in asyncio.run(backend(kit).uploads())
 
@@ -224,9 +224,10 @@ def test_a_lost_complete_is_never_sent_again_without_force(
     assert summary["state"] == "complete-unknown"
     short = summary["session"][:8]
     assert one_line(summary["error"]) == (
-        "complete: no clear answer (Gumroad answered 500); Gumroad may already have this file; "
-        f"check it there before completing again with partdeck complete {short} --force, or "
-        f"abort with partdeck abort {short}"
+        "complete: no clear answer (Gumroad answered 500); Gumroad may already have this file: "
+        f"run partdeck abort {short} to settle it (if Gumroad has the file, the session is "
+        "recorded completed, else the upload is discarded), or check on Gumroad and only if "
+        f"the file is missing run partdeck complete {short} --force"
     )
     session, _ = stored(kit, summary["session"])
     upload_id = session.remote["upload_id"]
@@ -241,6 +242,15 @@ def test_a_lost_complete_is_never_sent_again_without_force(
     session, _ = stored(kit, session.id)
     assert session.state == "complete-unknown"
     # The server did complete it: the file is there, whole.
+    assert asyncio.run(backend(kit).read(session.remote["key"])) == path.read_bytes()
+
+    # The line's own way on: abort finds the upload gone though never aborted, so the
+    # lost complete took effect; the session is completed and the file stays.
+    settled = kit.cli("abort", short, "--json")
+    assert settled.code == 0, settled.err
+    assert settled.summary["state"] == "completed"
+    assert calls(kit)["complete"][upload_id] == 1
+    assert calls(kit)["abort"][upload_id] == 1
     assert asyncio.run(backend(kit).read(session.remote["key"])) == path.read_bytes()
 
 

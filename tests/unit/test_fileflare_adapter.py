@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.core.errors import (
+    AlreadyCompleted,
     CompleteUnknown,
     RejectedError,
     RemoteError,
@@ -285,20 +286,51 @@ def test_complete_sends_bare_etags_in_order() -> None:
     ]
 
 
+NOT_SHOWN = httpx.Response(404, json={"message": "No query results for model."})
+"""``GET /assets/{id}`` of an asset whose upload is not complete."""
+
+
 def test_complete_is_repeated_once_after_an_ambiguous_failure() -> None:
-    recorder = Recorder(httpx.Response(500), httpx.Response(201, json={}))
+    recorder = Recorder(httpx.Response(500), NOT_SHOWN, httpx.Response(201, json={}))
     assert run(recorder, lambda p: _complete(p, opened_session())) is not None
-    assert len(recorder.requests) == 2
+    assert [(r.method, r.url.path) for r in recorder.requests] == [
+        ("POST", "/api/v1/assets/a1/uploaded"),
+        ("GET", "/api/v1/assets/a1"),
+        ("POST", "/api/v1/assets/a1/uploaded"),
+    ]
+
+
+def test_a_lost_complete_answer_is_looked_up_not_repeated() -> None:
+    shown = httpx.Response(200, json={"data": {"id": "a1", "filename": "x", "is_file": True}})
+    recorder = Recorder(httpx.Response(500), shown)
+    location = run(recorder, lambda p: _complete(p, opened_session()))
+    assert location == "https://app.digital-downloads.com/assets/a1"
+    assert [r.method for r in recorder.requests] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "found"),
+    [
+        (httpx.Response(200, json={"data": {"id": "a1"}}), True),
+        (httpx.Response(200, json={"data": {"id": "other"}}), False),
+        (httpx.Response(200, text="<html>"), False),
+        (NOT_SHOWN, False),
+        (httpx.Response(500), False),
+    ],
+)
+def test_find_completed_trusts_only_this_asset_shown(answer: httpx.Response, found: bool) -> None:
+    location = run(Recorder(answer), lambda p: p.find_completed(opened_session()))
+    assert (location is not None) == found
 
 
 def test_two_ambiguous_failures_leave_the_outcome_to_the_user() -> None:
     def reset(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadError("reset", request=request)
 
-    recorder = Recorder(httpx.Response(503), reset)
+    recorder = Recorder(httpx.Response(503), NOT_SHOWN, reset)
     with pytest.raises(CompleteUnknown) as raised:
         run(recorder, lambda p: _complete(p, opened_session()))
-    assert len(recorder.requests) == 2
+    assert [r.method for r in recorder.requests] == ["POST", "GET", "POST"]
     assert str(raised.value) == (
         "complete: Fileflare gave no clear answer (HTTP 503, then the connection was reset "
         "(app.digital-downloads.com) on the repeat); the file may already be there: check "
@@ -309,7 +341,7 @@ def test_two_ambiguous_failures_leave_the_outcome_to_the_user() -> None:
 
 def test_a_refusal_after_an_ambiguous_complete_proves_nothing() -> None:
     refused = httpx.Response(422, json={"message": "x", "errors": {"parts": ["InvalidPart"]}})
-    recorder = Recorder(httpx.Response(500), refused)
+    recorder = Recorder(httpx.Response(500), NOT_SHOWN, refused)
     with pytest.raises(CompleteUnknown):
         run(recorder, lambda p: _complete(p, opened_session()))
 
@@ -324,9 +356,11 @@ def test_a_first_refusal_is_a_clear_failure() -> None:
 
 def test_a_rate_limited_complete_waits_and_is_not_counted_as_ambiguous() -> None:
     limited = httpx.Response(429, headers={"Retry-After": "0"}, json={})
-    recorder = Recorder(limited, limited, httpx.Response(500), httpx.Response(201, json={}))
+    recorder = Recorder(
+        limited, limited, httpx.Response(500), NOT_SHOWN, httpx.Response(201, json={})
+    )
     assert run(recorder, lambda p: _complete(p, opened_session())) is not None
-    assert len(recorder.requests) == 4
+    assert len(recorder.requests) == 5
 
 
 def test_a_second_complete_by_the_user_is_already_a_repeat() -> None:
@@ -365,7 +399,7 @@ def test_hostile_complete_answers_raise_only_remote_errors(statuses: list[int], 
         run(recorder, lambda p: _complete(p, opened_session()))
     except RemoteError as exc:
         assert "\n" not in str(exc)
-    assert len(recorder.requests) <= 2
+    assert sum(r.method == "POST" for r in recorder.requests) <= 2
 
 
 # -- abort and check -------------------------------------------------------------------------
@@ -381,6 +415,19 @@ def test_abort_cancels_with_the_upload_id() -> None:
 def test_abort_of_an_asset_already_gone_is_done() -> None:
     recorder = Recorder(httpx.Response(404, json={"message": "No query results"}))
     assert run(recorder, lambda p: p.abort(opened_session())) is None
+
+
+def test_abort_refused_as_completed_finds_the_asset() -> None:
+    done = {"message": "The upload has already been completed.", "errors": {"upload_id": ["x"]}}
+    shown = httpx.Response(200, json={"data": {"id": "a1"}})
+    recorder = Recorder(httpx.Response(422, json=done), shown)
+    with pytest.raises(AlreadyCompleted) as raised:
+        run(recorder, lambda p: p.abort(opened_session()))
+    assert raised.value.location == "https://app.digital-downloads.com/assets/a1"
+    refused = Recorder(httpx.Response(422, json=done), NOT_SHOWN)
+    with pytest.raises(RejectedError) as plain:
+        run(refused, lambda p: p.abort(opened_session()))
+    assert not isinstance(plain.value, AlreadyCompleted)
 
 
 def test_abort_gives_up_after_a_few_server_errors() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from tui.config import Account
 from tui.core.errors import (
+    AlreadyCompleted,
     CompleteUnknown,
     RejectedError,
     TargetExpired,
@@ -334,7 +335,7 @@ async def test_an_unclear_complete_is_unknown_and_not_repeated(
         await provider.complete(s, parts)
     message = str(info.value)
     assert detail in message
-    assert "Gumroad may already have this file; check it there before completing again" in message
+    assert "Gumroad may already have this file: run partdeck abort abcdef01 to settle" in message
     assert "partdeck complete abcdef01 --force" in message
     assert "will retry" not in message
     assert len(rec.requests) == 1
@@ -456,6 +457,45 @@ async def test_abort_repeats_while_accepted(make: Any) -> None:
     assert await provider.abort(s) is None
     assert rec.paths() == ["/files/abort"] * 3
     assert all(r.extensions["timeout"] == ABORT_TIMEOUT.as_dict() for r in rec.requests)
+
+
+async def test_a_refused_forced_repeat_points_at_the_abort_that_settles_it(make: Any) -> None:
+    gone = httpx.Response(400, json={"status": 400, "error": "The specified upload does not exist"})
+    provider, _ = make({"/files/complete": [gone]})
+    s, parts = opened_session()
+    s.complete_sent = 2
+    with pytest.raises(RejectedError) as info:
+        await provider.complete(s, parts)
+    assert "nothing was committed" not in str(info.value)
+    assert str(info.value).endswith("run partdeck abort abcdef01 to settle it")
+
+
+async def test_a_first_abort_that_finds_a_completed_upload_gone_settles_it(make: Any) -> None:
+    provider, rec = make({"/files/abort": [GONE]})
+    s, _ = opened_session()
+    s.complete_sent = 1
+    with pytest.raises(AlreadyCompleted) as info:
+        await provider.abort(s)
+    assert len(rec.requests) == 1
+    assert info.value.location == s.location
+    assert s.remote["abort_sent"] is True
+    # An upload aborted before (by an abort whose answer was lost) proves nothing.
+    provider, _ = make({"/files/abort": [GONE]})
+    assert await provider.abort(s) is None
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [[httpx.Response(502), GONE], [ACCEPTED, GONE]],
+    ids=["first answer lost", "first accepted"],
+)
+async def test_already_gone_after_an_earlier_call_is_an_abort(
+    make: Any, answers: list[Any]
+) -> None:
+    provider, _ = make({"/files/abort": answers})
+    s, _ = opened_session()
+    s.complete_sent = 1
+    assert await provider.abort(s) is None
 
 
 async def test_abort_gives_up_after_the_cap(make: Any) -> None:

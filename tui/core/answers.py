@@ -31,8 +31,9 @@ def way_on(session: Session, provider: Provider) -> str:
         if provider.complete_repeatable:
             return f"run partdeck complete {short} (it is safe to send again) or abort"
         return (
-            f"check {provider.title} for the file, then run partdeck complete {short} --force "
-            "(it may make a duplicate) or abort"
+            f"run partdeck abort {short} to settle it (a file already there is kept and "
+            f"recorded completed), or check {provider.title} and only if the file is missing "
+            f"run partdeck complete {short} --force"
         )
     if state == S.LOCAL_CHANGED:
         return f"restore the file and run partdeck verify {short}, or abort"

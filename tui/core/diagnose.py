@@ -139,6 +139,7 @@ def diagnose(
     renewable: bool,
     running: bool,
     now: float,
+    complete_once: bool = True,
 ) -> Diagnosis:
     """Find the parts that need attention and the one action that would help most."""
     held = {r.number: r for r in remote} if remote is not None else None
@@ -176,7 +177,16 @@ def diagnose(
     else:
         server_note = "not asked"
     done = sum(1 for p in parts if p.done)
-    fix = _fix(session, parts, findings, local, running=running, renewable=renewable, now=now)
+    fix = _fix(
+        session,
+        parts,
+        findings,
+        local,
+        running=running,
+        renewable=renewable,
+        now=now,
+        complete_once=complete_once,
+    )
     return Diagnosis(
         session=session,
         total=len(parts),
@@ -198,6 +208,7 @@ def _fix(
     running: bool,
     renewable: bool,
     now: float,
+    complete_once: bool,
 ) -> Fix:
     state = session.state
     if state == S.COMPLETED:
@@ -207,11 +218,18 @@ def _fix(
     if state == S.ABORTING:
         return Fix("abort again: the server has not confirmed the abort yet", "abort")
     if state in (S.COMPLETE_UNKNOWN, S.COMPLETING) and not running:
+        where = f" at {session.location}" if session.location else ""
+        if complete_once:
+            return Fix(
+                "complete was sent but its outcome is unknown: abort settles it (a file "
+                f"already there{where} is kept and recorded completed), or check it and "
+                "complete again (forced) only if it is missing",
+                "abort",
+            )
         return Fix(
-            "complete was sent but its outcome is unknown: check the object"
-            + (f" at {session.location}" if session.location else "")
-            + ", then complete again (forced) if it is missing, or abort",
-            "complete_force",
+            "complete was sent but its outcome is unknown: complete again (partdeck first "
+            f"looks for the file{where} and records it completed if it is there)",
+            "complete",
         )
     if local in (LocalState.CHANGED, LocalState.MISSING, LocalState.UNREADABLE):
         return Fix(

@@ -65,6 +65,8 @@ RETRY_AFTER_CAP = 300.0
 OPEN_TRIES = 4
 PROGRESS_INTERVAL = 0.25
 """Seconds between progress events for one session."""
+SERVER_HAS_IT = "complete's answer was lost, but the server shows the file: completed"
+"""The note of a session settled by looking at the server after an unclear complete."""
 SPEED_SAMPLE_MIN = 4 * 1024 * 1024
 """Bytes a run must send before its speed is remembered for the account."""
 
@@ -768,10 +770,27 @@ class SessionDriver:
                         "parts in flight or check the network",
                     )
 
+    async def _settle_completed(self, live: _Live, location: str, note: str) -> None:
+        """The server shows the object: a complete whose answer was lost took effect."""
+        session = live.session
+        session.location = location
+        session.move(S.COMPLETED)
+        session.error = None
+        event = self._event(
+            "session", session, state=str(S.COMPLETED), message=note, data={"location": location}
+        )
+        await self._commit(session=session, events=[event])
+
     async def _complete(self, live: _Live, *, force: bool = False) -> None:
         session = live.session
         if session.state == S.COMPLETED:
             return
+        if session.state == S.COMPLETE_UNKNOWN:
+            # Look before sending it again: the earlier complete may have taken effect.
+            found = await live.provider.find_completed(session)
+            if found is not None:
+                await self._settle_completed(live, found, SERVER_HAS_IT)
+                return
         if (
             not live.provider.complete_repeatable
             and session.complete_sent > 0
@@ -798,19 +817,18 @@ class SessionDriver:
         parts = sorted(live.parts.values(), key=lambda p: p.number)
         try:
             location = await live.provider.complete(session, parts)
-        except CompleteUnknown as exc:
-            await self._set_session(live, S.COMPLETE_UNKNOWN, error=str(exc), kind="error")
-            return
         except UploadGone:
             await self._forget_upload(live, stop=True)
             return
-        except TransientError as exc:
-            await self._set_session(
-                live,
-                S.COMPLETE_UNKNOWN,
-                kind="error",
-                error=f"{exc}; the outcome of complete is unknown, check before completing again",
-            )
+        except (CompleteUnknown, TransientError) as exc:
+            found = await live.provider.find_completed(session)
+            if found is not None:
+                await self._settle_completed(live, found, SERVER_HAS_IT)
+                return
+            error = str(exc)
+            if isinstance(exc, TransientError):
+                error += "; the outcome of complete is unknown, check before completing again"
+            await self._set_session(live, S.COMPLETE_UNKNOWN, error=error, kind="error")
             return
         except RemoteError as exc:
             if exc.code == "digest_mismatch":
@@ -837,9 +855,9 @@ def complete_once_message(session: Session, provider: str) -> str:
     """Complete went out once, where it may go only once, and its outcome is unknown."""
     return (
         f"session {session.id[:12]}: complete was already sent once and its outcome is "
-        f"unknown; {provider} may already have the file, so check there first, then run "
-        f"partdeck complete {session.id[:8]} --force to send it again (it may make a "
-        "duplicate) or abort"
+        f"unknown; {provider} may already have the file: run partdeck abort {session.id[:8]} "
+        "to settle it (a file already there is kept and recorded completed), or check there "
+        f"and only if it is missing run partdeck complete {session.id[:8]} --force"
     )
 
 

@@ -34,6 +34,7 @@ from tui.core.driver import (
     format_numbers,
 )
 from tui.core.errors import (
+    AlreadyCompleted,
     ConfigError,
     LocalFileError,
     PartdeckError,
@@ -189,6 +190,7 @@ class Engine(SessionDriver):
             server_error=server_error,
             can_list=provider is not None and provider.can_list_parts,
             renewable=provider is None or provider.renewable_targets,
+            complete_once=provider is None or not provider.complete_repeatable,
             running=self.is_running(session_id),
             now=self._clock(),
         )
@@ -366,16 +368,29 @@ class Engine(SessionDriver):
                 await self._set_session(
                     live, S.COMPLETE_UNKNOWN, kind="error", error=_ABORTED_WHILE_COMPLETING
                 )
+            if session.complete_sent and session.state in (S.COMPLETE_UNKNOWN, S.ABORTING):
+                # A complete whose answer was lost may have taken effect: then there is
+                # nothing to abort, and the session is completed.
+                found = await live.provider.find_completed(session)
+                if found is not None:
+                    await self._settle_completed(live, found, _kept_note(found))
+                    return session
             if session.state != S.ABORTING:
                 # On stable storage before abort leaves: a power loss must not bring back
                 # a session whose upload the provider has discarded.
                 await self._set_session(live, S.ABORTING, durable=True)
             try:
                 note = await live.provider.abort(session)
+            except AlreadyCompleted as exc:
+                found = exc.location or session.location or "the provider"
+                await self._settle_completed(live, found, f"{exc}; {_kept_note(found)}")
+                return session
             except RemoteError as exc:
-                error = exc.settled
-                if "partdeck abort" not in error:  # else the provider said it already
-                    error += "; the upload may still hold parts, run partdeck abort again"
+                error, again = exc.settled, f"partdeck abort {session_id[:8]} again"
+                if "partdeck abort again" in error:  # the provider said it: name the session
+                    error = error.replace("partdeck abort again", again)
+                elif f"partdeck abort {session_id[:8]}" not in error:
+                    error += f"; the upload may still hold parts, run {again}"
                 await self._set_session(live, S.ABORTING, kind="error", error=error)
                 return session
             session.move(S.ABORTED)
@@ -447,3 +462,11 @@ def _check_utf8(path: str) -> None:
             f"{shown}: the name is not UTF-8 text, which providers need for file names; "
             "rename it (e.g. convmv -f latin1 -t utf-8) and upload again"
         ) from None
+
+
+def _kept_note(location: str) -> str:
+    """What abort says when it finds the upload already completed."""
+    return (
+        f"nothing to abort: the earlier complete took effect and the file is at {location}; "
+        "delete it there if it is not wanted"
+    )

@@ -99,6 +99,14 @@ class CompleteUnknown(RemoteError):
     """Complete was sent but its outcome is unknown; an operator must check before repeating."""
 
 
+class AlreadyCompleted(RemoteError):
+    """An abort found the upload already completed: the object is on the server."""
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+
 class SessionNotFound(UsageError):
     """No session in the journal matches the id or prefix given."""
 

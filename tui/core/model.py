@@ -69,7 +69,8 @@ SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     S.COMPLETING: frozenset({S.COMPLETED, S.COMPLETE_UNKNOWN, S.FAILED, S.UPLOADED}),
     S.COMPLETE_UNKNOWN: frozenset({S.COMPLETING, S.COMPLETED, S.ABORTING}),
     S.COMPLETED: frozenset(),
-    S.ABORTING: frozenset({S.ABORTED, S.FAILED, S.ABORTING}),
+    # An abort may find that a complete whose answer was lost had taken effect.
+    S.ABORTING: frozenset({S.ABORTED, S.FAILED, S.ABORTING, S.COMPLETED}),
     S.ABORTED: frozenset(),
     S.FAILED: _LIVE | {S.ABORTING, S.LOCAL_CHANGED, S.COMPLETING},
     # Restored, then the server fails the resume before it is uploading again.

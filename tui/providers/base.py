@@ -95,6 +95,11 @@ class Provider(Protocol):
         """
         ...
 
+    async def find_completed(self, session: Session) -> str | None:
+        """Where the completed object is, when the server shows that complete took effect;
+        None when it does not show it or the API cannot say (never raises)."""
+        ...
+
     async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:
         """Incomplete uploads the server holds for this account."""
         ...
@@ -138,6 +143,10 @@ class BaseProvider:
         etag = (remote.etag or "").strip('"').lower()
         if remote.size == part.size and part.md5 and etag == part.md5:
             return Receipt(etag=etag, verified=True)
+        return None
+
+    async def find_completed(self, session: Session) -> str | None:
+        """This provider cannot show whether a complete took effect."""
         return None
 
     async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:

@@ -597,7 +597,7 @@ class BoxProvider(BaseProvider):
         except RejectedError as exc:
             if exc.status == 404 and session.complete_sent > 1:
                 # An earlier commit may have landed and closed the session.
-                found = await self._find_committed(session, sha1)
+                found = await self._look(session, sha1)
                 if found is not None:
                     return found
                 raise self._gone_after_commit(session) from None
@@ -663,13 +663,13 @@ class BoxProvider(BaseProvider):
                 except RemoteError as exc:
                     # A success status without Box's file in the body may come from
                     # something in between: only the folder can say if the file is there.
-                    found = await self._find_committed(session, sha1)
+                    found = await self._look(session, sha1)
                     if found is not None:
                         return found
                     last = exc
             if response is not None and response.status_code == 404 and (failures or sent_before):
                 # An earlier commit may have landed and closed the session: look for the file.
-                found = await self._find_committed(session, sha1)
+                found = await self._look(session, sha1)
                 if found is not None:
                     return found
                 raise self._gone_after_commit(session)
@@ -682,7 +682,7 @@ class BoxProvider(BaseProvider):
             if failures >= COMMIT_TRIES:
                 break
             await asyncio.sleep(COMMIT_BACKOFF * 2.0 ** (failures - 1))
-        found = await self._find_committed(session, sha1)
+        found = await self._look(session, sha1)
         if found is not None:
             return found
         folder = session.remote.get("folder_id", self.folder_id)
@@ -699,9 +699,22 @@ class BoxProvider(BaseProvider):
         return RejectedError(
             f"commit: Box no longer has the upload session and folder {folder} holds no file "
             f"{name} with this content; if it was moved or renamed it is there, else the "
-            "session expired: start a new upload",
+            f"session expired: close it with partdeck abort {session.id[:8]} and upload the "
+            "file again",
             status=404,
         )
+
+    async def _look(self, session: Session, sha1: str) -> str | None:
+        """``_find_committed``, where a folder that cannot be listed leaves it unknown."""
+        try:
+            return await self._find_committed(session, sha1)
+        except RemoteError as exc:
+            folder = session.remote.get("folder_id", self.folder_id)
+            raise CompleteUnknown(
+                f"commit: Box may already have the file, but folder {folder} could not be "
+                f"listed ({exc.settled}); run partdeck complete {session.id[:8]} again to look "
+                "once more"
+            ) from None
 
     async def _find_committed(self, session: Session, sha1: str) -> str | None:
         """The location of a file in the folder with this name and SHA-1, if Box has one."""
@@ -734,9 +747,21 @@ class BoxProvider(BaseProvider):
                 total = data.get("total_count")
                 if not isinstance(total, int) or offset >= total:
                     return None
+        except RejectedError as exc:
+            if exc.status == 404:  # the folder is gone, and the file with it
+                return None
+            raise
+        return None
+
+    async def find_completed(self, session: Session) -> str | None:
+        """The committed file in the folder (same name and SHA-1), if Box has it."""
+        sha1 = session.digests.get("sha1")
+        if not sha1 or not _SHA1_HEX.match(sha1):
+            return None
+        try:
+            return await self._find_committed(session, sha1)
         except RemoteError:
             return None
-        return None
 
     async def abort(self, session: Session) -> str | None:
         """DELETE the session (204); a session Box no longer has (404) is already gone.

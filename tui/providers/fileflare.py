@@ -25,6 +25,7 @@ import httpx
 
 from tui.config import DEFAULT_BASE_URLS, Account
 from tui.core.errors import (
+    AlreadyCompleted,
     CompleteUnknown,
     RejectedError,
     RemoteError,
@@ -536,6 +537,8 @@ class FileflareProvider(BaseProvider):
                 if unknown is None and exc.status != 429:
                     unknown = exc
                     await asyncio.sleep(COMPLETE_PAUSE)
+                    if await self.find_completed(session):  # it took effect: no repeat
+                        return session.location
                     continue
                 raise self._unknown(session, unknown, exc) from None
             except RejectedError as exc:
@@ -560,9 +563,31 @@ class FileflareProvider(BaseProvider):
             f"abort {short} to cancel it"
         )
 
+    async def find_completed(self, session: Session) -> str | None:
+        """``GET /assets/{id}``: Fileflare shows an asset once its upload is complete."""
+        asset_id = str(session.remote.get("asset_id", ""))
+        path = f"/assets/{quote(asset_id, safe='')}"
+        try:
+            data = load_json((await self._request("GET", path, "look for the file")).content)
+        except RemoteError:
+            return None  # 404: not (or no longer) there; anything else: cannot say
+        shown = data.get("data", data) if isinstance(data, dict) else None
+        if isinstance(shown, dict) and _identifier(shown.get("id")) == asset_id:
+            return session.location or f"Fileflare asset {asset_id}"
+        return None
+
     async def abort(self, session: Session) -> str | None:
         """``POST /assets/{id}/cancel``: Fileflare removes the parts; 404 = already gone."""
-        await self._cancel(str(session.remote["asset_id"]), str(session.remote["upload_id"]))
+        try:
+            await self._cancel(str(session.remote["asset_id"]), str(session.remote["upload_id"]))
+        except RejectedError as exc:
+            # Refused (422, "already completed"): the asset may be complete after all.
+            found = await self.find_completed(session) if exc.status == 422 else None
+            if found is None:
+                raise
+            raise AlreadyCompleted(
+                f"abort: Fileflare refused ({_cause(exc)})", location=found
+            ) from None
         return None
 
     async def _cancel(self, asset_id: str, upload_id: str) -> None:

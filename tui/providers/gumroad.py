@@ -21,7 +21,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from tui.config import Account
-from tui.core.errors import CompleteUnknown, RejectedError, TargetExpired, TransientError
+from tui.core.errors import (
+    AlreadyCompleted,
+    CompleteUnknown,
+    RejectedError,
+    TargetExpired,
+    TransientError,
+)
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, check_file_size
 from tui.core.redact import redact, url_for_people
@@ -339,6 +345,12 @@ class GumroadProvider(BaseProvider):
             f"; nothing was committed: check the parts with partdeck show {short}, then complete "
             f"again or abort with partdeck abort {short}"
         )
+        if session.complete_sent > 1:
+            # A forced repeat: a refusal may only mean the first complete took effect.
+            fix = (
+                "; the first complete may have taken effect (then Gumroad no longer holds the "
+                f"upload): run partdeck abort {short} to settle it"
+            )
         try:
             body = self._judge(response, "complete", fix)
         except _BadAnswer as exc:
@@ -356,11 +368,23 @@ class GumroadProvider(BaseProvider):
                 f"abort: the journal holds no Gumroad upload id or key for session "
                 f"{session.id[:8]}; there is nothing on Gumroad to abort"
             )
-        await self.abort_upload(key, upload_id)
+        # Gumroad cannot show a finished file, but a first abort answered already_gone
+        # can: the upload ended, and nothing aborted it, so the lost complete took effect.
+        unaborted = session.complete_sent > 0 and not session.remote.get("abort_sent")
+        session.remote["abort_sent"] = True
+        if await self._abort_calls(key, upload_id) and unaborted:
+            raise AlreadyCompleted(
+                "abort: Gumroad no longer holds the upload, and it was never aborted",
+                location=session.location,
+            )
         return None
 
     async def abort_upload(self, key: str, upload_id: str) -> None:
         """Abort one upload by key and id: repeat while ``accepted``, spaced and capped."""
+        await self._abort_calls(key, upload_id)
+
+    async def _abort_calls(self, key: str, upload_id: str) -> bool:
+        """The abort calls; True when the very first one found the upload already gone."""
         last: str | None = None
         for attempt in range(ABORT_TRIES):
             if attempt:
@@ -378,7 +402,7 @@ class GumroadProvider(BaseProvider):
                 continue
             status = body.get("status")
             if status == "already_gone":
-                return
+                return attempt == 0
             if status != "accepted":
                 kind = type(status).__name__
                 shown = _clean(status, self._token) if isinstance(status, str) else kind
@@ -447,9 +471,10 @@ def _expired_message(number: int) -> str:
 
 def _unknown_message(detail: str, short: str) -> str:
     return (
-        f"complete: no clear answer ({detail}); Gumroad may already have this file; check it "
-        f"there before completing again with partdeck complete {short} --force, or abort with "
-        f"partdeck abort {short}"
+        f"complete: no clear answer ({detail}); Gumroad may already have this file: run "
+        f"partdeck abort {short} to settle it (if Gumroad has the file, the session is "
+        f"recorded completed, else the upload is discarded), or check on Gumroad and only if "
+        f"the file is missing run partdeck complete {short} --force"
     )
 
 

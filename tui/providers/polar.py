@@ -483,6 +483,10 @@ class PolarProvider(BaseProvider):
             return False  # unknown: the caller goes on as if not listed
         return listed_uploaded(data, file_id)
 
+    async def find_completed(self, session: Session) -> str | None:
+        """Polar lists only uploaded files: listed means complete took effect."""
+        return _location(session.remote) if await self._listed(session.remote) else None
+
     async def abort(self, session: Session) -> str | None:
         """Delete the file record; Polar cannot abort the S3 upload behind it."""
         file_id = str(session.remote["file_id"])

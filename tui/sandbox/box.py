@@ -17,7 +17,9 @@ Faults: part uploads are counted and broken like the S3 gateway's (``part_500``,
 Box has no part links); ``corrupt_etag`` stores the part but answers a wrong sha1.
 ``ctx.options["part_faults_after_store"] = True`` makes a part fault strike after the
 part is stored (the answer is lost, the part landed). Counted faults per session:
-``commit_202`` (202 + Retry-After: 1) and ``complete_lost`` (committed, answered 500).
+``commit_202`` (202 + Retry-After: 1), ``complete_lost`` (committed, answered 500) and
+``abort_lost`` (the session deleted, answered 500); per folder, ``view_500`` (its
+item listing answered 500).
 ``ctx.options["storage_quota"]`` (bytes) makes sessions that would pass it fail with
 403 storage_limit_exceeded.
 
@@ -307,6 +309,8 @@ def create_app(ctx: EmulatorContext) -> Starlette:
         folder_id = request.path_params["folder_id"]
         if folder_id not in store.folders:
             return not_found()
+        if ctx.faults.take("view_500", folder_id):
+            return box_error(500, "internal_server_error", "Internal Server Error")
         try:
             offset = int(request.query_params.get("offset", "0"))
             limit = min(int(request.query_params.get("limit", str(LIST_DEFAULT_LIMIT))), 1000)
@@ -384,6 +388,8 @@ def create_app(ctx: EmulatorContext) -> Starlette:
         if s is None:
             return not_found()
         del store.sessions[s.id]
+        if ctx.faults.take("abort_lost", s.id):
+            return box_error(500, "internal_server_error", "Internal Server Error")
         return Response(status_code=204)
 
     async def log_event(request: Request) -> Response:

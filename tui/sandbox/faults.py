@@ -55,6 +55,11 @@ class FaultSpec:
     upload_gone: int = 0
     """Part uploads per upload after which the upload is aborted on the server, as if by
     someone else (the next part meets S3's 404 NoSuchUpload); 0 for never."""
+    abort_lost: int = 0
+    """Aborts per upload carried out on the server but answered 500."""
+    view_500: int = 0
+    """Looks at one upload's finished file (Fileflare's asset, Polar's file list by id,
+    Box's folder listing) answered 500, per upload (Box: per folder)."""
     parts: tuple[int, ...] = ()
     """Only these part numbers get part faults; empty for every part."""
     limit: int | None = None

@@ -13,8 +13,9 @@ Laravel-style JSON errors (401 ``Unauthenticated.``, 402 plan storage, 404, 422 
 turns it off), ``rate_window`` (seconds, default 60), ``repeat_complete`` (``"succeed"``
 answers a repeated complete 201 as AWS would; by default it fails 500, as the app does
 when MinIO answers NoSuchUpload), ``store`` (the key prefix, like
-``my-store.myshopify.com``). Counted fault: ``complete_lost`` (the upload completes,
-the answer is 500).
+``my-store.myshopify.com``). Counted faults: ``complete_lost`` (the upload completes,
+the answer is 500), ``abort_lost`` (the upload is cancelled, the answer is 500) and
+``view_500`` (``GET /assets/{id}`` answers 500).
 
 Sandbox-only: ``GET /_sandbox/stats`` (calls by route, 429s sent) and ``GET
 /_sandbox/assets`` (every asset with its S3 key), for tests; ``GET /assets/{id}`` is the
@@ -157,6 +158,17 @@ class Asset:
     completes: int = 0
     """``/uploaded`` calls received."""
 
+    def listed(self) -> dict[str, Any]:
+        """The asset as ``GET /assets`` and ``GET /assets/{asset}`` show it."""
+        return {
+            "id": self.id,
+            "filename": self.name,
+            "size": self.size,
+            "is_file": True,
+            "is_link": False,
+            "url": None,
+        }
+
     def public(self) -> dict[str, Any]:
         """The asset as the API shows it."""
         return {
@@ -263,14 +275,24 @@ class Fileflare:
     async def list_assets(self, request: Request) -> Response:
         """``GET /assets``: uploaded assets, paginated (a cheap authenticated call)."""
         rules = Rules()
-        per_page = rules.integer("per_page", request.query_params.get("per_page", "15"), 1)
+        per_page = rules.integer("per_page", request.query_params.get("per_page", "25"), 1)
         page = rules.integer("page", request.query_params.get("page", "1"), 1)
         rules.check()
         assert per_page is not None and page is not None
-        done = [a.public() for a in self.assets.values() if a.state == "uploaded"]
+        done = [a.listed() for a in self.assets.values() if a.state == "uploaded"]
         shown = done[(page - 1) * per_page : page * per_page]
         meta = {"current_page": page, "per_page": per_page, "total": len(done)}
         return JSONResponse({"data": shown, "meta": meta})
+
+    async def show_asset(self, request: Request) -> Response:
+        """``GET /assets/{asset}``: one asset as the API lists it; 404 unless uploaded
+        (the list shows uploaded assets only, and so does this)."""
+        found = self.assets.get(request.path_params["asset_id"])
+        if found is not None and self.ctx.faults.take("view_500", found.upload_id):
+            raise ApiError(500, SERVER_ERROR)
+        if found is None or found.state != "uploaded":
+            raise ApiError(404, "No query results for model [App\\Models\\Asset].")
+        return JSONResponse({"data": found.listed()})
 
     async def signed(self, request: Request) -> Response:
         """``POST /assets/signed``: a new asset, an S3 upload and every part's URL."""
@@ -379,6 +401,8 @@ class Fileflare:
             if exc.code != "NoSuchUpload":
                 raise ApiError(500, SERVER_ERROR) from None
         asset.state = "cancelled"
+        if self.ctx.faults.take("abort_lost", asset.upload_id):
+            raise ApiError(500, SERVER_ERROR)
         return JSONResponse({"message": "Upload cancelled."})
 
     # -- pages and sandbox views -----------------------------------------------------------
@@ -421,6 +445,7 @@ def create_app(ctx: EmulatorContext) -> Starlette:
         routes=[
             Route(f"{API}/assets", app.api("assets", app.list_assets), methods=["GET"]),
             Route(f"{API}/assets/signed", app.api("signed", app.signed), methods=["POST"]),
+            Route(f"{API}/assets/{{asset_id}}", app.api("asset", app.show_asset), methods=["GET"]),
             Route(
                 f"{API}/assets/{{asset_id}}/uploaded",
                 app.api("uploaded", app.uploaded),

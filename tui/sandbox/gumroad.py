@@ -5,7 +5,8 @@ under ``attachments/<user>/<32 hex>/original/<sanitized name>`` and signs every 
 link for 900 s at once; complete and abort check the key belongs to the caller; S3
 failures come back as 400 with S3's text; abort maps NoSuchUpload to ``already_gone``.
 Counted faults: ``abort_accepted`` answers ``accepted`` without aborting, and
-``complete_lost`` completes for real, then answers 500.
+``complete_lost`` completes for real, then answers 500; ``abort_lost`` aborts for real,
+then answers 500.
 
 ``ctx.options["scopes"]`` (a list) stands in for the token's OAuth scopes; without
 ``edit_products`` the files API answers 403. ``GET /_sandbox/calls`` reports how often
@@ -240,6 +241,8 @@ def create_app(ctx: EmulatorContext) -> Starlette:
             if exc.code == "NoSuchUpload":
                 return JSONResponse({"success": True, "status": "already_gone"})
             return _error_500() if exc.code == "ServiceUnavailable" else _error_400(exc.message)
+        if ctx.faults.take("abort_lost", upload_id):
+            return _error_500()
         return JSONResponse({"success": True, "status": "accepted"})
 
     async def user(request: Request) -> Response:

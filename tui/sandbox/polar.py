@@ -643,6 +643,8 @@ class PolarEmulator:
             await self.ctx.require_backend().delete(record.path)
         except BackendError:
             return internal_error()
+        if self.ctx.faults.take("abort_lost", str(file_id)):
+            return internal_error()
         return Response(status_code=204)
 
     async def list(self, request: Request) -> Response:
@@ -659,6 +661,8 @@ class PolarEmulator:
             limit = _query_int(request, "limit", 10, 1, 100)
         except Invalid as exc:
             return validation_error(exc.errors)
+        if any(self.ctx.faults.take("view_500", str(i)) for i in ids):
+            return internal_error()
         organization = request.query_params.get("organization_id") or self.organization_id
         if organization != self.organization_id:
             return polar_error(403, "NotPermitted", "Not permitted")
