@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,7 +35,8 @@ DEFAULT_THEME = "partdeck-dark"
 class PartdeckApp(App[None]):
     """Batches of multipart uploads, live, from the keyboard."""
 
-    CSS_PATH = Path(__file__).with_name("app.tcss")
+    # Package data read through importlib.resources, so a wheel install has it too.
+    CSS = files("tui.ui").joinpath("app.tcss").read_text(encoding="utf-8")
     TITLE = "partdeck"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
     ENABLE_COMMAND_PALETTE = True
@@ -44,7 +47,7 @@ class PartdeckApp(App[None]):
         config: Config,
         *,
         clock: Callable[[], float] = time.time,
-        theme_dirs: Sequence[Path] | None = None,
+        theme_dirs: Sequence[Traversable] | None = None,
         notices: Sequence[str] = (),
         start_dir: Path | None = None,
     ) -> None:
@@ -55,7 +58,7 @@ class PartdeckApp(App[None]):
         """Wall clock for ages, rates and URL expiry (tests freeze it)."""
         self.start_dir = start_dir or Path.cwd()
         """Where the file browser opens first."""
-        self._theme_dirs = (
+        self._theme_dirs: list[Traversable] = (
             list(theme_dirs)
             if theme_dirs is not None
             else [shipped_themes_dir(), user_themes_dir()]
