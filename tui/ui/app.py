@@ -22,6 +22,8 @@ from textual.screen import Screen
 
 from tui.config import Config
 from tui.core.engine import Engine
+from tui.core.errors import PartdeckError
+from tui.core.redact import redact
 from tui.ui.bridge import EngineBridge, SessionAlert
 from tui.ui.keys import APP_BINDINGS, check_keymap
 from tui.ui.screens.confirm import ConfirmScreen
@@ -50,6 +52,7 @@ class PartdeckApp(App[None]):
         theme_dirs: Sequence[Traversable] | None = None,
         notices: Sequence[str] = (),
         start_dir: Path | None = None,
+        autostart: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -64,6 +67,8 @@ class PartdeckApp(App[None]):
             else [shipped_themes_dir(), user_themes_dir()]
         )
         self._notices = list(notices)
+        self._autostart = list(autostart)
+        """Planned sessions to start once the app is up (``partdeck demo``)."""
         self.bridge = EngineBridge(engine, self.post_message)
         self.keymap = check_keymap(config.keys)
         self.set_keymap(self.keymap.keymap)
@@ -88,6 +93,19 @@ class PartdeckApp(App[None]):
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
         for notice in self._notices:
             self.notify(notice, timeout=10)
+        if self._autostart:
+            self._start_sessions(self._autostart)
+
+    @work(group="autostart", exclusive=True)
+    async def _start_sessions(self, session_ids: Sequence[str]) -> None:
+        """Start planned sessions, as if picked in the browser; a refusal is one line."""
+        for session_id in session_ids:
+            try:
+                await self.engine.start(session_id)
+            except PartdeckError as exc:
+                self.notify(redact(str(exc)), title="Start", severity="error", timeout=10)
+                continue
+            self.main.follow(session_id)
 
     def _load_themes(self) -> list[str]:
         """Register the theme files; pick the configured theme. Returns the problems."""
