@@ -77,7 +77,8 @@ def run_demo(state_dir: Path, *, interactive: bool, run_app: AppRunner | None = 
         else:
             done = asyncio.run(_upload(config, sample, state_dir))
     for s in done:
-        print(f"  {s.account:<20} {s.state}: {s.location or s.error or ''}".rstrip())
+        where = s.location if s.state == SessionState.COMPLETED else s.error
+        print(f"  {s.account:<20} {s.state}" + (f": {where}" if where else ""))
     print(
         f"partdeck demo: the {len(done)} sessions stay in {state_dir}; partdeck lists them "
         "(the sandbox and its copies went with the demo)"

@@ -78,6 +78,7 @@ def test_demo_on_a_terminal_runs_the_six_uploads_in_the_tui(tmp_path: Path) -> N
                 )
                 seen[s.account] = row_text(app, s.id)
             await pilot.press("q")  # nothing runs any more: quits without asking
+            await until(pilot, lambda: app._exit, "the app to quit on q")
 
     assert run_demo(state_dir, interactive=True, run_app=drive) == 0
     assert set(seen) == ACCOUNTS

@@ -151,7 +151,7 @@ def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str
         "rate": Cell(format_rate(rate) if rate >= 1 else "–", Tone.ACTIVE if rate else Tone.MUTED),
         "eta": Cell(short_duration(eta) if eta is not None and rate >= 1 else "–"),
         "size": Cell(format_size(session.size)),
-        "account": Cell(_shorten(session.account, 16)),
+        "account": Cell(_shorten(session.account, 18)),
         "age": Cell(short_duration(now - session.created_at)),
     }
 

@@ -17,7 +17,7 @@ _WIDTHS = {
     "rate": 10,
     "eta": 6,
     "size": 9,
-    "account": 16,
+    "account": 18,  # sandbox-wunderlist; the whole row still fits 120 columns
     "age": 6,
 }
 """Fixed widths, so no cell update ever re-measures a column; each holds its largest legal
