@@ -76,3 +76,31 @@ async def test_escape_and_an_empty_filter_put_the_box_away(deck: Deck) -> None:
         assert table.row_count == 4  # ../ and the three directories again
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+
+
+async def test_every_screen_opens_with_the_keys_on_its_list_and_gives_them_back(
+    deck: Deck,
+) -> None:
+    from textual.containers import VerticalScroll
+
+    from tui.ui.screens.accounts import AccountPickerScreen
+    from tui.ui.screens.help import HelpScreen
+    from tui.ui.screens.inspect import InspectScreen
+    from tui.ui.widgets.sessions_table import SessionsTable
+
+    path = deck.file("a.bin", MiB)
+    async with deck.app() as (app, pilot):
+        session = await app.engine.plan(path, "sandbox-s3")
+        sessions = app.main.query_one(SessionsTable)
+        await until(pilot, lambda: session.id in sessions.rows, "the session's row")
+        for key, screen, widget in (
+            ("A", AccountPickerScreen, DataTable),
+            ("question_mark", HelpScreen, VerticalScroll),
+            ("i", InspectScreen, DataTable),
+        ):
+            await pilot.press(key)
+            await until(pilot, lambda screen=screen: isinstance(app.screen, screen), key)
+            assert isinstance(app.focused, widget), (key, app.focused)
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+            assert app.focused is sessions, (key, app.focused)
