@@ -630,7 +630,13 @@ def cmd_demo(ctx: Context) -> int:
     from tui.demo import run_demo
 
     # On a terminal the uploads run in the TUI; piped or in CI, as a progress line.
-    return run_demo(ctx.state_dir, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    handler = _log_handler(ctx.state_dir)  # the app's internal errors go here, redacted
+    try:
+        return run_demo(ctx.state_dir, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
 
 
 def cmd_sandbox(ctx: Context) -> int:

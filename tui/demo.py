@@ -83,7 +83,9 @@ def run_demo(state_dir: Path, *, interactive: bool, run_app: AppRunner | None = 
         f"partdeck demo: the {len(done)} sessions stay in {state_dir}; partdeck lists them "
         "(the sandbox and its copies went with the demo)"
     )
-    return 1 if any(s.state == SessionState.FAILED for s in done) else 0
+    if interactive:  # quitting the TUI early pauses the uploads: only a failure fails
+        return 1 if any(s.state == SessionState.FAILED for s in done) else 0
+    return 0 if all(s.state == SessionState.COMPLETED for s in done) else 1
 
 
 async def _plan(engine: Engine, config: Config, sample: Path) -> list[Session]:
