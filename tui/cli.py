@@ -547,7 +547,14 @@ def cmd_ui(ctx: Context) -> int:
 def cmd_demo(ctx: Context) -> int:
     from tui.demo import run_demo
 
-    return run_demo(ctx.state_dir if ctx.args.state_dir else None)
+    # On a terminal the uploads run in the TUI; piped or in CI, as a progress line.
+    handler = _log_handler(ctx.state_dir)  # the app's internal errors go here, redacted
+    try:
+        return run_demo(ctx.state_dir, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
 
 
 def cmd_sandbox(ctx: Context) -> int:

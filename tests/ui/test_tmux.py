@@ -31,9 +31,12 @@ from tests.support.leaks import Leaks
 from tui.config import load_config
 from tui.core.journal import Journal
 from tui.core.model import PartState, SessionState
+from tui.ui.rows import FILE_WIDTH
 
 MiB = 1024 * 1024
 FILE_NAME = "upload-me.bin"
+SHOWN_NAME = FILE_NAME if len(FILE_NAME) <= FILE_WIDTH else FILE_NAME[: FILE_WIDTH - 1] + "…"
+"""The name as the sessions table's File column shows it (cut to its width)."""
 FILE_SIZE = 12 * MiB
 """Two parts at the S3 default of 8 MiB: ``2 × 8 MiB``."""
 PARTS = 2
@@ -266,7 +269,7 @@ def test_one_upload_from_the_file_browser_to_completed(
 
     # s starts it; the main screen shows the session to the end.
     tm.keys("s")
-    screen = tm.wait_for_line(rf"^│ {re.escape(FILE_NAME)}\s+✓ completed\s+{PARTS}/{PARTS}\s", log)
+    screen = tm.wait_for_line(rf"^│ {re.escape(SHOWN_NAME)}\s+✓ completed\s+{PARTS}/{PARTS}\s", log)
     assert "✗" not in screen, screen
 
     journal = Journal.open(state)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +23,8 @@ from textual.screen import Screen
 from tui.config import Config
 from tui.core.display import visible
 from tui.core.engine import Engine
+from tui.core.errors import PartdeckError
+from tui.core.redact import redact
 from tui.ui.bridge import EngineBridge, SessionAlert
 from tui.ui.keys import APP_BINDINGS, check_keymap
 from tui.ui.screens.confirm import ConfirmScreen
@@ -34,7 +38,8 @@ DEFAULT_THEME = "partdeck-dark"
 class PartdeckApp(App[None]):
     """Batches of multipart uploads, live, from the keyboard."""
 
-    CSS_PATH = Path(__file__).with_name("app.tcss")
+    # Package data read through importlib.resources, so a wheel install has it too.
+    CSS = files("tui.ui").joinpath("app.tcss").read_text(encoding="utf-8")
     TITLE = "partdeck"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
     ENABLE_COMMAND_PALETTE = True
@@ -45,9 +50,10 @@ class PartdeckApp(App[None]):
         config: Config,
         *,
         clock: Callable[[], float] = time.time,
-        theme_dirs: Sequence[Path] | None = None,
+        theme_dirs: Sequence[Traversable] | None = None,
         notices: Sequence[str] = (),
         start_dir: Path | None = None,
+        autostart: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -56,12 +62,14 @@ class PartdeckApp(App[None]):
         """Wall clock for ages, rates and URL expiry (tests freeze it)."""
         self.start_dir = start_dir or Path.cwd()
         """Where the file browser opens first."""
-        self._theme_dirs = (
+        self._theme_dirs: list[Traversable] = (
             list(theme_dirs)
             if theme_dirs is not None
             else [shipped_themes_dir(), user_themes_dir()]
         )
         self._notices = list(notices)
+        self._autostart = list(autostart)
+        """Planned sessions to start once the app is up (``partdeck demo``)."""
         self.bridge = EngineBridge(engine, self.post_message)
         self.keymap = check_keymap(config.keys)
         self.set_keymap(self.keymap.keymap)
@@ -86,6 +94,19 @@ class PartdeckApp(App[None]):
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
         for notice in self._notices:
             self.notify(notice, timeout=10)
+        if self._autostart:
+            self._start_sessions(self._autostart)
+
+    @work(group="autostart", exclusive=True)
+    async def _start_sessions(self, session_ids: Sequence[str]) -> None:
+        """Start planned sessions, as if picked in the browser; a refusal is one line."""
+        for session_id in session_ids:
+            try:
+                await self.engine.start(session_id)
+            except PartdeckError as exc:
+                self.notify(redact(str(exc)), title="Start", severity="error", timeout=10)
+                continue
+            self.main.follow(session_id)
 
     def _load_themes(self) -> list[str]:
         """Register the theme files; pick the configured theme. Returns the problems."""

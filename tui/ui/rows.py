@@ -118,11 +118,22 @@ SESSION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """Column keys and headings, most needed first so 80 columns show what matters."""
 
-FILE_WIDTH = 13
+FILE_WIDTH = 12
+DURATION_WIDTH = 6
+"""The ETA and Age columns: ``23h59m``, ``99d23h``; longer ones drop the hours."""
 
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def short_duration(seconds: float) -> str:
+    """``format_duration`` within DURATION_WIDTH: ``123d`` past 99 days, ``>270y`` past that."""
+    text = format_duration(seconds)
+    if len(text) <= DURATION_WIDTH:
+        return text
+    days = f"{int(seconds) // 86400}d"
+    return days if len(days) <= DURATION_WIDTH else ">270y"
 
 
 def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str, Cell]:
@@ -149,10 +160,10 @@ def session_cells(session: Session, stats: SessionStats, now: float) -> dict[str
         ),
         "sent": Cell(format_size(sent)),
         "rate": Cell(format_rate(rate) if rate >= 1 else "–", Tone.ACTIVE if rate else Tone.MUTED),
-        "eta": Cell(format_duration(eta) if eta is not None and rate >= 1 else "–"),
+        "eta": Cell(short_duration(eta) if eta is not None and rate >= 1 else "–"),
         "size": Cell(format_size(session.size)),
-        "account": Cell(_shorten(visible(session.account), 16)),
-        "age": Cell(format_duration(now - session.created_at)),
+        "account": Cell(_shorten(visible(session.account), 18)),
+        "age": Cell(short_duration(now - session.created_at)),
     }
 
 
@@ -181,13 +192,16 @@ def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
     elif part.target_expires_at <= now:
         expiry = Cell("expired", Tone.WARNING if not part.done else Tone.MUTED)
     else:
-        expiry = Cell(f"in {format_duration(part.target_expires_at - now)}")
+        expiry = Cell(f"in {short_duration(part.target_expires_at - now)}")
     return [
         Cell(str(part.number)),
         Cell(f"{format_size(part.start)}–{format_size(part.end)}"),
         Cell(f"{mark} {part.state}", tone),
         Cell(server_mark, server_tone),
-        Cell(str(part.attempts), Tone.WARNING if part.attempts > 1 else Tone.NORMAL),
+        Cell(
+            str(part.attempts) if part.attempts < 1000 else "1k+",
+            Tone.WARNING if part.attempts > 1 else Tone.NORMAL,
+        ),
         Cell(_shorten(digest, 10) if digest else "–", Tone.NORMAL if digest else Tone.MUTED),
         expiry,
         Cell(visible(part.error or ""), Tone.ERROR if part.state == P.FAILED else Tone.MUTED),

@@ -1,9 +1,11 @@
 """Themes as TOML data files, turned into Textual ``Theme`` objects.
 
-Shipped themes live in ``<repo>/themes``; a user's own go in ``~/.config/partdeck/themes``
-(the platform's config directory) and override shipped ones of the same name. Every theme,
-also Textual's built-ins, gets the partdeck state colours (``$part-failed`` and so on) from
-``state_variable_defaults``; a theme file may set any of them in its ``[variables]`` table.
+Shipped themes are the package data of ``tui.themes`` (the repo's top-level ``themes/``),
+read through importlib.resources so a wheel install finds them too. A user's own go in
+``~/.config/partdeck/themes`` (the platform's config directory) and override shipped ones
+of the same name. Every theme, also Textual's built-ins, gets the partdeck state colours
+(``$part-failed`` and so on) from ``state_variable_defaults``; a theme file may set any of
+them in its ``[variables]`` table.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +31,6 @@ from textual.design import (
 )
 from textual.theme import Theme
 from tomlkit.exceptions import ParseError, TOMLKitError
-
-import tui
 
 __all__ = [
     "STATE_VARIABLES",
@@ -97,9 +99,12 @@ class ThemeLoad:
     errors: list[str] = field(default_factory=list)
 
 
-def shipped_themes_dir() -> Path:
-    """The themes that come with partdeck: ``<repo>/themes``."""
-    return Path(tui.__file__).resolve().parent.parent / "themes"
+SHIPPED_THEMES_PACKAGE = "tui.themes"
+
+
+def shipped_themes_dir() -> Traversable:
+    """The themes that come with partdeck: the ``tui.themes`` package's resources."""
+    return files(SHIPPED_THEMES_PACKAGE)
 
 
 def user_themes_dir() -> Path:
@@ -107,7 +112,7 @@ def user_themes_dir() -> Path:
     return platformdirs.user_config_path("partdeck", appauthor=False) / "themes"
 
 
-def load_themes(directories: Sequence[Path]) -> ThemeLoad:
+def load_themes(directories: Sequence[Traversable]) -> ThemeLoad:
     """Every ``*.toml`` in the directories (missing ones skipped), sorted by theme name.
 
     A theme in a later directory replaces one of the same name from an earlier directory.
@@ -119,12 +124,15 @@ def load_themes(directories: Sequence[Path]) -> ThemeLoad:
         try:
             if not directory.is_dir():
                 continue
-            files = sorted(directory.glob("*.toml"))
+            found_files = sorted(
+                (f for f in directory.iterdir() if f.name.endswith(".toml")),
+                key=lambda f: f.name,
+            )
         except OSError as exc:
             errors.append(f"{directory}: cannot list themes ({_os_reason(exc)}); check the folder")
             continue
-        here: dict[str, Path] = {}
-        for path in files:
+        here: dict[str, Traversable] = {}
+        for path in found_files:
             try:
                 theme = parse_theme(_read_text(path), path)
             except ThemeError as exc:
@@ -141,7 +149,7 @@ def load_themes(directories: Sequence[Path]) -> ThemeLoad:
     return ThemeLoad(themes=[found[name] for name in sorted(found)], errors=errors)
 
 
-def parse_theme(text: str, source: Path) -> Theme:
+def parse_theme(text: str, source: Traversable) -> Theme:
     """Parse and validate one theme file's text; ``source`` names the file in errors.
 
     Raises ThemeError (one line) on any problem.
@@ -350,7 +358,7 @@ def _is_text_style(text: str) -> bool:
     return bool(words) and all(word in VALID_STYLE_FLAGS for word in words)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Traversable) -> str:
     """A theme file's text; one ThemeError line if it cannot be read as UTF-8."""
     try:
         data = path.read_bytes()

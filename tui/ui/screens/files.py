@@ -4,8 +4,6 @@ each one (or why it refuses it), then start the batch."""
 from __future__ import annotations
 
 import asyncio
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -23,6 +21,8 @@ from tui.core.model import PlanPreview
 from tui.core.redact import redact
 from tui.core.units import format_size
 from tui.ui.keys import BROWSER_BINDINGS
+from tui.ui.listing import Entry, list_directory
+from tui.ui.widgets.filter_box import FilterBox
 
 if TYPE_CHECKING:
     from tui.ui.app import PartdeckApp
@@ -39,20 +39,6 @@ class Batch:
     account: str
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One line of the listing."""
-
-    path: Path
-    name: str
-    is_dir: bool
-    size: int | None
-    """Bytes for regular files; None for anything else."""
-    mtime_ns: int = 0
-    note: str = ""
-    """Why it cannot be uploaded (a FIFO, a device, unreadable), when it cannot."""
-
-
 def tilde(path: Path) -> str:
     """``path`` with the home directory written ``~``."""
     home = Path.home()
@@ -60,39 +46,6 @@ def tilde(path: Path) -> str:
         return "~/" + str(path.relative_to(home)) if path != home else "~"
     except ValueError:
         return str(path)
-
-
-def list_directory(directory: Path) -> list[Entry]:
-    """Directories first, then files, by name; non-regular files say why they cannot go."""
-    entries: list[Entry] = []
-    with os.scandir(directory) as found:
-        for item in found:
-            path = Path(item.path)
-            try:
-                info = item.stat()
-            except OSError as exc:
-                entries.append(
-                    Entry(path, item.name, False, None, note=f"cannot stat: {exc.strerror}")
-                )
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                entries.append(Entry(path, item.name, True, None))
-            elif stat.S_ISREG(info.st_mode):
-                note = "" if os.access(path, os.R_OK) else "permission denied"
-                entries.append(Entry(path, item.name, False, info.st_size, info.st_mtime_ns, note))
-            else:
-                kind = (
-                    "a FIFO"
-                    if stat.S_ISFIFO(info.st_mode)
-                    else "a device"
-                    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-                    else "a socket"
-                    if stat.S_ISSOCK(info.st_mode)
-                    else "not a regular file"
-                )
-                entries.append(Entry(path, item.name, False, None, note=f"{kind}, not a file"))
-    entries.sort(key=lambda e: (not e.is_dir, e.name.lower()))
-    return entries
 
 
 def plan_text(preview: PlanPreview) -> str:
@@ -136,7 +89,7 @@ class FileBrowserScreen(Screen[Batch | None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="⇡")
         yield Static("", id="where", markup=False)
-        yield Input(placeholder="filter names (esc to clear)", id="filter")
+        yield FilterBox(placeholder="filter names (esc to clear)", id="filter")
         yield DataTable(cursor_type="row", id="files")
         yield Static("", id="summary", markup=False)
         yield Footer(compact=True, show_command_palette=False)
@@ -181,8 +134,11 @@ class FileBrowserScreen(Screen[Batch | None]):
         table.clear()
         if self.directory.parent != self.directory:
             table.add_row("", Text("../", style="bold"), "", "", key="..")
-        for entry in self.shown_entries():
+        shown = self.shown_entries()
+        for entry in shown:
             table.add_row(*self._cells(entry), key=str(entry.path))
+        if shown and shown is not self.entries and table.row_count > len(shown):
+            table.move_cursor(row=1)  # filtered: on the first match, not on ../
         self._where()
         self._summary()
 
@@ -331,10 +287,17 @@ class FileBrowserScreen(Screen[Batch | None]):
             self.go(self.directory.parent)
 
     def go(self, directory: Path) -> None:
-        """Show another directory; the filter is cleared, marks are kept."""
+        """Show another directory; the filter is cleared and put away, marks are kept."""
         self.directory = directory
-        self.query_one("#filter", Input).value = ""
+        self._close_filter()
         self.load()
+
+    def _close_filter(self) -> None:
+        """Clear and hide the filter box; the keys go to the list."""
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("-shown")
+        self.query_one(DataTable).focus()
 
     def action_filter(self) -> None:
         """Show the filter box."""
@@ -348,6 +311,10 @@ class FileBrowserScreen(Screen[Batch | None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        """enter (or an arrow) in the filter: the list takes the keys, on the first match."""
+        if not self.query_one("#filter", Input).value.strip():
+            self._close_filter()
+            return
         self.query_one(DataTable).focus()
 
     @work(group="account", exclusive=True)
@@ -390,10 +357,7 @@ class FileBrowserScreen(Screen[Batch | None]):
 
     def action_cancel(self) -> None:
         """Clear the filter, or go back without starting."""
-        box = self.query_one("#filter", Input)
-        if box.has_class("-shown"):
-            box.value = ""
-            box.remove_class("-shown")
-            self.query_one(DataTable).focus()
+        if self.query_one("#filter", Input).has_class("-shown"):
+            self._close_filter()
             return
         self.dismiss(None)

@@ -10,17 +10,18 @@ from textual.widgets import DataTable
 from tui.ui.rows import SESSION_COLUMNS, Cell, Tone
 
 _WIDTHS = {
-    "file": 13,
+    "file": 12,
     "state": 18,
-    "parts": 9,
-    "sent": 9,
+    "parts": 11,  # 10000/10000: S3, Box, Polar and Fileflare allow 10,000 parts
+    "sent": 8,  # 1024 GiB: format_size never needs more
     "rate": 10,
     "eta": 6,
     "size": 9,
-    "account": 16,
+    "account": 18,  # sandbox-wunderlist; the whole row still fits 120 columns
     "age": 6,
 }
-"""Fixed widths, so no cell update ever re-measures a column; file to ETA fit in 80 columns."""
+"""Fixed widths, so no cell update ever re-measures a column; each holds its largest legal
+value (tests/ui/test_columns.py), and file to ETA fit in 80 columns with a scrollbar."""
 _RIGHT = frozenset({"parts", "sent", "rate", "eta", "size", "age"})
 
 

@@ -1,0 +1,1 @@
+"""The themes shipped with partdeck (``*.toml``), installed as the package ``tui.themes``."""
