@@ -19,6 +19,8 @@ from tui.ui.bridge import Changes
 from tui.ui.session_list import FINISHED_SHOWN, SessionList
 
 P = PartState
+APPLY_SLICE = 500
+"""Sessions taken from one journal read between two turns of the event loop."""
 _FAILED = frozenset({P.FAILED, P.EXPIRED})
 _DONE = tuple(str(s) for s in DONE_PART_STATES)
 
@@ -97,16 +99,19 @@ class SessionFeed:
             read = await asyncio.to_thread(self._read, force, full, also, known)
             if read is None:
                 return False
-            self._apply(read)
+            await self._apply(read)
             return True
 
-    def _apply(self, read: JournalRead) -> None:
+    async def _apply(self, read: JournalRead) -> None:
+        """Take what was read; a long history in slices, so the app stays responsive."""
         self._version = read.version
         self.reads += 1
         rows, engine = self.rows, self.engine
         self._open -= {s.id for s in read.sessions if s.final}
         self._open |= {s.id for s in read.sessions if not s.final}
-        for session in read.sessions:
+        for index, session in enumerate(read.sessions):
+            if index % APPLY_SLICE == APPLY_SLICE - 1:
+                await asyncio.sleep(0)
             if engine.is_running(session.id):
                 continue
             rows.put(session)

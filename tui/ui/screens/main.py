@@ -78,6 +78,11 @@ class MainScreen(Screen[None]):
         self._detail_text: str | None = None
 
     @property
+    def _torn_down(self) -> bool:
+        """True once the app tears the screen down (a worker's read may end after that)."""
+        return not self.query(PartsView)
+
+    @property
     def sessions(self) -> dict[str, Session]:
         """Every session known, by id (the table may fold some away)."""
         return self.rows.sessions
@@ -128,6 +133,7 @@ class MainScreen(Screen[None]):
         """Show the unfinished and newest finished sessions first, then read the whole
         history (for the search and the folded count) once that frame is up."""
         await self.resync()
+        await self.query_one(SessionsTable).wait_for_refresh()
         await self.resync(full=True)
 
     def _poll(self) -> None:
@@ -151,7 +157,7 @@ class MainScreen(Screen[None]):
     async def resync(self, force: bool = True, full: bool = False) -> None:
         """Read the sessions not driven here from the journal (without ``force``, only when
         another process wrote to it); sessions driven here come from the engine."""
-        if not await self.feed.resync(force=force, full=full):
+        if not await self.feed.resync(force=force, full=full) or self._torn_down:
             return
         self.render_sessions()
         engine = self.papp.engine
@@ -257,7 +263,7 @@ class MainScreen(Screen[None]):
             parts = engine.parts(session_id)
         else:
             parts = await asyncio.to_thread(engine.journal.parts, session_id)
-        if self.selected != session_id:
+        if self.selected != session_id or self._torn_down:
             return
         view = self.query_one(PartsView)
         view.show(parts, now=self.papp.clock(), remote=self.remote.get(session_id))
