@@ -114,6 +114,15 @@ class SessionList:
         """The rows shown after the last ``changes``."""
         return self._shown
 
+    def title(self) -> str:
+        """The sessions table's title: what is folded or searched, and the keys for it."""
+        shown = self._shown
+        if self.needle:
+            return f"Sessions matching {self.needle!r}: {shown.matching:,}"
+        if shown.folded:
+            return f"Sessions · {shown.folded:,} finished folded (F shows, / searches)"
+        return "Sessions · finished shown (F folds)" if self.show_finished else "Sessions"
+
     def _visible(self) -> Shown:
         newest_first = sorted(self.sessions.values(), key=lambda s: (-s.created_at, s.id))
         wanted = [s for s in newest_first if matches(s, self.needle)]

@@ -88,16 +88,6 @@ class MainScreen(Screen[None]):
         return self.rows.sessions
 
     @property
-    def stats(self) -> dict[str, SessionStats]:
-        """What the table knows of each session beyond its journal row."""
-        return self.rows.stats
-
-    @property
-    def failed(self) -> dict[str, int]:
-        """Failed or expired parts, by session."""
-        return self.rows.failed
-
-    @property
     def feed(self) -> SessionFeed:
         """What keeps the sessions up to date (made at mount: it needs the engine)."""
         if self._feed is None:
@@ -136,9 +126,9 @@ class MainScreen(Screen[None]):
         await self.query_one(SessionsTable).wait_for_refresh()
         await self.resync(full=True)
 
-    def _poll(self) -> None:
+    async def _poll(self) -> None:
         """Read the journal again if another process wrote to it (a cheap check)."""
-        self._background(partial(self.resync, force=False), group="poll")
+        await self.resync(force=False)
 
     def _background(
         self,
@@ -164,9 +154,9 @@ class MainScreen(Screen[None]):
         sid = self.selected
         if sid is not None and sid in self.sessions and not engine.is_running(sid):
             session = self.sessions[sid]
-            stats = self.stats.get(sid, SessionStats())
+            stats = self.rows.stats.get(sid, SessionStats())
             seen = (sid, session.updated_at, session.state, stats.done_bytes, stats.done_parts,
-                    stats.total_parts, self.failed.get(sid))  # fmt: skip
+                    stats.total_parts, self.rows.failed.get(sid))  # fmt: skip
             if seen != self._loaded:  # read 10,000 parts again only when something changed
                 self._loaded = seen
                 await self.load_parts(sid)
@@ -208,21 +198,13 @@ class MainScreen(Screen[None]):
         if rebuilt:
             with self.app.batch_update():
                 table.sync(cells)
-            table.border_title = self._sessions_title()
+            table.border_title = self.rows.title()
         elif cells:
             with self.app.batch_update():
                 table.update(cells)
         if self.selected is None or (rebuilt and self.selected not in cells):
             self.selected = table.selected_key
         self._show_detail()
-
-    def _sessions_title(self) -> str:
-        shown = self.rows.shown
-        if self.rows.needle:
-            return f"Sessions matching {self.rows.needle!r}: {shown.matching:,}"
-        if shown.folded:
-            return f"Sessions · {shown.folded:,} finished folded (F shows, / searches)"
-        return "Sessions · finished shown (F folds)" if self.rows.show_finished else "Sessions"
 
     # -- search and folding -----------------------------------------------------------------
 
@@ -326,14 +308,14 @@ class MainScreen(Screen[None]):
         session = self.sessions.get(sid or "")
         if sid is None or session is None:
             return Selection()
-        stats = self.stats.get(sid, SessionStats())
+        stats = self.rows.stats.get(sid, SessionStats())
         view = self.query_one(PartsView)
         part = view.highlighted if self._parts_of == sid else None
         return Selection(
             session=session,
             running=self.papp.engine.is_running(sid),
             part=part,
-            failed_parts=self.failed.get(sid, 0),
+            failed_parts=self.rows.failed.get(sid, 0),
             done_parts=stats.done_parts,
             total_parts=stats.total_parts,
         )
