@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -24,6 +25,7 @@ from tui.runtime import open_engine
 from tui.ui.app import PartdeckApp
 from tui.ui.session_list import FINISHED_SHOWN
 from tui.ui.themes import shipped_themes_dir
+from tui.ui.widgets.parts_view import PartsView
 from tui.ui.widgets.sessions_table import SessionsTable
 
 S = SessionState
@@ -168,3 +170,31 @@ async def test_a_session_written_by_another_process_shows_up(tmp_path: Path) -> 
             )
         finally:
             other.close()
+
+
+async def test_the_parts_view_repaints_each_second_only_while_an_expiry_counts_down(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    async with history_app(tmp_path, clock=clock) as (app, pilot, showcase):
+        view = app.main.query_one(PartsView)
+        repaints: list[object] = []
+        refresh = view.refresh
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            repaints.append(args)
+            return refresh(*args, **kwargs)
+
+        view.refresh = counted  # type: ignore[method-assign]
+        table = app.main.query_one(SessionsTable)
+        for name, counts_down in (("backup-2026-08.tar.zst", False), ("render-final.mov", True)):
+            sid = next(s.id for s in showcase if os.path.basename(s.path) == name)
+            table.move_cursor(row=table.get_row_index(sid), animate=False)
+            title = f"Parts of {name}"
+            await until(pilot, lambda t=title: view.border_title == t, "its parts")
+            await pilot.pause()
+            repaints.clear()
+            for _ in range(3):  # three seconds go by
+                clock.now += 1.0
+                app.main.tick()
+            assert bool(repaints) == counts_down, name
