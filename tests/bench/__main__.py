@@ -21,6 +21,7 @@ from tests.bench.cpu import bench_cpu
 from tests.bench.fingerprint import bench_fingerprint
 from tests.bench.rss import bench_rss
 from tests.bench.ui import bench_ui_cpu, bench_ui_parts
+from tests.bench.ui_history import bench_ui_idle, bench_ui_open
 from tests.bench.upload import bench_upload
 
 Bench = Callable[[Context], Result | Skipped]
@@ -32,6 +33,8 @@ BENCHES: dict[str, Bench] = {
     "cpu": bench_cpu,
     "ui-parts": bench_ui_parts,
     "ui-cpu": bench_ui_cpu,
+    "ui-open": bench_ui_open,
+    "ui-idle": bench_ui_idle,
 }
 
 

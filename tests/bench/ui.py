@@ -3,20 +3,23 @@
 ``ui-parts``: milliseconds from selecting a 10,000-part session in the sessions table to
 the first frame that shows its parts. The real ``PartdeckApp`` runs under
 ``run_test(size=(160, 48))`` on a real engine over the synthetic journal of
-``tests.support.uidata`` (``big_journal`` plus the showcase sessions). One sample:
+``tests.support.uidata`` (``big_journal`` plus the showcase sessions). Only Textual's
+public API is used. One sample:
 
 * t0: ``SessionsTable.move_cursor(row=<the big session>)`` is called (what the arrow key
   does; the handlers, the journal read in a thread and ``PartsView.show`` all follow);
-* t1: the end of the first frame handed to the driver (``App._display``) during whose
-  composition the PartsView rendered a body line (y >= 1) while it held the 10,000 parts.
+* then the loop is polled every millisecond until the view holds the 10,000 parts, and
+  ``PartsView.wait_for_refresh()`` waits for the next screen refresh (Textual runs its
+  callbacks after the screen is repainted);
+* t1: that refresh is over; the view's first body line is then checked to show part 1.
 
 Before each sample another session (a showcase one, 12 parts) is selected and painted the
 same way, so every sample loads the big session afresh. ``ours`` is the median of the
 samples. Baseline, same process and run: the same 10,000 parts as rows of a plain
 ``DataTable`` (the cells' texts as ``str``) in a bare app of the same size, from the
-``add_rows`` call (the rows' cells are formatted inside the timed span) to the end of the
-first frame composed after the table had measured every row (``_on_idle`` has run) and
-rendered a body line; the journal read is not in it. The median of its samples again.
+``add_rows`` call (the rows' cells are formatted inside the timed span) until the table
+has measured every row (its ``virtual_size`` holds them all) and the next refresh is over;
+the journal read is not in it. The median of its samples again.
 Target: ours < 300 ms; ratio = ours / DataTable.
 
 ``ui-cpu``: the app's CPU, as a fraction of one core, while 8 sessions upload at full speed
@@ -89,52 +92,25 @@ ENGINE: dict[str, Any] = {
 # -- frames ----------------------------------------------------------------------------------
 
 
-class FrameProbe:
-    """Notes when a frame that shows a widget in a wanted state reaches the driver.
+async def painted(widget: Any, ready: Callable[[], bool], what: str) -> float:
+    """The perf_counter time the first screen refresh after ``ready()`` holds is over.
 
-    Wraps (on the instances only) ``widget.render_line`` and ``app._display``: once the
-    widget renders a body line (y >= ``first_body``) while ``ready()`` holds, the next
-    ``_display`` call is the frame sought; ``frame`` is set when it returns.
+    ``ready`` is polled every millisecond (at most a millisecond late); then
+    ``widget.wait_for_refresh()``, Textual's public wait for the next repaint.
     """
+    deadline = time.monotonic() + FRAME_TIMEOUT
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no frame showed {what} within {FRAME_TIMEOUT:.0f}s")
+        await asyncio.sleep(0.001)
+    if not await widget.wait_for_refresh():
+        raise RuntimeError(f"the app closed before a frame showed {what}")
+    return time.perf_counter()
 
-    def __init__(self, app: Any, widget: Any, first_body: int = 1) -> None:
-        self.ready: Callable[[], bool] = lambda: False
-        self.rendered = False
-        self.at: float | None = None
-        self.frame = asyncio.Event()
-        render_line = widget.render_line
-        display = app._display
 
-        def probe_render_line(y: int) -> Any:
-            strip = render_line(y)
-            if y >= first_body and not self.rendered and self.ready():
-                self.rendered = True
-            return strip
-
-        def probe_display(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            if self.rendered and renderable is not None and self.at is None:
-                self.at = time.perf_counter()
-                self.frame.set()
-
-        widget.render_line = probe_render_line
-        app._display = probe_display
-
-    def arm(self, ready: Callable[[], bool]) -> None:
-        """Look for the next frame in which ``ready()`` held while the widget was drawn."""
-        self.ready = ready
-        self.rendered = False
-        self.at = None
-        self.frame.clear()
-
-    async def wait(self, what: str) -> float:
-        """The perf_counter time that frame reached the driver."""
-        try:
-            await asyncio.wait_for(self.frame.wait(), FRAME_TIMEOUT)
-        except TimeoutError:
-            raise RuntimeError(f"no frame showed {what} within {FRAME_TIMEOUT:.0f}s") from None
-        assert self.at is not None
-        return self.at
+def _first_part_line(view: Any) -> str:
+    """The text of the parts view's first body line as it paints it now."""
+    return "".join(segment.text for segment in view.render_line(1))
 
 
 # -- ui-parts --------------------------------------------------------------------------------
@@ -169,19 +145,26 @@ async def _parts_view_samples(state_dir: Path, big_id: str, small_id: str, n: in
             view = main.query_one(PartsView)
             await _until(lambda: big_id in main.sessions and small_id in main.sessions, "sessions")
             await _until(lambda: table.row_count == len(main.sessions), "the sessions table")
-            probe = FrameProbe(app, view)
             big_row = table.get_row_index(big_id)
             small_row = table.get_row_index(small_id)
             for _ in range(n):
-                probe.arm(lambda: main.selected == small_id and len(view.parts) == small_count)
                 table.move_cursor(row=small_row, animate=False)
-                await probe.wait("the small session's parts")
+                await painted(
+                    view,
+                    lambda: main.selected == small_id and len(view.parts) == small_count,
+                    "the small session's parts",
+                )
                 await pilot.pause()
-                probe.arm(lambda: main.selected == big_id and len(view.parts) == PARTS)
                 t0 = time.perf_counter()
                 table.move_cursor(row=big_row, animate=False)
-                t1 = await probe.wait(f"the {PARTS:,} parts")
+                t1 = await painted(
+                    view,
+                    lambda: main.selected == big_id and len(view.parts) == PARTS,
+                    f"the {PARTS:,} parts",
+                )
                 samples.append(t1 - t0)
+                if not _first_part_line(view).lstrip().startswith("1 "):
+                    raise RuntimeError("ui-parts: the view's first line is not part 1")
                 await pilot.pause()
             if len(view.parts) != PARTS or view.parts[-1].number != PARTS:
                 raise RuntimeError(f"ui-parts: the view holds {len(view.parts)} parts")
@@ -216,22 +199,17 @@ async def _data_table_samples(state_dir: Path, big_id: str, n: int) -> list[floa
         table: DataTable[str] = app.query_one(DataTable)
         table.add_columns(*(label for _key, label, _width in PART_COLUMNS))
         await pilot.pause()
-        probe = FrameProbe(app, table)
 
         def measured() -> bool:
-            return (
-                table.row_count == len(parts)
-                and not table._require_update_dimensions
-                and not table._new_rows
-            )
+            # one line per row and one for the header, once the table has measured them
+            return table.row_count == len(parts) and table.virtual_size.height > len(parts)
 
         for _ in range(n):
             table.clear()
             await pilot.pause()
-            probe.arm(measured)
             t0 = time.perf_counter()
             table.add_rows([c.text for c in part_cells(p, None, NOW)] for p in parts)
-            t1 = await probe.wait(f"the DataTable of {len(parts):,} rows")
+            t1 = await painted(table, measured, f"the DataTable of {len(parts):,} rows")
             samples.append(t1 - t0)
             await pilot.pause()
     return samples

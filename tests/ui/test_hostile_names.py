@@ -11,6 +11,7 @@ from tests.ui.conftest import Deck, row_text, until
 from tui.core.display import visible
 from tui.core.model import SessionState
 from tui.ui.app import PartdeckApp
+from tui.ui.rows import FILE_WIDTH
 from tui.ui.screens.inspect import InspectScreen
 
 MARKUP = "[bold]loud[reverse]\x9b31m\u202egnp\t.bin"
@@ -35,7 +36,7 @@ async def test_a_hostile_name_shows_escaped_and_literal(deck: Deck) -> None:
         )
         await pilot.pause(0.3)
         cells = row_text(app, sid)
-        assert cells["file"] == visible(MARKUP)[:12] + "…"
+        assert cells["file"] == visible(MARKUP)[: FILE_WIDTH - 1] + "…"
         assert hidden_characters(" ".join(cells.values())) == []
         shown = _screen_text(app)
         assert "[bold]loud" in shown  # markup shown as text, not applied

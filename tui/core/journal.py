@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tui.core.errors import PartdeckError, SessionNotFound, UsageError
 from tui.core.journal_rows import (
@@ -38,14 +38,21 @@ from tui.core.journal_rows import (
     session_from,
     session_row,
 )
-from tui.core.model import Event, Part, Session
+from tui.core.model import FINAL_SESSION_STATES, Event, Part, Session
 from tui.core.redact import redact, redact_data
 
-__all__ = ["SCHEMA_VERSION", "Journal", "JournalError"]
+__all__ = ["SCHEMA_VERSION", "Journal", "JournalError", "Tally"]
 
 
 class JournalError(PartdeckError):
     """The journal cannot be opened or written (disk full, permissions, corruption)."""
+
+
+class Tally(NamedTuple):
+    """Parts of one session in one state: how many, and their bytes."""
+
+    parts: int
+    size: int
 
 
 class Journal:
@@ -276,6 +283,56 @@ class Journal:
             "WHERE state IN ('verified', 'unverifiable') GROUP BY session_id"
         )
         return {row["session_id"]: int(row["n"]) for row in rows}
+
+    # -- cheap reads for a front end that follows the journal (the TUI's resync) ----------
+
+    def data_version(self) -> int:
+        """A number that changes when another connection (another partdeck) has written;
+        the same number means nothing new from elsewhere since the last call."""
+        return int(self._query("PRAGMA data_version")[0][0])
+
+    def session_count(self) -> int:
+        """How many sessions the journal holds."""
+        return int(self._query("SELECT COUNT(*) FROM sessions")[0][0])
+
+    def unfinished_sessions(self, also: Sequence[str] = ()) -> list[Session]:
+        """Sessions not completed or aborted, plus the sessions with these ids."""
+        final = ", ".join(f"'{state}'" for state in sorted(FINAL_SESSION_STATES))
+        rows = self._query(f"SELECT {SESSION_COLS} FROM sessions WHERE state NOT IN ({final})")
+        found = {r["id"]: session_from(r) for r in rows}
+        wanted = [sid for sid in dict.fromkeys(also) if sid not in found]
+        for chunk in range(0, len(wanted), 500):
+            ids = wanted[chunk : chunk + 500]
+            sql = f"SELECT {SESSION_COLS} FROM sessions WHERE id IN ({','.join('?' * len(ids))})"
+            found.update((r["id"], session_from(r)) for r in self._query(sql, ids))
+        return list(found.values())
+
+    def newest_finished(self, limit: int) -> list[Session]:
+        """The ``limit`` newest completed or aborted sessions, newest first."""
+        final = ", ".join(f"'{state}'" for state in sorted(FINAL_SESSION_STATES))
+        rows = self._query(
+            f"SELECT {SESSION_COLS} FROM sessions WHERE state IN ({final}) "
+            "ORDER BY created_at DESC, id LIMIT ?",
+            (limit,),
+        )
+        return [session_from(r) for r in rows]
+
+    def part_tallies(self, session_ids: Sequence[str] | None = None) -> dict[str, dict[str, Tally]]:
+        """For these sessions (None: every one), per part state: how many parts, how many
+        bytes."""
+        sql = 'SELECT session_id, state, COUNT(*) AS n, SUM("end" - start) AS b FROM parts'
+        batches: list[list[str]] = [[]] if session_ids is None else []
+        if session_ids is not None:
+            ids = list(session_ids)
+            batches = [ids[i : i + 500] for i in range(0, len(ids), 500)]
+        tallies: dict[str, dict[str, Tally]] = {}
+        for batch in batches:
+            where = f" WHERE session_id IN ({','.join('?' * len(batch))})" if batch else ""
+            for row in self._query(sql + where + " GROUP BY session_id, state", batch):
+                tallies.setdefault(row["session_id"], {})[row["state"]] = Tally(
+                    int(row["n"]), int(row["b"] or 0)
+                )
+        return tallies
 
     def events(
         self, session_id: str, *, part: int | None = None, kinds: Sequence[str] = ()

@@ -12,7 +12,7 @@ S = SessionState
 _BUSY_SESSION = frozenset({S.COMPLETING, S.COMPLETE_UNKNOWN, S.ABORTING})
 _IN_FLIGHT = frozenset({P.HASHING, P.UPLOADING, P.UPLOADED})
 
-ALWAYS = frozenset({"new_batch", "accounts"})
+ALWAYS = frozenset({"new_batch", "accounts", "search", "toggle_finished", "clear_search"})
 """Actions that need no selection."""
 
 

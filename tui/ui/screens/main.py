@@ -20,22 +20,23 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
 from tui.core.diagnose import Fix, server_view
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
-from tui.core.journal import Journal
-from tui.core.liveness import is_interrupted, resume_hint
-from tui.core.model import DONE_PART_STATES, Part, PartState, Session, SessionState
+from tui.core.liveness import resume_hint
+from tui.core.model import PartState, Session, SessionState
 from tui.core.redact import redact
 from tui.core.units import format_size
 from tui.ui.actions import Selection, applies
 from tui.ui.keys import MAIN_BINDINGS
-from tui.ui.rows import SessionStats, session_cells
+from tui.ui.rows import SessionStats
 from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.screens.files import tilde
+from tui.ui.session_feed import SessionFeed
+from tui.ui.session_list import SessionList
 from tui.ui.widgets.parts_view import PartsView
 from tui.ui.widgets.sessions_table import SessionsTable
 
@@ -48,33 +49,8 @@ S = SessionState
 TICK_HZ = 5
 """Table refreshes per second (the brief allows 4-10)."""
 RESYNC_SECONDS = 1.0
-"""How often sessions this process does not drive are read again from the journal
-(another partdeck may be uploading them)."""
-
-_FAILED = frozenset({P.FAILED, P.EXPIRED})
-
-
-def _read_journal(
-    journal: Journal,
-) -> tuple[list[Session], dict[str, dict[str, int]], dict[str, int], set[str]]:
-    """Sessions, part counts, done bytes and the ids of interrupted sessions (in a thread:
-    telling interrupted ones asks each lock file)."""
-    sessions = journal.sessions()
-    state_dir = journal.path.parent
-    interrupted = {s.id for s in sessions if is_interrupted(s, state_dir)}
-    return sessions, journal.part_counts(), journal.done_bytes(), interrupted
-
-
-def _count(parts: list[Part]) -> tuple[int, int, int]:
-    """(done parts, done bytes, failed parts)."""
-    done = failed = size = 0
-    for part in parts:
-        if part.state in DONE_PART_STATES:
-            done += 1
-            size += part.size
-        elif part.state in _FAILED:
-            failed += 1
-    return done, size, failed
+"""How often the journal is checked for writes by another partdeck (a headless upload);
+the sessions are read again only when there were some."""
 
 
 class MainScreen(Screen[None]):
@@ -82,14 +58,19 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [*MAIN_BINDINGS]
 
+    DEFAULT_CSS = """
+    MainScreen #search { display: none; }
+    MainScreen #search.-shown { display: block; }
+    """
+
     selected: reactive[str | None] = reactive(None, init=False)
     """Id of the session under the cursor."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.sessions: dict[str, Session] = {}
-        self.stats: dict[str, SessionStats] = {}
-        self.failed: dict[str, int] = {}
+        self.rows = SessionList()
+        """Every known session, and what the sessions table shows of them."""
+        self._feed: SessionFeed | None = None
         self.remote: dict[str, dict[int, str]] = {}
         """What the server said of each part at the last refresh (``f``), by session."""
         self._parts_of: str | None = None
@@ -98,6 +79,23 @@ class MainScreen(Screen[None]):
         self._loaded: tuple[object, ...] | None = None
         """What the journal said of the selected session when its parts were last read."""
         self._detail_text: str | None = None
+
+    @property
+    def _torn_down(self) -> bool:
+        """True once the app tears the screen down (a worker's read may end after that)."""
+        return not self.query(PartsView)
+
+    @property
+    def sessions(self) -> dict[str, Session]:
+        """Every session known, by id (the table may fold some away)."""
+        return self.rows.sessions
+
+    @property
+    def feed(self) -> SessionFeed:
+        """What keeps the sessions up to date (made at mount: it needs the engine)."""
+        if self._feed is None:
+            self._feed = SessionFeed(self.papp.engine, self.rows)
+        return self._feed
 
     @property
     def papp(self) -> PartdeckApp:
@@ -110,6 +108,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="⇡")
         with Vertical(id="panes"):
+            yield Input(placeholder="search every session: file, account, state, id", id="search")
             yield SessionsTable(id="sessions")
             yield Static("", id="detail", markup=False)
             yield PartsView(id="parts")
@@ -119,9 +118,20 @@ class MainScreen(Screen[None]):
         self.query_one("#sessions").border_title = "Sessions"
         self.query_one("#parts").border_title = "Parts"
         self.set_interval(1 / TICK_HZ, self.tick, name="tick")
-        self.set_interval(RESYNC_SECONDS, self.resync, name="resync")
+        self.set_interval(RESYNC_SECONDS, self._poll, name="resync")
         self.query_one(SessionsTable).focus()
-        self._background(self.resync, group="resync", exclusive=True)
+        self._background(self._open_history, group="history")
+
+    async def _open_history(self) -> None:
+        """Show the unfinished and newest finished sessions first, then read the whole
+        history (for the search and the folded count) once that frame is up."""
+        await self.resync()
+        await self.query_one(SessionsTable).wait_for_refresh()
+        await self.resync(full=True)
+
+    async def _poll(self) -> None:
+        """Read the journal again if another process wrote to it (a cheap check)."""
+        await self.resync(force=False)
 
     def _background(
         self,
@@ -137,34 +147,19 @@ class MainScreen(Screen[None]):
 
     # -- data -------------------------------------------------------------------------------
 
-    async def resync(self) -> None:
-        """Read every session from the journal (sessions driven here come from the engine)."""
-        journal = self.papp.engine.journal
-        sessions, counts, done, interrupted = await asyncio.to_thread(
-            lambda: _read_journal(journal)
-        )
-        engine = self.papp.engine
-        for session in sessions:
-            if engine.is_running(session.id):
-                continue
-            self.sessions[session.id] = session
-            c = counts.get(session.id, {})
-            stats = self.stats.setdefault(session.id, SessionStats())
-            stats.total_parts = sum(c.values())
-            stats.done_parts = c.get(str(P.VERIFIED), 0) + c.get(str(P.UNVERIFIABLE), 0)
-            stats.done_bytes = done.get(session.id, 0)
-            stats.running = False
-            stats.interrupted = session.id in interrupted
-            stats.current_bytes = None
-            self.failed[session.id] = c.get(str(P.FAILED), 0) + c.get(str(P.EXPIRED), 0)
-        for gone in set(self.sessions) - {s.id for s in sessions}:
-            self.sessions.pop(gone, None)
-            self.stats.pop(gone, None)
+    async def resync(self, force: bool = True, full: bool = False) -> None:
+        """Read the sessions not driven here from the journal (without ``force``, only when
+        another process wrote to it); sessions driven here come from the engine."""
+        if not await self.feed.resync(force=force, full=full) or self._torn_down:
+            return
         self.render_sessions()
+        engine = self.papp.engine
         sid = self.selected
         if sid is not None and sid in self.sessions and not engine.is_running(sid):
             session = self.sessions[sid]
-            seen = (sid, session.updated_at, session.state, done.get(sid, 0), str(counts.get(sid)))
+            stats = self.rows.stats.get(sid, SessionStats())
+            seen = (sid, session.updated_at, session.state, stats.done_bytes, stats.done_parts,
+                    stats.total_parts, self.rows.failed.get(sid))  # fmt: skip
             if seen != self._loaded:  # read 10,000 parts again only when something changed
                 self._loaded = seen
                 await self.load_parts(sid)
@@ -174,22 +169,8 @@ class MainScreen(Screen[None]):
         engine = self.papp.engine
         now = self.papp.clock()
         changes = self.papp.bridge.take()
-        stale = False
-        for session_id in changes.sessions | set(engine.running()):
-            progress = engine.progress(session_id)
-            if progress is None:
-                stale = True  # no longer held by the engine: the journal has its last word
-                continue
-            self.sessions[session_id] = engine.session(session_id)
-            stats = self.stats.setdefault(session_id, SessionStats())
-            if session_id in changes.parts or stats.total_parts == 0:
-                parts = engine.parts(session_id)
-                stats.total_parts = len(parts)
-                stats.done_parts, stats.done_bytes, self.failed[session_id] = _count(parts)
-            stats.running = engine.is_running(session_id)
-            stats.current_bytes = progress.current if stats.running else None
-            if stats.running:
-                stats.meter.update(now, progress.current)
+        # a session no longer held by the engine: the journal has its last word
+        stale = self.feed.ingest(changes, now)
         if stale:
             self._background(self.resync, group="resync", exclusive=True)
         self.render_sessions()
@@ -213,20 +194,52 @@ class MainScreen(Screen[None]):
             self.refresh_bindings()
 
     def render_sessions(self) -> None:
-        """Bring the sessions table up to date (only changed cells are redrawn)."""
-        now = self.papp.clock()
+        """Bring the sessions table up to date: only rows that changed or whose age is due
+        are computed, and only their changed cells are written."""
         table = self.query_one(SessionsTable)
-        with self.app.batch_update():
-            newest_first = sorted(self.sessions.values(), key=lambda s: (-s.created_at, s.id))
-            table.sync(
-                {
-                    s.id: session_cells(s, self.stats.setdefault(s.id, SessionStats()), now)
-                    for s in newest_first
-                }
-            )
-        if self.selected is None or self.selected not in self.sessions:
+        rebuilt, cells = self.rows.changes(self.papp.clock())
+        if rebuilt:
+            with self.app.batch_update():
+                table.sync(cells)
+            table.border_title = self.rows.title()
+        elif cells:
+            with self.app.batch_update():
+                table.update(cells)
+        if self.selected is None or (rebuilt and self.selected not in cells):
             self.selected = table.selected_key
         self._show_detail()
+
+    # -- search and folding -----------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Show the search box: it filters every session, folded ones too."""
+        box = self.query_one("#search", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_toggle_finished(self) -> None:
+        """Show every finished session, or fold them again."""
+        self.rows.set_view(show_finished=not self.rows.show_finished)
+        self.render_sessions()
+
+    def action_clear_search(self) -> None:
+        """Clear and hide the search box."""
+        box = self.query_one("#search", Input)
+        if box.has_class("-shown") or box.value:
+            box.value = ""
+            box.remove_class("-shown")
+            self.rows.set_view(needle="")
+            self.render_sessions()
+        self.query_one(SessionsTable).focus()
+
+    @on(Input.Changed, "#search")
+    def _searched(self, event: Input.Changed) -> None:
+        self.rows.set_view(needle=event.value.strip())
+        self.render_sessions()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one(SessionsTable).focus()
 
     async def load_parts(self, session_id: str) -> None:
         """Show a session's parts (from the engine when live, else the journal)."""
@@ -235,7 +248,7 @@ class MainScreen(Screen[None]):
             parts = engine.parts(session_id)
         else:
             parts = await asyncio.to_thread(engine.journal.parts, session_id)
-        if self.selected != session_id:
+        if self.selected != session_id or self._torn_down:
             return
         view = self.query_one(PartsView)
         view.show(parts, now=self.papp.clock(), remote=self.remote.get(session_id))
@@ -263,7 +276,7 @@ class MainScreen(Screen[None]):
         if session.location:
             bits.append(f"→ {session.location}")
         text = "  ·  ".join(visible(redact(bit)) for bit in bits)
-        stats = self.stats.get(session.id)
+        stats = self.rows.stats.get(session.id)
         if stats is not None and stats.interrupted and not stats.running:
             text += (
                 f"\n↯ interrupted: its process stopped; resume it (p) or run {resume_hint(session)}"
@@ -303,14 +316,14 @@ class MainScreen(Screen[None]):
         session = self.sessions.get(sid or "")
         if sid is None or session is None:
             return Selection()
-        stats = self.stats.get(sid, SessionStats())
+        stats = self.rows.stats.get(sid, SessionStats())
         view = self.query_one(PartsView)
         part = view.highlighted if self._parts_of == sid else None
         return Selection(
             session=session,
             running=self.papp.engine.is_running(sid),
             part=part,
-            failed_parts=self.failed.get(sid, 0),
+            failed_parts=self.rows.failed.get(sid, 0),
             done_parts=stats.done_parts,
             total_parts=stats.total_parts,
         )

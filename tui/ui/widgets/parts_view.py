@@ -99,11 +99,21 @@ class PartsView(ScrollView, can_focus=True):
         self.refresh()
 
     def tick(self, now: float) -> None:
-        """Advance the clock; repaint when the shown second changes (URL expiry counts down)."""
+        """Advance the clock; repaint when the shown second changes and a part on screen
+        counts its URL expiry down (nothing else on a line depends on the clock)."""
         changed = int(now) != int(self._now)
-        self._now = now
-        if changed:
+        before, self._now = self._now, now
+        if changed and self._counting_down(before):
             self.refresh()
+
+    def _counting_down(self, since: float) -> bool:
+        """True when a part on screen showed a URL expiry still to come at ``since``."""
+        top = int(self.scroll_offset.y)
+        for part in self._parts[top : top + self.scrollable_content_region.height]:
+            expires = part.target_expires_at
+            if expires is not None and not part.done and expires > since:
+                return True
+        return False
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._keep_visible()

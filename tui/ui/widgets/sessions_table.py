@@ -43,6 +43,9 @@ class SessionsTable(DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._cells: dict[str, dict[str, Cell]] = {}
+        self.cells_written = 0
+        """Cells written since the table was made (added rows count every cell): a
+        measure of how much a refresh touched."""
 
     def on_mount(self) -> None:
         for key, label in SESSION_COLUMNS:
@@ -54,8 +57,9 @@ class SessionsTable(DataTable[Text]):
         return Text(cell.text, style=style, justify="right" if key in _RIGHT else "left")
 
     def sync(self, rows: Mapping[str, Mapping[str, Cell]]) -> None:
-        """Make the table show ``rows`` (session id -> cells) in their order, touching only
-        the cells that changed; new sessions (rare) rebuild the rows to keep the order."""
+        """Make the table show exactly ``rows`` (session id -> cells) in their order,
+        touching only the cells that changed; new rows (rare) rebuild the table to keep
+        the order."""
         for gone in [key for key in self._cells if key not in rows]:
             self.remove_row(gone)
             del self._cells[gone]
@@ -66,18 +70,24 @@ class SessionsTable(DataTable[Text]):
             for key, cells in rows.items():
                 self.add_row(*(self._text(c, cells[c]) for c, _ in SESSION_COLUMNS), key=key)
                 self._cells[key] = dict(cells)
+                self.cells_written += len(cells)
             if selected is not None and selected in rows:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
             return
+        self.update(rows)
+
+    def update(self, rows: Mapping[str, Mapping[str, Cell]]) -> None:
+        """Bring these shown rows up to date, writing only the cells that changed
+        (rows the table does not show are ignored)."""
         for key, cells in rows.items():
             known = self._cells.get(key)
             if known is None:
-                self.add_row(*(self._text(c, cells[c]) for c, _ in SESSION_COLUMNS), key=key)
-            else:
-                for column, cell in cells.items():
-                    if known.get(column) != cell:
-                        self.update_cell(key, column, self._text(column, cell))
-            self._cells[key] = dict(cells)
+                continue
+            for column, cell in cells.items():
+                if known.get(column) != cell:
+                    self.update_cell(key, column, self._text(column, cell))
+                    known[column] = cell
+                    self.cells_written += 1
 
     def restyle(self) -> None:
         """Render every cell again (the theme changed)."""
