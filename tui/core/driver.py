@@ -720,7 +720,9 @@ class SessionDriver:
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; a server's Retry-After wins when longer."""
-        delay: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
+        # The exponent stops growing long after the cap is reached: ``retries`` has no upper
+        # bound, and 2.0 ** 1024 overflows.
+        delay: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(attempt - 1, 64))
         delay *= 0.5 + self._rng() / 2
         if retry_after is not None:
             delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
