@@ -115,8 +115,8 @@ class TextReporter(Reporter):
             line = f"{name}: {event.message}"
         elif event.kind == "part" and (event.state in _NOTABLE_PART_STATES or event.message):
             line = f"{name}: part {event.part} {event.state}"
-            if event.message:
-                line += f": {event.message}"
+            if event.message:  # providers' part messages name the part already
+                line += f": {event.message.removeprefix(f'part {event.part}: ')}"
         if line is not None:
             self._print(line)
 
