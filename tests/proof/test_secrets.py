@@ -540,7 +540,9 @@ def test_screens_hold_no_secret(
             )
 
         monkeypatch.setattr(app.engine, "retry", broken)
-        failed = next(r for r in range(table.row_count) if main.failed.get(_key(table, r), 0) > 0)
+        failed = next(
+            r for r in range(table.row_count) if main.rows.failed.get(_key(table, r), 0) > 0
+        )
         table.move_cursor(row=failed)
         await until(pilot, showing(_key(table, failed)), "the failed session")
         await pilot.press("R")
@@ -923,10 +925,11 @@ async def test_tls_is_checked_unless_a_loopback_account_opts_out(
             "the TLS certificate of 127.0.0.1 could not be verified (self-signed certificate); "
             "if it is a test server of yours, set verify_tls = false in its account"
         )
-        # Said once per place a failure is reported (progress line, summary, stderr), never
-        # retried as a network error, never a traceback.
-        assert certificate in run.out.splitlines()[0], text
-        assert len(run.err.splitlines()) <= 1 and certificate in (run.err or certificate), text
+        # Said once, on stderr (stdout names the state), never retried as a network error,
+        # never a traceback.
+        assert run.out.splitlines()[0] == "tls.bin: failed", text
+        assert run.err.splitlines() == [run.err.strip()] and certificate in run.err, text
+        assert text.count(certificate) == 1, text
         assert "will retry" not in text and "Traceback" not in text, text
         _search_run(leaks, run)
 
