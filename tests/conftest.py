@@ -36,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         help="how long the soak (tests/proof/test_soak.py) runs after its warm-up "
-        "(default: 0.25 in short mode, 2 in full)",
+        "(default: 0.15 in short mode, 2 in full)",
     )
 
 

@@ -322,12 +322,22 @@ class Engine(SessionDriver):
         live = await self._load(session_id)
         try:
             if live.runner is not None and not live.runner.done():
+                if live.session.state == S.COMPLETING:  # cancelling would not unsend it
+                    raise UsageError(
+                        f"session {session_id[:12]} is completing; wait for it to end, then "
+                        "delete the object if you do not want it"
+                    )
                 live.runner.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await live.runner
             session = live.session
             if session.state == S.ABORTED:
                 return session
+            if session.state == S.COMPLETING:  # its process stopped with complete in flight
+                raise UsageError(
+                    f"session {session_id[:12]} stopped while completing; run partdeck resume "
+                    f"{session_id[:8]} to learn how complete ended"
+                )
             if session.state == S.COMPLETED:
                 raise UsageError(
                     f"session {session_id[:12]} is completed; delete the object instead"
