@@ -10,8 +10,14 @@ come back wrong, Gumroad loses complete answers, Box answers commits 202.
 It proves: every completed object is byte-identical to its file at the provider; every
 other session ends aborted or with a line naming the command that goes on, and with the
 weather calm that command finishes it; and between an idle sample after the warm-up and
-an idle sample at the end, the driver's memory, descriptors, threads, tasks and journal
-stay within the bounds below. ``--soak-minutes`` sets how long it soaks.
+an idle sample at the end the driver stays flat. Flat means: asyncio tasks back to one
+(the driver's own); threads no more than at warm-up (the loop's executor is capped);
+descriptors other than sockets as many as at warm-up, sockets within the connection
+pools' bound; RSS growth under 8 MiB plus 4 MiB per 100 sessions (allocator settling,
+then a 40 KiB-per-session leak fails); the journal's database growing under 48 KiB per
+finished session and its WAL under 16 MiB. ``--soak-minutes`` sets how long it soaks.
+
+The last tests pin the two engine bugs the soak found, without the soak's randomness.
 """
 
 from __future__ import annotations
@@ -45,8 +51,14 @@ from tui.sandbox.faults import FaultSpec
 from tui.sandbox.runner import Sandbox
 
 SUITE = "soak"
-STORM = FaultSpec(part_500=0.04, part_reset=0.03, part_stall=0.02, stall_seconds=0.5,
-                  expire_early=0.02, corrupt_etag=0.03)  # fmt: skip
+STORM = FaultSpec(
+    part_500=0.05,
+    part_reset=0.04,
+    part_stall=0.02,
+    stall_seconds=0.5,
+    expire_early=0.03,
+    corrupt_etag=0.04,
+)  # fmt: skip
 """The faults while a provider's weather is stormy (its share of the time: ``STORMY``)."""
 STORMY = 0.6
 WEATHER_SECONDS = 3.0
@@ -75,6 +87,8 @@ class Watch:
 
     sessions: list[dict[str, Any]] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    injected: Counter[str] = field(default_factory=Counter)
+    """Faults the sandbox injected while the driver ran, by name."""
     checked: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -221,6 +235,8 @@ def _soak(proof: Proof, world: Sandbox, root: Path, minutes: float) -> tuple[Wat
                 if record["state"] == "completed":
                     _check_landed(world, state_dir, record, watch)
             _, err = child.communicate(timeout=60)
+            for provider in PROVIDERS:
+                watch.injected.update(world.fault_state[provider].injected)
         assert child.returncode == 0, err
         assert "Traceback" not in err, err
     finally:
@@ -254,6 +270,9 @@ def test_soak_loses_nothing(proof: Proof, world: Sandbox, soaked: tuple[Watch, P
     for state, n in sorted(states.items()):
         tally.add(f"{SUITE}: ended", state, n)
     tally.add(SUITE, "objects read back", watch.checked)
+    tally.add(SUITE, "faults injected", sum(watch.injected.values()))
+    for name, n in sorted(watch.injected.items()):
+        tally.add(f"{SUITE}: injected", name, n)
     lost: list[str] = []
     followed = 0
     for record in watch.sessions:
@@ -288,7 +307,7 @@ def test_soak_loses_nothing(proof: Proof, world: Sandbox, soaked: tuple[Watch, P
 
 @pytest.mark.slow
 def test_soak_stays_flat(proof: Proof, soaked: tuple[Watch, Path, Path]) -> None:
-    watch, _, _ = soaked
+    watch, _, state_dir = soaked
     by_phase = {s["phase"]: s for s in watch.samples}
     warm, end = by_phase["warm"], by_phase["end"]
     sessions = end["finished"] - warm["finished"]
@@ -308,6 +327,8 @@ def test_soak_stays_flat(proof: Proof, soaked: tuple[Watch, Path, Path]) -> None
     tally.figure(
         SUITE, "WAL warm/end", f"{warm['wal_bytes'] / MiB:.1f}/{end['wal_bytes'] / MiB:.1f} MiB"
     )
+    # One empty lock file stays per session ever driven (see the report): counted, not bound.
+    tally.figure(SUITE, "lock files left", str(len(list((state_dir / "locks").iterdir()))))
     for s in watch.samples:
         tally.note(SUITE, "sample " + ", ".join(f"{k} {v}" for k, v in s.items()))
 
