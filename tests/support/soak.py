@@ -78,6 +78,8 @@ class Sample:
     sockets: int
     threads: int
     tasks: int
+    objects: int
+    """Objects the garbage collector tracks: grows with any leaked session's records."""
     journal_bytes: int
     wal_bytes: int
     elapsed: float
@@ -157,6 +159,7 @@ def sample(phase: str, journal: Journal, finished: int, started: float) -> Sampl
         sockets=sockets,
         threads=_proc_status("Threads"),
         tasks=len(asyncio.all_tasks()),
+        objects=len(gc.get_objects()),
         journal_bytes=_size(journal.path),
         wal_bytes=_size(journal.path.with_name(journal.path.name + "-wal")),
         elapsed=round(time.monotonic() - started, 1),
