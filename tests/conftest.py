@@ -31,6 +31,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="the seed of the proof suites' random choices (default: new each run, printed)",
     )
+    group.addoption(
+        "--soak-minutes",
+        type=float,
+        default=None,
+        help="how long the soak (tests/proof/test_soak.py) runs after its warm-up "
+        "(default: 0.15 in short mode, 2 in full)",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     proof = terminalreporter.config.stash.get(_KEY, None)
-    if proof is None or not (proof.tally.counts or proof.tally.lines):
+    if proof is None or not (proof.tally.counts or proof.tally.lines or proof.tally.figures):
         return
     terminalreporter.write_sep(
         "=", f"proof suites: {proof.mode} mode, seed {proof.seed} (--proof-seed to repeat)"

@@ -18,7 +18,8 @@ def _sandbox_get(sandbox: Sandbox, provider: str, path: str) -> httpx.Response:
     return answer
 
 
-def _s3_key(sandbox: Sandbox, session: Session) -> str:
+def s3_key(sandbox: Sandbox, session: Session) -> str:
+    """The key of the object an S3-backed provider made for ``session`` (not Box)."""
     remote = session.remote
     if session.provider == "fileflare":
         assets = {a["id"]: a for a in _sandbox_get(sandbox, "fileflare", "/_sandbox/assets").json()}
@@ -41,7 +42,7 @@ def landed_bytes(sandbox: Sandbox, session: Session) -> bytes | None:
         return _sandbox_get(sandbox, "box", f"/_sandbox/files/{file_id}/content").content
     backend = sandbox.backends[session.provider]
     try:
-        return asyncio.run(backend.read(_s3_key(sandbox, session)))
+        return asyncio.run(backend.read(s3_key(sandbox, session)))
     except BackendError as exc:
         if exc.code == "NoSuchKey":
             return None

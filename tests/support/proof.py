@@ -21,10 +21,15 @@ class Tally:
 
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     lines: dict[str, list[str]] = field(default_factory=dict)
+    figures: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, suite: str, name: str, n: int = 1) -> None:
         """Count ``n`` more of ``name`` in ``suite`` (0 makes the count show even when none)."""
         self.counts.setdefault(suite, Counter())[name] += n
+
+    def figure(self, suite: str, name: str, value: str) -> None:
+        """Show a measured figure (already formatted, with its unit) on the suite's line."""
+        self.figures.setdefault(suite, {})[name] = value
 
     def note(self, suite: str, line: str) -> None:
         """Keep one line about one run, printed under the suite's counts."""
@@ -33,9 +38,11 @@ class Tally:
     def report(self, *, verbose: bool) -> list[str]:
         """The printed summary: a line of counts per suite, then (verbose) each run."""
         out: list[str] = []
-        for suite in sorted(set(self.counts) | set(self.lines)):
+        for suite in sorted(set(self.counts) | set(self.lines) | set(self.figures)):
             counts = self.counts.get(suite, Counter())
-            out.append(f"{suite}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            shown = [f"{k} {v}" for k, v in counts.items()]
+            shown += [f"{k} {v}" for k, v in self.figures.get(suite, {}).items()]
+            out.append(f"{suite}: " + ", ".join(shown))
             if verbose:
                 out += [f"    {line}" for line in self.lines.get(suite, [])]
         return out

@@ -585,6 +585,7 @@ class SessionDriver:
     async def _send_all(self, live: _Live) -> None:
         """Send queued parts, at most ``parts_per_session`` at a time, until none are left."""
         running: dict[asyncio.Task[None], int] = {}
+        waker: asyncio.Task[bool] | None = None
         try:
             while True:
                 while live.queue and len(running) < self.settings.parts_per_session:
@@ -604,6 +605,8 @@ class SessionDriver:
                     running.pop(task)
                     task.result()  # LocalFileError stops the session
         finally:
+            if waker is not None:  # a pause or abort cancels us mid-wait: it would wait forever
+                waker.cancel()
             for task in running:
                 task.cancel()
             if running:

@@ -352,6 +352,11 @@ class Engine(SessionDriver):
         live = await self._load(session_id)
         try:
             if live.runner is not None and not live.runner.done():
+                if live.session.state == S.COMPLETING:  # cancelling would not unsend it
+                    raise UsageError(
+                        f"session {session_id[:12]} is completing; wait for it to end, then "
+                        "delete the object if you do not want it"
+                    )
                 live.runner.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await live.runner
