@@ -9,7 +9,8 @@ what the session's line says: it takes the first (or, in the ``last`` runs, the 
 command the line names, never a ``--force`` one (that needs a person to look first),
 runs it, and reads the journal again, at most ``STEPS`` times. Each run must end
 ``completed`` with the file's bytes on the provider, or ``aborted`` with nothing there,
-and Gumroad must get at most one complete per upload id.
+and Gumroad must get at most one complete per upload id. Full mode runs every outcome
+with both picks; short mode (CI) runs each outcome once, its pick drawn from the seed.
 """
 
 from __future__ import annotations
@@ -177,8 +178,16 @@ class Follower:
             self.faults.reset(FaultSpec())
         return run
 
-    def run_all(self) -> list[Run]:
+    def run_all(self, proof: Proof) -> list[Run]:
+        """Every scenario this provider meets; in short mode, a scenario written with both
+        picks (first and last command named) runs once, with a pick drawn from the seed."""
         chosen = [s for s in SCENARIOS if not s.only or self.provider in s.only]
+        if proof.mode != "full":
+            rng = proof.rng(SUITE, self.provider)
+            by_name: dict[tuple[str, str], list[Scenario]] = {}
+            for s in chosen:
+                by_name.setdefault((s.name, repr(sorted(s.faults.items()))), []).append(s)
+            chosen = [rng.choice(group) for group in by_name.values()]
         return [self.run(i, s) for i, s in enumerate(chosen)]
 
 
@@ -190,14 +199,16 @@ def gumroad_completes(world: Sandbox) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def advice_runs(world: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Run]]:
+def advice_runs(
+    world: Sandbox, proof: Proof, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[Run]]:
     """Every emulated provider's scenarios, the providers side by side."""
     root = tmp_path_factory.mktemp("advice")
 
     def work(provider: str) -> list[Run]:
         if provider not in EMULATORS:
             return []  # direct S3 has no provider API in between: its own suite covers it
-        return Follower(world, provider, root / provider).run_all()
+        return Follower(world, provider, root / provider).run_all(proof)
 
     return each_provider(world, work)
 
