@@ -10,16 +10,12 @@ It is installed, not vendored: ``npm install --prefix .cache/s3rver s3rver@3.7.1
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.support.moto import free_port
+from tests.support.loopback import free_port, served
 
 VERSION = "3.7.1"
 ROOT = Path(__file__).resolve().parents[2] / ".cache" / "s3rver"
@@ -58,28 +54,8 @@ def s3rver_server(directory: Path) -> Iterator[S3rver]:
     port = free_port()
     # -a 127.0.0.1: its default binds "localhost", which may be more than loopback v4;
     # --no-vhost-buckets: a Host of 127.0.0.1 is never read as a bucket name.
-    proc = subprocess.Popen(
-        ["node", str(SCRIPT), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port),
-         "--silent", "--no-vhost-buckets"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    argv = ["node", str(SCRIPT), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port),
+            "--silent", "--no-vhost-buckets"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("s3rver did not start") from None
-                time.sleep(0.1)
+    with served(argv, f"{url}/", "s3rver"):
         yield S3rver(url=url, directory=directory)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
