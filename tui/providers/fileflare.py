@@ -26,6 +26,7 @@ import httpx
 from tui.config import DEFAULT_BASE_URLS, Account
 from tui.core.errors import (
     AlreadyCompleted,
+    CallUnsupported,
     CompleteUnknown,
     RejectedError,
     RemoteError,
@@ -35,7 +36,7 @@ from tui.core.errors import (
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, choose_part_size
 from tui.core.redact import redact, url_for_people
-from tui.core.transfer import answer_text, network_error, retry_after
+from tui.core.transfer import NOT_IMPLEMENTED, answer_text, network_error, retry_after
 from tui.core.units import GiB, MiB, TiB
 from tui.providers.base import BaseProvider, OpenedSession
 from tui.providers.s3xml import etag_receipt
@@ -297,6 +298,12 @@ def error_for(response: httpx.Response, what: str) -> RemoteError:
             "before trying again",
             status=status,
             retry_after=wait,
+        )
+    if status in NOT_IMPLEMENTED:
+        return CallUnsupported(
+            f"{what}: Fileflare does not support this request (HTTP {status}){said}; asking "
+            "again will not help: check the account's base_url",
+            status=status,
         )
     if status >= 500 or status == 408:
         return TransientError(

@@ -291,7 +291,7 @@ def error_for(response: httpx.Response, what: str, gone: str = UPLOAD_GONE) -> R
     """
     try:
         check_transient(response, what)
-    except TransientError as exc:
+    except RemoteError as exc:  # transient, or a call the server lacks (501, 405)
         return exc
     status = response.status_code
     try:
