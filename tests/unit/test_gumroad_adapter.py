@@ -478,10 +478,34 @@ async def test_a_first_abort_that_finds_a_completed_upload_gone_settles_it(make:
         await provider.abort(s)
     assert len(rec.requests) == 1
     assert info.value.location == s.location
-    assert s.remote["abort_sent"] is True
+    assert s.remote["aborts_sent"] == 1
     # An upload aborted before (by an abort whose answer was lost) proves nothing.
     provider, _ = make({"/files/abort": [GONE]})
+    provider.before_abort(s)  # as the engine does, journaling it before the call leaves
+    assert s.remote["aborts_sent"] == 2
     assert await provider.abort(s) is None
+
+
+@pytest.mark.parametrize(
+    ("remote", "count"),
+    [({}, 1), ({"abort_sent": True}, 2), ({"aborts_sent": 3}, 4), ({"aborts_sent": "x"}, 1)],
+    ids=["none yet", "older true/false mark", "three before", "garbled"],
+)
+async def test_before_abort_counts_the_aborts_that_may_have_left(
+    make: Any, remote: dict[str, Any], count: int
+) -> None:
+    provider, rec = make({"/files/abort": [GONE]})
+    s, _ = opened_session()
+    s.complete_sent = 1
+    s.remote.update(remote)
+    provider.before_abort(s)
+    assert s.remote["aborts_sent"] == count
+    assert rec.requests == []  # marking sends nothing
+    if count == 1:
+        with pytest.raises(AlreadyCompleted):
+            await provider.abort(s)
+    else:
+        assert await provider.abort(s) is None
 
 
 @pytest.mark.parametrize(

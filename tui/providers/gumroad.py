@@ -360,6 +360,16 @@ class GumroadProvider(BaseProvider):
             return url_for_people(file_url)
         return session.location
 
+    def before_abort(self, session: Session) -> None:
+        """Count the abort about to be sent (``aborts_sent``), so that once it is journaled
+        a later abort knows an earlier one may have reached Gumroad, answer or not."""
+        remote = session.remote
+        count = remote.get("aborts_sent")
+        before = count if isinstance(count, int) and count > 0 else 0
+        if not before and remote.get("abort_sent"):
+            before = 1  # the older, true/false mark
+        remote["aborts_sent"] = before + 1
+
     async def abort(self, session: Session) -> str | None:
         """POST /files/abort until Gumroad says ``already_gone``."""
         key, upload_id = session.remote.get("key"), session.remote.get("upload_id")
@@ -368,10 +378,12 @@ class GumroadProvider(BaseProvider):
                 f"abort: the journal holds no Gumroad upload id or key for session "
                 f"{session.id[:8]}; there is nothing on Gumroad to abort"
             )
-        # Gumroad cannot show a finished file, but a first abort answered already_gone
-        # can: the upload ended, and nothing aborted it, so the lost complete took effect.
-        unaborted = session.complete_sent > 0 and not session.remote.get("abort_sent")
-        session.remote["abort_sent"] = True
+        if "aborts_sent" not in session.remote:
+            self.before_abort(session)  # a caller that journals no mark: count it here
+        # Gumroad cannot show a finished file, but the very first abort answered
+        # already_gone can: the upload ended, and nothing aborted it, so the lost complete
+        # took effect. Once an abort may have left, already_gone proves nothing.
+        unaborted = session.complete_sent > 0 and session.remote.get("aborts_sent") == 1
         if await self._abort_calls(key, upload_id) and unaborted:
             raise AlreadyCompleted(
                 "abort: Gumroad no longer holds the upload, and it was never aborted",
