@@ -32,6 +32,7 @@ from tui.core.errors import (
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, choose_part_size
@@ -552,6 +553,8 @@ class FileflareProvider(BaseProvider):
                 # After a complete that may have landed, a refusal proves nothing.
                 if (unknown is not None or earlier) and exc.status != 401:
                     raise self._unknown(session, unknown, exc) from None
+                if exc.status == 404:  # the asset was cancelled or removed: its parts too
+                    raise UploadGone(exc.message, status=404, code=exc.code) from None
                 raise
 
     def _unknown(

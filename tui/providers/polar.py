@@ -32,6 +32,7 @@ from tui.core.errors import (
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits
@@ -450,6 +451,10 @@ class PolarProvider(BaseProvider):
                 return location
             except TransientError as exc:
                 last = exc
+            except RejectedError as exc:
+                if exc.status == 404:  # FileNotFound: deleted, and its parts with it
+                    raise UploadGone(exc.message, status=404, code=exc.code) from None
+                raise
             if await self._listed(remote):
                 return location
         said = f"HTTP {last.status}" if last and last.status else str(last).split(";")[0]
