@@ -600,6 +600,21 @@ class FileflareProvider(BaseProvider):
             ) from None
         return None
 
+    async def forget(self, session: Session) -> str | None:
+        """Best effort: cancel the Fileflare asset a gone upload leaves (one call)."""
+        asset_id, upload_id = session.remote.get("asset_id"), session.remote.get("upload_id")
+        if asset_id is None or upload_id is None:
+            return None
+        shown = str(asset_id)[:64]
+        path = f"/assets/{quote(str(asset_id), safe='')}/cancel"
+        try:
+            await self._request("POST", path, "cancel asset", {"upload_id": str(upload_id)})
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None  # cancelled already, or removed: nothing is left
+            return f"Fileflare asset {shown} may remain: delete it in Fileflare"
+        return f"Fileflare asset {shown} (never completed) was cancelled"
+
     async def _cancel(self, asset_id: str, upload_id: str) -> None:
         """Cancel one asset's upload, waiting out 429s and retrying server errors."""
         path = f"/assets/{quote(asset_id, safe='')}/cancel"
