@@ -1,9 +1,10 @@
 """A provider's own session, file or asset gone on the server, over real sockets.
 
-Not S3's NoSuchUpload (test_upload_gone_everywhere.py) but each provider's own answer:
-Box's 404 on an upload session, Wunderlist's collected upload, Polar's FileNotFound,
-Fileflare's missing asset. partdeck stops on one line, keeps nothing of the gone upload,
-and resume opens a new one through the provider's API and sends every part again.
+Not S3's NoSuchUpload met by a part (test_upload_gone_everywhere.py) but each provider's
+own answer: Box's 404 on an upload session, Wunderlist's collected upload, Polar's
+FileNotFound, Fileflare's missing asset, Gumroad's complete passing on S3's NoSuchUpload.
+partdeck stops on one line, keeps nothing of the gone upload, and resume opens a new one
+through the provider's API and sends every part again.
 """
 
 from __future__ import annotations
@@ -172,3 +173,31 @@ def test_the_providers_own_gone_answer_stops_and_resume_starts_over(
     session = resume_lands(kit, session_id, gone_id)
     backend = kit.sandbox.backends[provider]
     assert asyncio.run(backend.read(s3_key(kit, session))) == path.read_bytes()
+
+
+# -- Gumroad: S3's NoSuchUpload, passed on by Gumroad's complete ------------------------------
+
+
+def test_gumroad_complete_of_an_upload_aborted_on_s3_starts_over(
+    kit_factory: Kits, tmp_path: Path
+) -> None:
+    kit = kit_factory("gumroad")
+    path = make_file(tmp_path / "gumroad-gone.bin", 1 * MiB + 7, seed=44)
+    first = kit.upload(path, "--no-complete")
+    assert first.summary["state"] == "uploaded", first.err
+    session_id = first.summary["session"]
+    session, _ = stored(kit, session_id)
+    gone_id, key = str(session.remote["upload_id"]), str(session.remote["key"])
+    backend = kit.sandbox.backends["gumroad"]
+    asyncio.run(backend.abort(key, gone_id))  # a lifecycle rule, say
+
+    assert_stopped_gone(kit, kit.cli("complete", session_id[:8]), session_id)
+    before = {u for u, _ in kit.faults.part_puts}
+    resumed = kit.cli("resume", session_id[:8], "--json")
+    assert resumed.code == 0, resumed.err
+    assert resumed.summary["state"] == "completed"
+    session, _ = stored(kit, session_id)
+    assert session.remote["upload_id"] != gone_id
+    (put_to,) = {u for u, _ in kit.faults.part_puts} - before
+    assert kit.faults.puts_for(put_to) == {1: 1}
+    assert asyncio.run(backend.read(str(session.remote["key"]))) == path.read_bytes()

@@ -17,6 +17,7 @@ from tui.core.errors import (
     RejectedError,
     TargetExpired,
     TransientError,
+    UploadGone,
     UsageError,
 )
 from tui.core.model import Part, Session
@@ -375,6 +376,26 @@ async def test_a_refused_complete_committed_nothing(make: Any, answer: Answer, s
         "again or abort with partdeck abort abcdef01"
     )
     assert "\n" not in message
+    assert len(rec.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+        "have been aborted or completed.",
+        "NoSuchUpload",
+    ],
+)
+async def test_a_first_complete_meeting_s3s_no_such_upload_is_a_gone_upload(
+    make: Any, error: str
+) -> None:
+    provider, rec = make({"/files/complete": [ok({"status": 400, "error": error}, 400)]})
+    s, parts = opened_session()
+    s.complete_sent = 1
+    with pytest.raises(UploadGone) as info:
+        await provider.complete(s, parts)
+    assert info.value.code == "NoSuchUpload" and "\n" not in str(info.value)
     assert len(rec.requests) == 1
 
 

@@ -27,6 +27,7 @@ from tui.core.errors import (
     RejectedError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, check_file_size
@@ -115,6 +116,15 @@ def _clean(text: str, secret: str = "") -> str:
         text = text.replace(secret, "…")
     text = " ".join(redact(text).split())
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _no_such_upload(response: httpx.Response) -> bool:
+    """True when Gumroad's error passes on S3's NoSuchUpload (its code or its text)."""
+    error = (_json_object(response) or {}).get("error")
+    if not isinstance(error, str):
+        return False
+    text = error.lower()
+    return "nosuchupload" in text or "specified upload does not exist" in text
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -350,6 +360,15 @@ class GumroadProvider(BaseProvider):
             fix = (
                 "; the first complete may have taken effect (then Gumroad no longer holds the "
                 f"upload): run partdeck abort {short} to settle it"
+            )
+        if status == 400 and session.complete_sent <= 1 and _no_such_upload(response):
+            # S3's NoSuchUpload, passed on by Gumroad, to a first complete: the upload was
+            # aborted or expired, and its parts with it; only a new upload carries the file.
+            raise UploadGone(
+                "complete: Gumroad no longer holds the upload (S3: the specified upload does "
+                "not exist)",
+                status=status,
+                code="NoSuchUpload",
             )
         try:
             body = self._judge(response, "complete", fix)
