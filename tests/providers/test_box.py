@@ -250,23 +250,33 @@ def test_a_lost_commit_answer_is_found_in_the_folder(
     assert _content(kit, result.summary["location"]) == path.read_bytes()
 
 
-def test_an_expired_session_says_so(kit_factory: Kits, tmp_path: Path) -> None:
+def test_an_expired_session_is_started_over_by_resume(kit_factory: Kits, tmp_path: Path) -> None:
     kit = kit_factory("box")
     kit.set_faults(part_500=1.0, parts=(3,), limit=3)
     path = _file(tmp_path, seed=10)
     first = kit.upload(path)
     assert first.code == 1
     session = first.summary["session"]
+    expired_id = _session(kit, session).remote["upload_id"]
     kit.set_faults()
     kit.sandbox.time_offset = 8 * 86_400
+    # Box dropped the session and its parts: resume says so and opens a new one.
     resumed = kit.cli("resume", session[:8], "--json")
-    assert resumed.code == 1
-    assert resumed.summary["state"] == "failed"
-    assert (
-        "the Box upload session expired (sessions last 7 days); start a new upload"
-        in resumed.summary["error"]
-    )
-    # Box dropped the session; aborting it is then simply done.
+    assert resumed.code == 0, resumed.err
+    assert resumed.summary["state"] == "completed"
+    assert "the upload is gone on the server" in resumed.out
+    assert _session(kit, session).remote["upload_id"] != expired_id
+    assert _puts(kit, session) == {1: 1, 2: 1, 3: 1}  # every part again, once
+    assert _content(kit, resumed.summary["location"]) == path.read_bytes()
+
+
+def test_abort_of_an_expired_session_is_simply_done(kit_factory: Kits, tmp_path: Path) -> None:
+    kit = kit_factory("box")
+    path = _file(tmp_path, seed=13)
+    first = kit.upload(path, "--no-complete")
+    assert first.summary["state"] == "uploaded", first.err
+    session = first.summary["session"]
+    kit.sandbox.time_offset = 8 * 86_400
     aborted = kit.cli("abort", session[:8], "--json")
     assert aborted.code == 0, aborted.err
     assert aborted.summary["state"] == "aborted"

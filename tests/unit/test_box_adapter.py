@@ -21,6 +21,7 @@ from tui.core.errors import (
     RejectedError,
     RemoteError,
     TransientError,
+    UploadGone,
     UsageError,
 )
 from tui.core.model import Part, RemotePart, Session
@@ -251,8 +252,14 @@ async def test_the_target_carries_digest_and_an_inclusive_range(
 
 
 async def test_a_session_past_its_expiry_is_not_sent_to(provider: box.BoxProvider) -> None:
-    with pytest.raises(RejectedError, match="sessions last 7 days"):
+    with pytest.raises(UploadGone, match="sessions last 7 days"):
         await provider.target(_session(expires_at=1.0), _part())
+
+
+def test_a_404_elsewhere_names_what_is_missing_and_is_no_gone_upload() -> None:
+    with pytest.raises(RejectedError, match="Box folder 7 is gone") as caught:
+        box.raise_for_box(_error(404, "not_found"), "look", gone="Box folder 7 is gone")
+    assert type(caught.value) is RejectedError
 
 
 # -- receipts and errors ----------------------------------------------------------------------
@@ -301,7 +308,7 @@ def _error(status: int, code: str, message: str = "m", **headers: str) -> httpx.
         (_error(409, "range_overlaps_existing_part"), TransientError, "already holds a part"),
         (_error(400, "bad_digest"), TransientError, "sending it again"),
         (_error(416, "requested_range_not_satisfiable"), RejectedError, "a bug"),
-        (_error(404, "not_found"), RejectedError, re.escape(box.EXPIRED)),
+        (_error(404, "not_found"), UploadGone, re.escape(box.SESSION_GONE)),
         (_error(403, "storage_limit_exceeded"), RejectedError, "Box storage is full"),
         (_error(400, "digest_mismatch"), RejectedError, re.escape(box.DIGEST_MISMATCH)),
         (_error(400, "file_size_too_small"), RejectedError, re.escape(box.TOO_SMALL)),

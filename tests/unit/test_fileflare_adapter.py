@@ -21,6 +21,7 @@ from tui.core.errors import (
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartState, Session
 from tui.core.transfer import send_part
@@ -476,3 +477,37 @@ def test_a_part_goes_out_with_no_content_type(tmp_path: Path) -> None:
     assert "content-type" not in request.headers
     assert "authorization" not in request.headers
     assert request.content == b"56789ab"
+
+
+# -- a gone upload -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "note"),
+    [
+        (httpx.Response(200, json={"message": "Upload cancelled."}), "was cancelled"),
+        (httpx.Response(404, json={"message": "Not found."}), None),
+        (httpx.Response(500, json={"message": "Server Error"}), "may remain: delete it"),
+    ],
+    ids=["cancelled", "already gone", "cannot say"],
+)
+def test_forget_cancels_the_asset_once_and_says_what_is_left(
+    answer: httpx.Response, note: str | None
+) -> None:
+    recorder = Recorder(answer)
+    said = run(recorder, lambda p: p.forget(opened_session()))
+    assert len(recorder.requests) == 1  # best effort: one call, no retries
+    assert recorder.requests[0].url.path.endswith("/assets/a1/cancel")
+    assert recorder.bodies() == [{"upload_id": "u1"}]
+    if note is None:
+        assert said is None
+    else:
+        assert said is not None and note in said and "a1" in said and TOKEN not in said
+
+
+def test_a_first_complete_meeting_a_missing_asset_is_a_gone_upload() -> None:
+    recorder = Recorder(httpx.Response(404, json={"message": "Not found."}))
+    s = opened_session()
+    s.complete_sent = 1
+    with pytest.raises(UploadGone, match="Fileflare no longer has this asset"):
+        run(recorder, lambda p: p.complete(s, parts()))

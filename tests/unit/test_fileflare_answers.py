@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.core.errors import RejectedError, RemoteError, TransientError
+from tui.core.errors import CallUnsupported, RejectedError, RemoteError, TransientError
 from tui.providers.fileflare import (
     LINK_LIFETIME,
     UnusableAnswer,
@@ -182,7 +182,9 @@ def test_hostile_error_answers_become_one_line_remote_errors(
     assert isinstance(error, RemoteError)
     assert "\n" not in str(error)
     assert str(error).startswith("open: ")
-    assert isinstance(error, TransientError) == (status >= 500 or status in (408, 429))
+    transient = status != 501 and (status >= 500 or status in (408, 429))
+    assert isinstance(error, TransientError) == transient
+    assert isinstance(error, CallUnsupported) == (status in (405, 501))
 
 
 def test_deeply_nested_json_is_not_a_crash() -> None:

@@ -17,6 +17,7 @@ from tui.core.errors import (
     RejectedError,
     TargetExpired,
     TransientError,
+    UploadGone,
     UsageError,
 )
 from tui.core.model import Part, Session
@@ -378,6 +379,26 @@ async def test_a_refused_complete_committed_nothing(make: Any, answer: Answer, s
     assert len(rec.requests) == 1
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+        "have been aborted or completed.",
+        "NoSuchUpload",
+    ],
+)
+async def test_a_first_complete_meeting_s3s_no_such_upload_is_a_gone_upload(
+    make: Any, error: str
+) -> None:
+    provider, rec = make({"/files/complete": [ok({"status": 400, "error": error}, 400)]})
+    s, parts = opened_session()
+    s.complete_sent = 1
+    with pytest.raises(UploadGone) as info:
+        await provider.complete(s, parts)
+    assert info.value.code == "NoSuchUpload" and "\n" not in str(info.value)
+    assert len(rec.requests) == 1
+
+
 async def test_complete_without_a_file_url_keeps_the_known_location(make: Any) -> None:
     provider, _ = make({"/files/complete": [ok({"success": True})]})
     s, parts = opened_session()
@@ -478,10 +499,34 @@ async def test_a_first_abort_that_finds_a_completed_upload_gone_settles_it(make:
         await provider.abort(s)
     assert len(rec.requests) == 1
     assert info.value.location == s.location
-    assert s.remote["abort_sent"] is True
+    assert s.remote["aborts_sent"] == 1
     # An upload aborted before (by an abort whose answer was lost) proves nothing.
     provider, _ = make({"/files/abort": [GONE]})
+    provider.before_abort(s)  # as the engine does, journaling it before the call leaves
+    assert s.remote["aborts_sent"] == 2
     assert await provider.abort(s) is None
+
+
+@pytest.mark.parametrize(
+    ("remote", "count"),
+    [({}, 1), ({"abort_sent": True}, 2), ({"aborts_sent": 3}, 4), ({"aborts_sent": "x"}, 1)],
+    ids=["none yet", "older true/false mark", "three before", "garbled"],
+)
+async def test_before_abort_counts_the_aborts_that_may_have_left(
+    make: Any, remote: dict[str, Any], count: int
+) -> None:
+    provider, rec = make({"/files/abort": [GONE]})
+    s, _ = opened_session()
+    s.complete_sent = 1
+    s.remote.update(remote)
+    provider.before_abort(s)
+    assert s.remote["aborts_sent"] == count
+    assert rec.requests == []  # marking sends nothing
+    if count == 1:
+        with pytest.raises(AlreadyCompleted):
+            await provider.abort(s)
+    else:
+        assert await provider.abort(s) is None
 
 
 @pytest.mark.parametrize(

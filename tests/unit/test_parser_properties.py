@@ -571,12 +571,17 @@ def test_check_transient_triages_by_status(status: int, value: str | None) -> No
     response = httpx.Response(status, headers=headers)
     try:
         check_transient(response, "part 3")
+    except CallUnsupported as exc:
+        assert status in (405, 501)
+        assert one_line(exc).startswith("part 3: ") and exc.status == status
+        return
     except TransientError as exc:
         assert status >= 500 or status in (408, 429)
+        assert status != 501
         assert one_line(exc).startswith("part 3: ")
         assert exc.status == status and exc.retry_after == retry_after(response)
         return
-    assert status < 500 and status not in (408, 429)
+    assert status < 500 and status not in (405, 408, 429)
 
 
 # == S3 XML ================================================================================
@@ -1286,7 +1291,9 @@ def test_polar_refusals_are_one_clear_line_without_secrets(status: int, body: by
     with pytest.raises(RemoteError) as caught:
         polar.raise_for_polar(httpx.Response(status, content=body), "create file", TOKEN)
     one_line(caught.value, token=True)
-    assert isinstance(caught.value, TransientError) == (status >= 500 or status in (408, 429))
+    transient = status != 501 and (status >= 500 or status in (408, 429))
+    assert isinstance(caught.value, TransientError) == transient
+    assert isinstance(caught.value, CallUnsupported) == (status in (405, 501))
 
 
 # == BOX ====================================================================================
@@ -1413,12 +1420,13 @@ def test_box_refusals_are_one_clear_line_without_secrets(
         one_line(exc)
         code, _ = box.error_of(body)
         transient = (
-            status >= 500
+            (status >= 500 and status != 501)
             or status in (408, 429)
             or (status == 400 and code == "bad_digest")
             or (status == 409 and code == "range_overlaps_existing_part")
         )
         assert isinstance(exc, TransientError) == transient
+        assert isinstance(exc, CallUnsupported) == (status in (405, 501))
         return
     assert 200 <= status < 300
 
@@ -1543,7 +1551,9 @@ def test_fileflare_refusals_are_one_clear_line_without_secrets(
     headers = {} if wait is None else {"Retry-After": wait}
     error = fileflare.error_for(httpx.Response(status, content=body, headers=headers), "open")
     one_line(error)
-    assert isinstance(error, TransientError) == (status >= 500 or status in (408, 429))
+    transient = status != 501 and (status >= 500 or status in (408, 429))
+    assert isinstance(error, TransientError) == transient
+    assert isinstance(error, CallUnsupported) == (status in (405, 501))
     if isinstance(error, TransientError) and error.retry_after is not None:
         assert math.isfinite(error.retry_after)
 
@@ -1622,7 +1632,9 @@ WUNDERLIST_ERRORS = st.one_of(
 def test_wunderlist_refusals_are_one_clear_line_without_secrets(status: int, body: bytes) -> None:
     error = wunderlist.error_for(httpx.Response(status, content=body), "create upload")
     one_line(error)
-    assert isinstance(error, TransientError) == (status >= 500 or status in (408, 429))
+    transient = status != 501 and (status >= 500 or status in (408, 429))
+    assert isinstance(error, TransientError) == transient
+    assert isinstance(error, CallUnsupported) == (status in (405, 501))
 
 
 # == HOSTILE CALLS: each provider's other answers (check, complete...) =======================

@@ -21,6 +21,7 @@ from tui.core.errors import (
     RejectedError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, Session
 from tui.providers.polar import (
@@ -512,11 +513,12 @@ def test_a_repeated_complete_looks_at_the_list_first() -> None:
     assert script.seen == [LIST]
 
 
-def test_a_refused_complete_is_rejected_not_unknown() -> None:
+def test_a_deleted_file_at_complete_is_a_gone_upload_not_unknown() -> None:
     gone = {"type": "FileNotFound", "detail": f"No file exists with ID: {FILE_ID}"}
     script = Script({UPLOADED: [httpx.Response(404, json=gone)]})
-    with pytest.raises(RejectedError) as caught:
+    with pytest.raises(UploadGone) as caught:
         _complete(script)
+    assert script.seen == [UPLOADED]  # not sent again, not looked up
     assert str(caught.value) == (
         f"complete: Polar has no such file (No file exists with ID: {FILE_ID}); it was deleted, "
         "so upload the file again"
@@ -540,3 +542,20 @@ def test_abort_that_fails_is_an_error() -> None:
     session, _ = _opened_session()
     with pytest.raises(TransientError):
         _run(provider.abort(session))
+
+
+@pytest.mark.parametrize(
+    ("status", "note"),
+    [
+        (204, f"Polar file {FILE_ID} (never uploaded) was deleted"),
+        (404, None),
+        (503, f"Polar file {FILE_ID} (never uploaded) may remain: delete it in Polar"),
+        (200, f"Polar file {FILE_ID} (never uploaded) may remain: delete it in Polar"),
+    ],
+)
+def test_forget_deletes_the_file_a_gone_upload_leaves(status: int, note: str | None) -> None:
+    script = Script({f"DELETE /v1/files/{FILE_ID}": [httpx.Response(status, json={})]})
+    provider, _ = _provider(script)
+    session, _ = _opened_session()
+    assert _run(provider.forget(session)) == note
+    assert script.seen == [f"DELETE /v1/files/{FILE_ID}"]  # once: best effort

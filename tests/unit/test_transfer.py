@@ -23,7 +23,7 @@ import xxhash
 
 from tui.core import transfer
 from tui.core.digest import CHUNK
-from tui.core.errors import LocalChanged, LocalFileError, TransientError
+from tui.core.errors import CallUnsupported, LocalChanged, LocalFileError, TransientError
 from tui.core.model import PartTarget
 from tui.core.transfer import (
     RateLimiter,
@@ -66,6 +66,18 @@ def test_retry_after_garbage_is_none(value: str) -> None:
 
 def test_retry_after_missing_is_none() -> None:
     assert retry_after(response(503)) is None
+
+
+@pytest.mark.parametrize("status", [501, 405])
+def test_check_transient_calls_a_missing_call_unsupported_never_transient(status: int) -> None:
+    with pytest.raises(CallUnsupported) as info:
+        check_transient(response(status), "list parts")
+    assert not isinstance(info.value, TransientError)
+    assert info.value.status == status
+    assert str(info.value).startswith(
+        f"list parts: the server does not support this request (HTTP {status})"
+    )
+    assert "will retry" not in str(info.value)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 599, 408])

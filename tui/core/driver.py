@@ -566,6 +566,10 @@ class SessionDriver:
         if stop and live.file_hash is not None:
             live.file_hash.cancel()
         session = live.session
+        try:  # what the gone upload leaves on the provider, tidied while the journal names it
+            left = await live.provider.forget(session)
+        except RemoteError:  # best effort: it must not hide that the upload is gone
+            left = None
         parts = forget_upload(session, live.parts.values())
         live.targets.clear()
         live.resend.clear()
@@ -573,12 +577,15 @@ class SessionDriver:
         live.progress.in_flight.clear()
         live.progress.done = 0
         line, mark = gone_line(session), {GONE_MARK: True}
+        if not stop:
+            line = f"{line.split('; ', 1)[0]}; starting a new upload and sending every part again"
+        if left:
+            line = f"{line}; {left}"
         if stop:
             session.move(S.FAILED)
             session.error = line
             event = self._event("error", session, state=str(S.FAILED), message=line, data=mark)
         else:
-            line = f"{line.split('; ', 1)[0]}; starting a new upload and sending every part again"
             event = self._event("notice", session, message=line, data=mark)
         await self._commit(session=session, parts=parts, events=[event])
 

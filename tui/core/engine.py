@@ -380,10 +380,14 @@ class Engine(SessionDriver):
                 if found is not None:
                     await self._settle_completed(live, found, _kept_note(found))
                     return session
+            # On stable storage before abort leaves: a power loss must not bring back a
+            # session whose upload the provider has discarded, nor lose the provider's mark
+            # that an abort may have been sent.
+            live.provider.before_abort(session)
             if session.state != S.ABORTING:
-                # On stable storage before abort leaves: a power loss must not bring back
-                # a session whose upload the provider has discarded.
                 await self._set_session(live, S.ABORTING, durable=True)
+            else:
+                await self._commit(session=session, durable=True)
             try:
                 note = await live.provider.abort(session)
             except AlreadyCompleted as exc:

@@ -23,7 +23,13 @@ import xxhash
 
 from tui.core.bounded import MAX_ANSWER, AnswerRefused, bounded
 from tui.core.digest import CHUNK, local_file_error, open_for_read, read_chunks
-from tui.core.errors import LocalChanged, RejectedError, RemoteError, TransientError
+from tui.core.errors import (
+    CallUnsupported,
+    LocalChanged,
+    RejectedError,
+    RemoteError,
+    TransientError,
+)
 from tui.core.model import PartTarget
 
 ProgressCallback = Callable[[int], None]
@@ -302,9 +308,21 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+NOT_IMPLEMENTED = frozenset({405, 501})
+"""Statuses that say the server lacks the call (Method Not Allowed, Not Implemented):
+never transient, since asking again gets the same answer."""
+
+
 def check_transient(response: httpx.Response, what: str) -> None:
-    """Raise TransientError for 5xx, 429 and 408 answers; leave other statuses alone."""
+    """Raise TransientError for 429, 408 and 5xx answers other than 501; CallUnsupported
+    for 501 and 405 (never worth repeating); leave other statuses alone."""
     status = response.status_code
+    if status in NOT_IMPLEMENTED:
+        raise CallUnsupported(
+            f"{what}: the server does not support this request (HTTP {status}); asking again "
+            "will not help: check the account's base_url",
+            status=status,
+        )
     if status >= 500 or status in (408, 429):
         label = "rate limited" if status == 429 else f"server error {status}"
         raise TransientError(

@@ -88,6 +88,16 @@ class Provider(Protocol):
         """Finish the upload; return the object's location for people."""
         ...
 
+    async def forget(self, session: Session) -> str | None:
+        """Best effort, when the upload is found gone: tidy what it leaves on the provider
+        (a file record, an asset). Returns a note for people, or None (never raises)."""
+        ...
+
+    def before_abort(self, session: Session) -> None:
+        """Mark in ``session.remote`` what ``abort`` must find on record should this abort
+        be cut short; the engine commits it durably before any abort request leaves."""
+        ...
+
     async def abort(self, session: Session) -> str | None:
         """Discard the remote upload, repeating as the provider needs until it is gone.
 
@@ -148,6 +158,13 @@ class BaseProvider:
     async def find_completed(self, session: Session) -> str | None:
         """This provider cannot show whether a complete took effect."""
         return None
+
+    async def forget(self, session: Session) -> str | None:
+        """Nothing of a gone upload is left on this provider."""
+        return None
+
+    def before_abort(self, session: Session) -> None:
+        """Nothing to mark: this provider's abort does not depend on earlier ones."""
 
     async def list_uploads(self, prefix: str = "") -> list[RemoteUpload]:
         """This provider cannot list incomplete uploads."""

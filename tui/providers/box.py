@@ -29,6 +29,7 @@ from tui.core.errors import (
     RejectedError,
     RemoteError,
     TransientError,
+    UploadGone,
     UsageError,
 )
 from tui.core.model import Part, PartTarget, Receipt, RemotePart, Session
@@ -63,6 +64,8 @@ TOO_SMALL = (
     "through Box's plain upload (the web app or POST /files/content), which partdeck does not use"
 )
 EXPIRED = "the Box upload session expired (sessions last 7 days); start a new upload"
+SESSION_GONE = "Box no longer has the upload session (it expired after 7 days or was aborted)"
+"""What a 404 on a session endpoint means: the session and every part in it are gone."""
 DIGEST_MISMATCH = (
     "the whole-file checksum differs from what Box received; did the file change? run "
     "partdeck verify"
@@ -253,13 +256,14 @@ def raise_for_box(
     response: httpx.Response,
     what: str,
     *,
-    gone: str = EXPIRED,
+    gone: str | None = None,
     file_name: str | None = None,
 ) -> None:
     """Raise the right RemoteError for a failed Box answer; return on 2xx.
 
-    ``gone`` is the sentence for a 404: on session endpoints the session expired (or was
-    aborted); elsewhere the caller says what is missing.
+    ``gone`` is the sentence for a 404 where the caller says what is missing; without
+    it the call was on a session endpoint, and a 404 there is UploadGone: the session
+    expired or was aborted, and only a new one can carry the file.
     """
     if response.is_success:
         return
@@ -318,6 +322,8 @@ def raise_for_box(
             status=status,
             code=code,
         )
+    if status == 404 and gone is None:
+        raise UploadGone(f"{what}: {SESSION_GONE} ({said})", status=status, code=code)
     if status == 404:
         raise RejectedError(f"{what}: {gone} ({said})", status=status, code=code)
     if status == 403:
@@ -411,7 +417,7 @@ class BoxProvider(BaseProvider):
         url: str,
         what: str,
         *,
-        gone: str = EXPIRED,
+        gone: str | None = None,
         file_name: str | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
@@ -512,7 +518,7 @@ class BoxProvider(BaseProvider):
         """The session's upload_part endpoint with this part's Digest and Content-Range."""
         expires_at = session.remote.get("expires_at")
         if isinstance(expires_at, int | float) and self._clock() >= expires_at:
-            raise RejectedError(f"part {part.number}: {EXPIRED}")
+            raise UploadGone(f"part {part.number}: {EXPIRED}")
         if part.sha1 is None:
             raise RejectedError(f"part {part.number} has no SHA-1 yet; a bug: please report it")
         headers = {

@@ -26,16 +26,18 @@ import httpx
 from tui.config import DEFAULT_BASE_URLS, Account
 from tui.core.errors import (
     AlreadyCompleted,
+    CallUnsupported,
     CompleteUnknown,
     RejectedError,
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, choose_part_size
 from tui.core.redact import redact, url_for_people
-from tui.core.transfer import answer_text, network_error, retry_after
+from tui.core.transfer import NOT_IMPLEMENTED, answer_text, network_error, retry_after
 from tui.core.units import GiB, MiB, TiB
 from tui.providers.base import BaseProvider, OpenedSession
 from tui.providers.s3xml import etag_receipt
@@ -298,6 +300,12 @@ def error_for(response: httpx.Response, what: str) -> RemoteError:
             status=status,
             retry_after=wait,
         )
+    if status in NOT_IMPLEMENTED:
+        return CallUnsupported(
+            f"{what}: Fileflare does not support this request (HTTP {status}){said}; asking "
+            "again will not help: check the account's base_url",
+            status=status,
+        )
     if status >= 500 or status == 408:
         return TransientError(
             f"{what}: Fileflare server error {status}{said}; will retry", status=status
@@ -545,6 +553,8 @@ class FileflareProvider(BaseProvider):
                 # After a complete that may have landed, a refusal proves nothing.
                 if (unknown is not None or earlier) and exc.status != 401:
                     raise self._unknown(session, unknown, exc) from None
+                if exc.status == 404:  # the asset was cancelled or removed: its parts too
+                    raise UploadGone(exc.message, status=404, code=exc.code) from None
                 raise
 
     def _unknown(
@@ -589,6 +599,21 @@ class FileflareProvider(BaseProvider):
                 f"abort: Fileflare refused ({_cause(exc)})", location=found
             ) from None
         return None
+
+    async def forget(self, session: Session) -> str | None:
+        """Best effort: cancel the Fileflare asset a gone upload leaves (one call)."""
+        asset_id, upload_id = session.remote.get("asset_id"), session.remote.get("upload_id")
+        if asset_id is None or upload_id is None:
+            return None
+        shown = str(asset_id)[:64]
+        path = f"/assets/{quote(str(asset_id), safe='')}/cancel"
+        try:
+            await self._request("POST", path, "cancel asset", {"upload_id": str(upload_id)})
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None  # cancelled already, or removed: nothing is left
+            return f"Fileflare asset {shown} may remain: delete it in Fileflare"
+        return f"Fileflare asset {shown} (never completed) was cancelled"
 
     async def _cancel(self, asset_id: str, upload_id: str) -> None:
         """Cancel one asset's upload, waiting out 429s and retrying server errors."""

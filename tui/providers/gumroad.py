@@ -27,6 +27,7 @@ from tui.core.errors import (
     RejectedError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits, check_file_size
@@ -115,6 +116,15 @@ def _clean(text: str, secret: str = "") -> str:
         text = text.replace(secret, "…")
     text = " ".join(redact(text).split())
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _no_such_upload(response: httpx.Response) -> bool:
+    """True when Gumroad's error passes on S3's NoSuchUpload (its code or its text)."""
+    error = (_json_object(response) or {}).get("error")
+    if not isinstance(error, str):
+        return False
+    text = error.lower()
+    return "nosuchupload" in text or "specified upload does not exist" in text
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -351,6 +361,15 @@ class GumroadProvider(BaseProvider):
                 "; the first complete may have taken effect (then Gumroad no longer holds the "
                 f"upload): run partdeck abort {short} to settle it"
             )
+        if status == 400 and session.complete_sent <= 1 and _no_such_upload(response):
+            # S3's NoSuchUpload, passed on by Gumroad, to a first complete: the upload was
+            # aborted or expired, and its parts with it; only a new upload carries the file.
+            raise UploadGone(
+                "complete: Gumroad no longer holds the upload (S3: the specified upload does "
+                "not exist)",
+                status=status,
+                code="NoSuchUpload",
+            )
         try:
             body = self._judge(response, "complete", fix)
         except _BadAnswer as exc:
@@ -360,6 +379,16 @@ class GumroadProvider(BaseProvider):
             return url_for_people(file_url)
         return session.location
 
+    def before_abort(self, session: Session) -> None:
+        """Count the abort about to be sent (``aborts_sent``), so that once it is journaled
+        a later abort knows an earlier one may have reached Gumroad, answer or not."""
+        remote = session.remote
+        count = remote.get("aborts_sent")
+        before = count if isinstance(count, int) and count > 0 else 0
+        if not before and remote.get("abort_sent"):
+            before = 1  # the older, true/false mark
+        remote["aborts_sent"] = before + 1
+
     async def abort(self, session: Session) -> str | None:
         """POST /files/abort until Gumroad says ``already_gone``."""
         key, upload_id = session.remote.get("key"), session.remote.get("upload_id")
@@ -368,10 +397,12 @@ class GumroadProvider(BaseProvider):
                 f"abort: the journal holds no Gumroad upload id or key for session "
                 f"{session.id[:8]}; there is nothing on Gumroad to abort"
             )
-        # Gumroad cannot show a finished file, but a first abort answered already_gone
-        # can: the upload ended, and nothing aborted it, so the lost complete took effect.
-        unaborted = session.complete_sent > 0 and not session.remote.get("abort_sent")
-        session.remote["abort_sent"] = True
+        if "aborts_sent" not in session.remote:
+            self.before_abort(session)  # a caller that journals no mark: count it here
+        # Gumroad cannot show a finished file, but the very first abort answered
+        # already_gone can: the upload ended, and nothing aborted it, so the lost complete
+        # took effect. Once an abort may have left, already_gone proves nothing.
+        unaborted = session.complete_sent > 0 and session.remote.get("aborts_sent") == 1
         if await self._abort_calls(key, upload_id) and unaborted:
             raise AlreadyCompleted(
                 "abort: Gumroad no longer holds the upload, and it was never aborted",

@@ -32,6 +32,7 @@ from tui.core.errors import (
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import PartLimits
@@ -450,6 +451,10 @@ class PolarProvider(BaseProvider):
                 return location
             except TransientError as exc:
                 last = exc
+            except RejectedError as exc:
+                if exc.status == 404:  # FileNotFound: deleted, and its parts with it
+                    raise UploadGone(exc.message, status=404, code=exc.code) from None
+                raise
             if await self._listed(remote):
                 return location
         said = f"HTTP {last.status}" if last and last.status else str(last).split(";")[0]
@@ -507,6 +512,24 @@ class PolarProvider(BaseProvider):
             "answer that is not Polar's)",
             status=response.status_code,
         )
+
+    async def forget(self, session: Session) -> str | None:
+        """Best effort: delete the Polar file a gone upload leaves (never uploaded)."""
+        file_id = session.remote.get("file_id")
+        if not isinstance(file_id, str) or not file_id:
+            return None
+        shown = file_id[:64]
+        try:
+            response = await self._request(
+                "DELETE", f"/v1/files/{quote(file_id, safe='')}", "delete file"
+            )
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None  # deleted already: nothing is left
+            return f"Polar file {shown} (never uploaded) may remain: delete it in Polar"
+        if response.status_code != 204:
+            return f"Polar file {shown} (never uploaded) may remain: delete it in Polar"
+        return f"Polar file {shown} (never uploaded) was deleted"
 
     async def check(self) -> str:
         """List one file: proves the token, its scope and the organization."""

@@ -34,6 +34,7 @@ from tui.core.errors import (
     RemoteError,
     TargetExpired,
     TransientError,
+    UploadGone,
 )
 from tui.core.model import Part, PartTarget, Receipt, Session
 from tui.core.plan import S3_LIMITS
@@ -291,7 +292,7 @@ def error_for(response: httpx.Response, what: str, gone: str = UPLOAD_GONE) -> R
     """
     try:
         check_transient(response, what)
-    except TransientError as exc:
+    except RemoteError as exc:  # transient, or a call the server lacks (501, 405)
         return exc
     status = response.status_code
     try:
@@ -315,6 +316,9 @@ def error_for(response: httpx.Response, what: str, gone: str = UPLOAD_GONE) -> R
         )
     elif status == 403:
         message = f"{what}: Wunderlist denied access{said}; check what the token may do"
+    elif status == 404 and gone == UPLOAD_GONE:
+        # The upload was collected: its parts went with it; only a new one carries the file.
+        return UploadGone(f"{what}: {gone.format(said=said)}", status=status, code=kind)
     elif status == 404:
         message = f"{what}: {gone.format(said=said)}"
     elif kind == "missing_parameter":

@@ -18,8 +18,9 @@ Box has no part links); ``corrupt_etag`` stores the part but answers a wrong sha
 ``ctx.options["part_faults_after_store"] = True`` makes a part fault strike after the
 part is stored (the answer is lost, the part landed). Counted faults per session:
 ``commit_202`` (202 + Retry-After: 1), ``complete_lost`` (committed, answered 500) and
-``abort_lost`` (the session deleted, answered 500); per folder, ``view_500`` (its
-item listing answered 500).
+``abort_lost`` (the session deleted, answered 500); ``upload_gone`` deletes the session
+when a part arrives after that many, as if aborted elsewhere (the part meets 404); per
+folder, ``view_500`` (its item listing answered 500).
 ``ctx.options["storage_quota"]`` (bytes) makes sessions that would pass it fail with
 403 storage_limit_exceeded.
 
@@ -406,6 +407,8 @@ def create_app(ctx: EmulatorContext) -> Starlette:
         if known is not None and match is not None:
             number = int(match.group(1)) // known.part_size + 1
             ctx.faults.count_put(session_id, number)
+            if ctx.faults.gone_now(session_id):
+                store.sessions.pop(session_id, None)  # aborted elsewhere: this part meets 404
         after_store = bool(ctx.options.get("part_faults_after_store"))
         if number is not None and not after_store:
             broken = await part_fault_response(ctx.faults, number)

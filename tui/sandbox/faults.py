@@ -57,6 +57,9 @@ class FaultSpec:
     someone else (the next part meets S3's 404 NoSuchUpload); 0 for never."""
     abort_lost: int = 0
     """Aborts per upload carried out on the server but answered 500."""
+    abort_stall: int = 0
+    """Gumroad: aborts per upload carried out on the server, then held ``stall_seconds``
+    without an answer and cut (a client that dies meanwhile never learns the outcome)."""
     view_500: int = 0
     """Looks at one upload's finished file (Fileflare's asset, Polar's file list by id,
     Box's folder listing) answered 500, per upload (Box: per folder)."""

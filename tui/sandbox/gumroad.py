@@ -6,7 +6,7 @@ link for 900 s at once; complete and abort check the key belongs to the caller; 
 failures come back as 400 with S3's text; abort maps NoSuchUpload to ``already_gone``.
 Counted faults: ``abort_accepted`` answers ``accepted`` without aborting, and
 ``complete_lost`` completes for real, then answers 500; ``abort_lost`` aborts for real,
-then answers 500.
+then answers 500; ``abort_stall`` aborts for real, then holds the answer and cuts it.
 
 ``ctx.options["scopes"]`` (a list) stands in for the token's OAuth scopes; without
 ``edit_products`` the files API answers 403. ``GET /_sandbox/calls`` reports how often
@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from tui.sandbox.backend import BackendError, S3Backend
 from tui.sandbox.context import EmulatorContext
+from tui.sandbox.faults import CutResponse
 
 PRESIGNED_URL_EXPIRY_SECONDS = 900
 PART_SIZE = 100 * 1024 * 1024
@@ -243,6 +244,9 @@ def create_app(ctx: EmulatorContext) -> Starlette:
             return _error_500() if exc.code == "ServiceUnavailable" else _error_400(exc.message)
         if ctx.faults.take("abort_lost", upload_id):
             return _error_500()
+        if ctx.faults.take("abort_stall", upload_id):
+            await asyncio.sleep(ctx.faults.spec.stall_seconds)
+            return CutResponse()
         return JSONResponse({"success": True, "status": "accepted"})
 
     async def user(request: Request) -> Response:
