@@ -193,3 +193,27 @@ def test_resume_of_a_completed_session_says_so(cli: CLI, tmp_path: Path) -> None
         f"{session_id[:12]}: already completed -> {done.summary['location']}; nothing to resume"
     )
     assert cli("resume", session_id[:8], "--json").summary["state"] == "completed"
+
+
+def test_abort_of_a_session_never_opened_ends_aborted_from_any_state(
+    proxied_config: Path, proxy: FaultProxy, state_dir: Path, tmp_path: Path
+) -> None:
+    """A session whose open was refused (failed) or that stopped in complete before it
+    was opened holds nothing on the server: abort settles it at once (both raised
+    InvalidTransition: failed -> aborted, completing -> aborted)."""
+    proxy.add(Rule(op="create", action="status", status=403, body=b"<Error><Code>AccessDenied"
+                   b"</Code><Message>no</Message></Error>"))  # fmt: skip
+    path = make_file(tmp_path / "refused.bin", 1 * MiB)
+
+    async def body(engine: Engine) -> list[str]:
+        refused = await engine.run((await engine.plan(path, "moto", 5 * MiB)).id)
+        assert str(refused.state) == "failed" and not refused.opened
+        stopped = await engine.plan(path, "moto", 5 * MiB)
+        record = engine.journal.session(stopped.id)
+        record.state, record.complete_sent = SessionState.COMPLETING, 1
+        engine.journal.commit(session=record)
+        return [str((await engine.abort(s.id)).state) for s in (refused, stopped)]
+
+    _, states = asyncio.run(_engine_run(proxied_config, state_dir, body))
+    assert states == ["aborted", "aborted"]
+    assert not proxy.ops("abort")  # nothing was opened, so nothing is sent

@@ -45,6 +45,7 @@ from tui.core.errors import (
 from tui.core.gone import gone_diagnosis, recorded_gone
 from tui.core.liveness import shown_state
 from tui.core.model import (
+    SESSION_TRANSITIONS,
     Part,
     PlanPreview,
     RemotePart,
@@ -366,13 +367,15 @@ class Engine(SessionDriver):
                 raise UsageError(refusal)
             if session.state == S.ABORTED:
                 return session
-            if not session.opened:
-                await self._set_session(live, S.ABORTED)
-                return session
             if session.state == S.COMPLETING:  # stopped while complete was in flight
                 await self._set_session(
                     live, S.COMPLETE_UNKNOWN, kind="error", error=_ABORTED_WHILE_COMPLETING
                 )
+            if not session.opened:  # nothing on the server: aborted at once
+                if S.ABORTED not in SESSION_TRANSITIONS[session.state]:
+                    await self._set_session(live, S.ABORTING)
+                await self._set_session(live, S.ABORTED)
+                return session
             if session.complete_sent and session.state in (S.COMPLETE_UNKNOWN, S.ABORTING):
                 # A complete whose answer was lost may have taken effect: then there is
                 # nothing to abort, and the session is completed.
