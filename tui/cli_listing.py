@@ -13,6 +13,7 @@ from typing import Any
 
 from tui.cli_output import line, print_json
 from tui.core.diagnose import Diagnosis
+from tui.core.display import visible
 from tui.core.journal import Journal
 from tui.core.liveness import INTERRUPTED, interrupted_note, is_interrupted
 from tui.core.model import Part, Session
@@ -54,13 +55,17 @@ def print_sessions(journal: Journal, state_dir: Path, *, as_json: bool) -> None:
         return
     stopped = [s for s in sessions if is_interrupted(s, state_dir)]
     stopped_ids = {s.id for s in stopped}
+    # The account column is as wide as the longest name as shown (escaped); the line is
+    # escaped as a whole, so the raw name is padded by what its shown form lacks.
+    width = max(14, *(len(visible(s.account)) for s in sessions))
     for s in sessions:
         c = counts.get(s.id, {})
         done = c.get("verified", 0) + c.get("unverifiable", 0)
         state = INTERRUPTED if s.id in stopped_ids else str(s.state)
+        account = s.account + " " * (width - len(visible(s.account)))
         line(
             f"{s.id[:12]}  {state:<16} {done:>5}/{sum(c.values()):<5} "
-            f"{format_size(s.size):>10}  {s.account:<14} {_age_text(now - s.created_at):>10}  "
+            f"{format_size(s.size):>10}  {account} {_age_text(now - s.created_at):>10}  "
             f"{s.path}"
         )
     for s in stopped:
