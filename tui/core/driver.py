@@ -791,7 +791,7 @@ class SessionDriver:
         event = self._event(
             "session", session, state=str(S.COMPLETED), message=note, data={"location": location}
         )
-        await self._commit(session=session, events=[event])
+        await self._commit(session=session, events=[event], durable=True)  # as complete's own
 
     async def _complete(self, live: _Live, *, force: bool = False) -> None:
         session = live.session
