@@ -152,8 +152,10 @@ def _follow(world: Sandbox, config: Path, state_dir: Path, record: dict[str, Any
             steps.append("upload again")
             continue
         session = _session(state_dir, session.id)
-    if session.state != "aborted" or "abort" not in record["actions"]:
-        landed = landed_bytes(world, session)
+    landed = landed_bytes(world, session)
+    if session.state == "aborted":  # by the script, or by a line that settles with abort
+        assert landed is None, "aborted, but the object is on the provider"
+    else:
         assert landed == Path(record["path"]).read_bytes(), f"{session.state}: not the file"
     return " -> ".join(steps)
 
