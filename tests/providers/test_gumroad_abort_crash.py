@@ -10,10 +10,6 @@ must be journaled before its request does, or a crash mid-abort turns into a fal
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +18,7 @@ import pytest
 
 from tests.integration.conftest import make_file
 from tests.providers.conftest import ProviderKit
+from tests.support.crash import kill_when
 from tui.core.journal import Journal
 from tui.core.model import Session, SessionState
 from tui.core.units import MiB
@@ -49,23 +46,8 @@ def abort_calls(kit: ProviderKit, upload_id: str) -> int:
 
 def kill_once_stalled(kit: ProviderKit, argv: list[str], timeout: float = 30.0) -> None:
     """Run ``argv``; SIGKILL it once the emulator has aborted for real and holds the answer."""
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and child.poll() is None:
-            if kit.faults.injected["abort_stall"]:
-                break
-            time.sleep(0.02)
-        assert child.poll() is None, child.stderr.read() if child.stderr else ""
-        assert kit.faults.injected["abort_stall"] == 1
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        if child.stderr:
-            child.stderr.close()
+    kill_when(argv, lambda: bool(kit.faults.injected["abort_stall"]), timeout)
+    assert kit.faults.injected["abort_stall"] == 1
 
 
 def test_a_crash_during_the_first_abort_never_records_a_completed_upload(
