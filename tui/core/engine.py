@@ -43,12 +43,14 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.gone import gone_diagnosis, recorded_gone
+from tui.core.journal import Journal
 from tui.core.liveness import shown_state
 from tui.core.model import (
     SESSION_TRANSITIONS,
     Part,
     PlanPreview,
     RemotePart,
+    RemoteUpload,
     Session,
 )
 from tui.core.plan import plan_parts
@@ -200,6 +202,44 @@ class Engine(SessionDriver):
     def provider(self, account: str) -> Provider:
         """The Provider of a configured account."""
         return self._providers(account)
+
+    @property
+    def store(self) -> Journal:
+        """Every session on record: the journal (front ends read it through ``EngineAPI``)."""
+        return self.journal
+
+    @property
+    def state_dir(self) -> Path:
+        """The state dir whose journal this engine drives."""
+        return self.journal.path.parent
+
+    @property
+    def connected(self) -> bool:
+        """Always True: an in-process engine cannot lose its link."""
+        return True
+
+    @property
+    def keeps_running(self) -> bool:
+        """False: closing this engine pauses what it drives."""
+        return False
+
+    def complete_repeatable(self, account: str) -> bool:
+        """True when the account's provider accepts complete more than once."""
+        return self._providers(account).complete_repeatable
+
+    async def load_parts(self, session_id: str) -> list[Part]:
+        """The current view of a session's parts, read off the event loop when on disk."""
+        if session_id in self._live:
+            return self.parts(session_id)
+        return await asyncio.to_thread(self.journal.parts, session_id)
+
+    async def remote_uploads(self, account: str, prefix: str = "") -> list[RemoteUpload]:
+        """The account's incomplete uploads as the server lists them."""
+        return await self._providers(account).list_uploads(prefix)
+
+    async def remote_abort(self, account: str, key: str, upload_id: str) -> None:
+        """Abort one incomplete upload the journal may not know (``partdeck remote --abort``)."""
+        await self._providers(account).abort_upload(key, upload_id)
 
     def session(self, session_id: str) -> Session:
         """The engine's current view of a session (live when driven, else from the journal)."""
