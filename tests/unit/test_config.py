@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tui import config as config_module
 from tui.config import (
     DEFAULT_BASE_URLS,
     DEFAULT_BOX_UPLOAD_URL,
     PROVIDERS,
+    SERVICE_MODES,
     Account,
     Config,
+    ServiceSettings,
     default_config_path,
     default_state_dir,
     inline_secret_warnings,
@@ -25,6 +26,7 @@ from tui.config import (
     resolve_config_path,
     resolve_state_dir,
 )
+from tui.config import secrets as config_secrets
 from tui.core.errors import ConfigError
 from tui.core.settings import EngineSettings
 from tui.core.units import MiB
@@ -84,6 +86,7 @@ def test_sample_config_loads_with_one_account_per_provider() -> None:
     assert all(a.source == SAMPLE for a in config.accounts.values())
     assert config.engine.parts_in_flight == 8
     assert config.theme == "partdeck-dark"
+    assert config.service.mode == "auto"
 
 
 def test_sample_config_holds_no_inline_secret() -> None:
@@ -106,6 +109,12 @@ def test_empty_config_gives_defaults() -> None:
     assert config.accounts == {}
     assert config.keys == {}
     assert config.theme == "partdeck-dark"
+    assert config.service == ServiceSettings(mode="auto")
+
+
+@pytest.mark.parametrize("mode", SERVICE_MODES)
+def test_service_mode_is_read(mode: str) -> None:
+    assert parse_config(f'[service]\nmode = "{mode}"\n').service.mode == mode
 
 
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:
@@ -232,6 +241,19 @@ ERRORS: list[tuple[str, str, list[str]]] = [
     ("engine_not_table", "engine = 3\n", ["engine must be a table", "[engine]"]),
     ("ui_unknown_key", '[ui]\ncolour = "red"\n', ["ui.colour is not a known setting", "theme"]),
     ("ui_theme_type", "[ui]\ntheme = 3\n", ["ui.theme must be a non-empty string"]),
+    (
+        "service_mode_unknown",
+        '[service]\nmode = "daemon"\n',
+        ['service.mode must be "auto" or "inline" (got \'daemon\')', "--no-service"],
+    ),
+    ("service_mode_type", "[service]\nmode = 1\n", ['must be "auto" or "inline" (got 1)']),
+    (
+        "service_unknown_key",
+        '[service]\nmdoe = "inline"\n',
+        ["service.mdoe is not a known setting", "did you mean mode?", "[service] takes mode"],
+    ),
+    ("service_not_table", 'service = "inline"\n', ["service must be a table", "[service]"]),
+    ("top_level_mode", 'mode = "inline"\n', ["mode belongs in the [service] table"]),
     ("keys_value_type", "[keys]\nretry_part = 1\n", ["keys.retry_part", 'retry_part = "r"']),
     (
         "provider_unsupported",
@@ -558,7 +580,7 @@ def test_command_that_prints_nothing() -> None:
 
 @posix_only
 def test_command_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_module, "TOKEN_COMMAND_TIMEOUT", 0.3)
+    monkeypatch.setattr(config_secrets, "TOKEN_COMMAND_TIMEOUT", 0.3)
     account = gumroad(token_env=None, token_command="sleep 10; printf late")
     started = time.monotonic()
     with pytest.raises(ConfigError, match=r"token_command did not finish within 0\.3 s"):

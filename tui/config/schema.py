@@ -1,0 +1,276 @@
+"""The config's validated models (accounts, engine, UI, service) and the keys each table
+takes; the checks that build them from TOML live in :mod:`tui.config.load` and
+:mod:`tui.config.accounts`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import tomlkit
+
+from tui.config.checks import dotted
+from tui.config.paths import default_config_path
+from tui.config.secrets import profile_credentials, read_token_file, run_token_command
+from tui.core.errors import ConfigError
+from tui.core.settings import EngineSettings
+
+__all__ = [
+    "DEFAULT_BASE_URLS",
+    "DEFAULT_BOX_UPLOAD_URL",
+    "PROVIDERS",
+    "SERVICE_MODES",
+    "Account",
+    "Config",
+    "ServiceMode",
+    "ServiceSettings",
+]
+
+PROVIDERS: tuple[str, ...] = ("s3", "gumroad", "polar", "box", "fileflare", "wunderlist")
+"""Every provider an account may name."""
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "gumroad": "https://api.gumroad.com/v2",
+    "polar": "https://api.polar.sh",
+    "box": "https://api.box.com/2.0",
+    "fileflare": "https://app.digital-downloads.com/api/v1",
+    "wunderlist": "https://a.wunderlist.com/api/v1",
+}
+"""API root used when an account of that provider sets no ``base_url``."""
+
+DEFAULT_BOX_UPLOAD_URL = "https://upload.box.com/api/2.0"
+"""Upload host root used when a Box account sets no ``upload_url``."""
+
+SECRET_KEYS = ("token", "access_key", "secret_key", "password", "api_key")
+"""Keys that would hold a secret inline in an account table: refused (``token`` aside)."""
+TOP_LEVEL = ("engine", "ui", "service", "keys", "accounts")
+"""The tables a config holds."""
+ENGINE_KEYS = (
+    "parts_in_flight",
+    "parts_per_session",
+    "part_size",
+    "retries",
+    "auto_complete",
+    "bandwidth_limit",
+    "stall_after",
+    "link_speed",
+)
+"""Keys the ``[engine]`` table takes."""
+UI_KEYS = ("theme",)
+"""Keys the ``[ui]`` table takes."""
+SERVICE_KEYS = ("mode",)
+"""Keys the ``[service]`` table takes."""
+S3_KEYS = (
+    "endpoint_url",
+    "region",
+    "bucket",
+    "prefix",
+    "access_key_env",
+    "secret_key_env",
+    "min_part_size",
+    "profile",
+    "credentials_file",
+)
+"""Keys only s3 accounts take."""
+HTTP_KEYS = ("base_url", "token_env", "token_command", "token_file")
+"""Keys every account of an HTTP API provider (all but s3) takes."""
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "box": ("upload_url", "folder_id"),
+    "polar": ("organization_id",),
+    "wunderlist": ("client_id",),
+}
+"""Keys only accounts of one provider take."""
+COMMON_KEYS = ("provider", "verify_tls")
+"""Keys every account takes."""
+
+
+ServiceMode = Literal["auto", "inline"]
+"""How front ends reach the engine: ``auto`` attaches to the per-user service (starting it
+when it is not running); ``inline`` runs the engine in the front end's own process, as
+``--no-service`` does."""
+SERVICE_MODES: tuple[ServiceMode, ...] = ("auto", "inline")
+"""Every value ``[service] mode`` takes."""
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The ``[service]`` table."""
+
+    mode: ServiceMode = "auto"
+    """``auto`` (the default): attach to the per-user service; ``inline``: run the engine
+    in this process."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured upload destination; secrets are held by reference only."""
+
+    name: str
+    """The account's name, the key of its ``[accounts.NAME]`` table."""
+    provider: str
+    """One of :data:`PROVIDERS`."""
+    base_url: str | None = None
+    """API root; set for every provider except s3 (which uses ``endpoint_url``)."""
+    upload_url: str | None = None
+    """Box only: the upload host root."""
+    token_env: str | None = None
+    """Name of the environment variable that holds the token."""
+    token_command: str | None = None
+    """Shell command that prints the token on stdout."""
+    token_file: Path | None = None
+    """A file that holds the token (e.g. written by ``partdeck sandbox``); keep it 0600."""
+    folder_id: str = "0"
+    """Box only: the folder new files go to (``0`` is the root)."""
+    organization_id: str | None = None
+    """Polar only: the organization, when the token is not an organization token."""
+    client_id: str | None = None
+    """Wunderlist only: the app's client id, sent as X-Client-ID."""
+    endpoint_url: str | None = None
+    """s3 only: the S3 endpoint; None means AWS for ``region``."""
+    region: str = "us-east-1"
+    """s3 only: the signing region."""
+    bucket: str | None = None
+    """s3 only: the bucket uploads go to (required for s3)."""
+    prefix: str = ""
+    """s3 only: prefix put before every object key, e.g. ``backups/``."""
+    access_key_env: str = "AWS_ACCESS_KEY_ID"
+    """s3 only: environment variable that holds the access key id."""
+    secret_key_env: str = "AWS_SECRET_ACCESS_KEY"
+    """s3 only: environment variable that holds the secret access key."""
+    profile: str | None = None
+    """s3 only: a profile of the AWS shared credentials file to take the keys from instead."""
+    credentials_file: Path | None = None
+    """s3 only: the shared credentials file for ``profile`` (default ~/.aws/credentials)."""
+    min_part_size: int | None = None
+    """s3 only: smallest part the store accepts, where it differs from 5 MiB."""
+    verify_tls: bool = True
+    """Check TLS certificates; may be false only for loopback hosts."""
+    source: Path | None = None
+    """The config file this account came from, for error messages."""
+    inline_token: str | None = field(default=None, repr=False)
+    """An inline token, accepted only with ``PARTDECK_ALLOW_INLINE_SECRETS=1``; never shown."""
+
+    @property
+    def _label(self) -> str:
+        return dotted("accounts", self.name)
+
+    @property
+    def _where(self) -> str:
+        return str(self.source) if self.source is not None else "the config file"
+
+    def secret_available(self) -> bool:
+        """True when the secret(s) can be found; never raises and never runs token_command.
+
+        With a ``token_command`` this is True when the command is set (the secret comes
+        "by command" and is only known once it runs).
+        """
+        if self.provider == "s3":
+            if self.profile is not None:
+                try:
+                    self.s3_credentials()
+                except ConfigError:
+                    return False
+                return True
+            return bool(os.environ.get(self.access_key_env)) and bool(
+                os.environ.get(self.secret_key_env)
+            )
+        if self.inline_token is not None:
+            return True
+        if self.token_env is not None:
+            return bool(os.environ.get(self.token_env))
+        if self.token_file is not None:
+            return self.token_file.is_file()
+        return bool(self.token_command)
+
+    def token(self) -> str:
+        """Resolve the API token from ``token_env`` or by running ``token_command``."""
+        if self.provider == "s3":
+            raise ConfigError(
+                f"{self._label}: s3 accounts sign requests with access keys and have no token; "
+                "use s3_credentials()"
+            )
+        if self.inline_token is not None:
+            return self.inline_token
+        if self.token_env is not None:
+            value = os.environ.get(self.token_env)
+            if not value:
+                state = "is not set" if value is None else "is empty"
+                raise ConfigError(
+                    f"{self._label}: environment variable {self.token_env} {state}; "
+                    f"export it or change token_env in {self._where}"
+                )
+            return value
+        if self.token_command:
+            return run_token_command(self.token_command, label=self._label, source=self._where)
+        if self.token_file is not None:
+            return read_token_file(self.token_file, label=self._label, source=self._where)
+        raise ConfigError(
+            f"{self._label}: no token_env or token_command is set; add one to {self._where}"
+        )
+
+    def s3_credentials(self) -> tuple[str, str]:
+        """Return ``(access key id, secret access key)`` from their environment variables."""
+        if self.provider != "s3":
+            raise ConfigError(
+                f"{self._label}: only s3 accounts have access keys; use token() for "
+                f"{self.provider} accounts"
+            )
+        if self.profile is not None:
+            return profile_credentials(
+                self.profile, self.credentials_file, label=self._label, source=self._where
+            )
+        access = os.environ.get(self.access_key_env)
+        secret = os.environ.get(self.secret_key_env)
+        missing = [
+            name
+            for name, value in ((self.access_key_env, access), (self.secret_key_env, secret))
+            if not value
+        ]
+        if access and secret:
+            return access, secret
+        if len(missing) == 1:
+            setting = "access_key_env" if missing[0] == self.access_key_env else "secret_key_env"
+            raise ConfigError(
+                f"{self._label}: environment variable {missing[0]} is not set; export it or "
+                f"change {setting} in {self._where}"
+            )
+        raise ConfigError(
+            f"{self._label}: environment variables {missing[0]} and {missing[1]} are not set; "
+            f"export them or change access_key_env and secret_key_env in {self._where}"
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated config: engine settings, UI options, service, key remaps and accounts."""
+
+    path: Path | None
+    """The file it was read from; None when no file exists and defaults are in force."""
+    accounts: dict[str, Account]
+    """Accounts by name, in file order."""
+    engine: EngineSettings
+    """The ``[engine]`` table."""
+    theme: str = "partdeck-dark"
+    """The ``[ui] theme`` name; checked against the installed themes by the UI."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """The ``[keys]`` table: binding id -> key, checked against the bindings by the UI."""
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    """The ``[service]`` table: how front ends reach the engine."""
+    document: tomlkit.TOMLDocument | None = field(default=None, repr=False, compare=False)
+    """The parsed tomlkit document, kept so a write-back preserves comments."""
+
+    def account(self, name: str) -> Account:
+        """Return the account called ``name``, or raise a ConfigError saying how to add it."""
+        found = self.accounts.get(name)
+        if found is not None:
+            return found
+        where = self.path if self.path is not None else default_config_path()
+        table = f"[{dotted('accounts', name)}]"
+        if not self.accounts:
+            raise ConfigError(f"no accounts configured; add {table} to {where}")
+        names = ", ".join(self.accounts)
+        raise ConfigError(
+            f"unknown account {name!r}; accounts in {where}: {names} (add {table} to the config)"
+        )
