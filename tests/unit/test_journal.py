@@ -391,6 +391,7 @@ def test_journal_of_an_older_partdeck_gains_the_digests_column(state_dir: Path) 
     journal.close()
     db = sqlite3.connect(state_dir / Journal.FILENAME)
     db.execute("ALTER TABLE sessions DROP COLUMN digests")
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")  # as that release recorded
     db.commit()
     db.close()
     reopened = Journal.open(state_dir)

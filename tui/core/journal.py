@@ -25,14 +25,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tui.core.errors import PartdeckError, SessionNotFound, UsageError
+from tui.core.errors import SessionNotFound, UsageError
+from tui.core.journal_migrations import (
+    SCHEMA_VERSION,
+    JournalError,
+    JournalTooNew,
+    migrate,
+    refuse_newer,
+)
 from tui.core.journal_rows import (
     PART_COLS,
-    SCHEMA,
-    SCHEMA_VERSION,
     SESSION_COLS,
     UPSERT_SESSION,
-    migrate,
     part_from,
     part_row,
     session_from,
@@ -41,11 +45,7 @@ from tui.core.journal_rows import (
 from tui.core.model import FINAL_SESSION_STATES, Event, Part, Session
 from tui.core.redact import redact, redact_data
 
-__all__ = ["SCHEMA_VERSION", "Journal", "JournalError", "Tally"]
-
-
-class JournalError(PartdeckError):
-    """The journal cannot be opened or written (disk full, permissions, corruption)."""
+__all__ = ["SCHEMA_VERSION", "Journal", "JournalError", "JournalTooNew", "Tally"]
 
 
 class Tally(NamedTuple):
@@ -79,27 +79,38 @@ class Journal:
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
+        """Open the journal and bring its schema up to date (see journal_migrations); a
+        journal of a newer partdeck is refused before anything is written to it."""
+        db: sqlite3.Connection | None = None
         try:
             # Create the file 0600 before SQLite does; its -wal and -shm files copy the mode.
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             os.chmod(path, 0o600)
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
             db.row_factory = sqlite3.Row
+            refuse_newer(db, path)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(SCHEMA)
-            migrate(db)
-            db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
-            )
+            migrate(db, path)
+        except JournalTooNew:
+            if db is not None:
+                db.close()
+            raise
         except (OSError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
             reason = getattr(exc, "strerror", None) or str(exc)
             raise JournalError(
                 f"journal {path} cannot be opened ({reason}); check the disk and permissions "
                 "or pass another --state-dir"
             ) from None
         return db
+
+    def schema_version(self) -> int:
+        """The schema number the journal records (:data:`SCHEMA_VERSION` once open)."""
+        rows = self._query("SELECT value FROM meta WHERE key = 'schema'")
+        return int(rows[0]["value"]) if rows else 0
 
     def close(self) -> None:
         """Close the database."""

@@ -1,4 +1,5 @@
-"""The journal's SQLite schema and how sessions and parts map to and from its rows."""
+"""How sessions and parts map to and from the journal's rows (the tables themselves are
+built by :mod:`tui.core.journal_migrations`)."""
 
 from __future__ import annotations
 
@@ -8,53 +9,6 @@ from typing import Any
 
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.core.redact import redact
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    part_size INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    remote TEXT NOT NULL DEFAULT '{}',
-    location TEXT,
-    error TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    complete_sent INTEGER NOT NULL DEFAULT 0,
-    digests TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS parts (
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    number INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    xxh3 TEXT, md5 TEXT, sha1 TEXT, sha256 TEXT,
-    etag TEXT,
-    error TEXT,
-    target_expires_at REAL,
-    PRIMARY KEY (session_id, number)
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id TEXT NOT NULL,
-    time REAL NOT NULL,
-    kind TEXT NOT NULL,
-    state TEXT,
-    part INTEGER,
-    message TEXT,
-    data TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS events_by_session ON events (session_id, part, id);
-"""
 
 SESSION_COLS = (
     "id, account, provider, path, size, mtime_ns, part_size, state, remote, location, error, "
@@ -70,13 +24,6 @@ UPSERT_SESSION = (
     f"INSERT INTO sessions ({SESSION_COLS}) VALUES ({'?,' * 14}?) ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in SESSION_COLS.split(", ")[1:])
 )
-
-
-def migrate(db: sqlite3.Connection) -> None:
-    """Bring a journal written by an older partdeck up to the current columns."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
-    if "digests" not in columns:
-        db.execute("ALTER TABLE sessions ADD COLUMN digests TEXT NOT NULL DEFAULT '{}'")
 
 
 def _redacted(text: str | None) -> str | None:
