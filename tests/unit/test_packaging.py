@@ -6,6 +6,8 @@ here the fresh venv borrows this venv's dependencies so the test stays offline a
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +65,48 @@ def test_wheel_holds_the_css_and_the_shipped_themes(wheel: Path) -> None:
     assert themes  # the repo ships some
     assert "tui/ui/app.tcss" in names
     assert {f"tui/themes/{name}" for name in themes} <= names
+
+
+def _requires(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        text = archive.read(metadata).decode()
+    return [
+        line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("Requires-Dist:")
+    ]
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert match is not None, requirement
+    return match.group(0).lower()
+
+
+def test_moto_comes_only_with_the_sandbox_extra_and_dev_brings_it(wheel: Path) -> None:
+    requires = _requires(wheel)
+    always = {_name(r) for r in requires if "extra ==" not in r}
+    assert {"starlette", "uvicorn", "httpx", "textual"} <= always  # the service needs them
+    assert "moto" not in always
+    moto = [r for r in requires if _name(r) == "moto"]
+    assert moto and all('extra == "sandbox"' in r for r in moto)
+    assert any(r.startswith("partdeck[sandbox]") and 'extra == "dev"' in r for r in requires)
+
+
+def test_only_the_sandbox_imports_moto() -> None:
+    importers = []
+    for source in (ROOT / "tui").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "moto" or n.startswith("moto.") for n in names):
+                importers.append(source.relative_to(ROOT).as_posix())
+    assert importers  # the sandbox's S3 back end
+    assert all(name.startswith("tui/sandbox/") for name in importers), importers
 
 
 @pytest.mark.slow

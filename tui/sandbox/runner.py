@@ -22,6 +22,7 @@ from typing import Any
 
 import tomlkit
 
+from tui.core.errors import UsageError
 from tui.sandbox.backend import S3Backend
 from tui.sandbox.context import EmulatorContext
 from tui.sandbox.faults import Faults, FaultSpec, quiet_cuts
@@ -39,6 +40,8 @@ EMULATORS: dict[str, str] = {
 S3_BACKED = ("gumroad", "polar", "fileflare", "wunderlist")
 ACCESS_KEY = "SANDBOXACCESSKEY0001"
 PROFILE = "partdeck-sandbox"
+SANDBOX_EXTRA_MISSING = "the sandbox needs the sandbox extra: pip install 'partdeck[sandbox]'"
+"""What a sandbox with no S3 given says when moto (the sandbox extra) is not installed."""
 
 
 def api_root(provider: str, url: str) -> str:
@@ -61,7 +64,10 @@ class _MotoThread:
     """moto's S3 server in this process, for a sandbox that has no S3 given."""
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError:  # moto, or its server's own dependencies, not installed
+            raise UsageError(SANDBOX_EXTRA_MISSING) from None
 
         self.port = free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
