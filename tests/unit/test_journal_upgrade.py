@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,38 @@ def test_a_migration_runs_once_and_is_recorded(
     columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
     db.close()
     assert "note" in columns
+
+
+def test_two_processes_opening_at_once_run_a_migration_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_dir = _copy("journal-v1.sqlite3", tmp_path)
+    runs: list[str] = []
+    monkeypatch.setattr(
+        journal_migrations, "MIGRATIONS", (*journal_migrations.MIGRATIONS, _counting(runs))
+    )
+    start = threading.Barrier(4)
+    opened: list[Journal] = []
+    errors: list[BaseException] = []
+
+    def open_journal() -> None:
+        start.wait()
+        try:
+            opened.append(Journal.open(state_dir))  # each its own SQLite connection
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_journal) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for journal in opened:
+        journal.close()
+    assert errors == []
+    assert len(opened) == 4
+    assert runs == ["ran"]
+    assert _recorded(state_dir / Journal.FILENAME) == str(SCHEMA_VERSION + 1)
 
 
 def test_a_failing_migration_leaves_the_journal_as_it_was(
