@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tui.config import Config
+from tui.config import Account, Config
 from tui.core.engine import Engine
 from tui.core.journal import Journal
 from tui.core.settings import EngineSettings
@@ -27,6 +27,33 @@ class ProviderCache:
         self._settings = settings
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._providers: dict[str, Provider] = {}
+        self._supplied: dict[str, dict[str, str]] = {}
+
+    @property
+    def config(self) -> Config:
+        """The config accounts are read from."""
+        return self._config
+
+    def use_config(self, config: Config) -> None:
+        """Read accounts from ``config`` from now on; a provider whose account changed is
+        built again on its next use (sessions already running keep theirs)."""
+        for name in list(self._providers):
+            if config.accounts.get(name) != self._config.accounts.get(name):
+                del self._providers[name]
+        self._config = config
+
+    def supply(self, account_name: str, env: dict[str, str]) -> None:
+        """Secrets a client read from its environment for one account, held in memory:
+        the account's provider is built again when they differ from those it has."""
+        if env and self._supplied.get(account_name) != env:
+            self._supplied[account_name] = dict(env)
+            self._providers.pop(account_name, None)
+
+    def account(self, account_name: str) -> Account:
+        """The configured account, with any secrets a client supplied for it."""
+        account = self._config.account(account_name)
+        supplied = self._supplied.get(account_name)
+        return replace(account, supplied_env=supplied) if supplied else account
 
     def client(self, verify: bool = True) -> httpx.AsyncClient:
         """The shared client (one with TLS checks, one without for loopback accounts)."""
@@ -48,7 +75,7 @@ class ProviderCache:
     def __call__(self, account_name: str) -> Provider:
         provider = self._providers.get(account_name)
         if provider is None:
-            account = self._config.account(account_name)
+            account = self.account(account_name)
             provider = make_provider(account, self.client(account.verify_tls))
             self._providers[account_name] = provider
         return provider
@@ -61,12 +88,16 @@ class ProviderCache:
 
 @asynccontextmanager
 async def open_engine(
-    config: Config, state_dir: Path, settings: EngineSettings | None = None
+    config: Config,
+    state_dir: Path,
+    settings: EngineSettings | None = None,
+    *,
+    providers: ProviderCache | None = None,
 ) -> AsyncIterator[Engine]:
     """An Engine on the journal in ``state_dir``; closing it pauses whatever still runs."""
     settings = settings or config.engine
     journal = Journal.open(state_dir)
-    providers = ProviderCache(config, settings)
+    providers = providers or ProviderCache(config, settings)
     engine = Engine(
         journal, providers, providers.client(), settings, part_client=providers.part_client
     )

@@ -5,6 +5,7 @@ takes; the checks that build them from TOML live in :mod:`tui.config.load` and
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -151,6 +152,21 @@ class Account:
     """The config file this account came from, for error messages."""
     inline_token: str | None = field(default=None, repr=False)
     """An inline token, accepted only with ``PARTDECK_ALLOW_INLINE_SECRETS=1``; never shown."""
+    supplied_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Environment variables a client handed the service for this account (in memory
+    only): read before this process's own environment."""
+
+    def _getenv(self, name: str) -> str | None:
+        return self.supplied_env.get(name) or os.environ.get(name)
+
+    def secret_env_names(self) -> tuple[str, ...]:
+        """The environment variables this account's secret is read from (none when it
+        comes from a file, a command, a profile or the config)."""
+        if self.provider == "s3":
+            return () if self.profile is not None else (self.access_key_env, self.secret_key_env)
+        if self.inline_token is None and self.token_env is not None:
+            return (self.token_env,)
+        return ()
 
     @property
     def _label(self) -> str:
@@ -173,13 +189,13 @@ class Account:
                 except ConfigError:
                     return False
                 return True
-            return bool(os.environ.get(self.access_key_env)) and bool(
-                os.environ.get(self.secret_key_env)
+            return bool(self._getenv(self.access_key_env)) and bool(
+                self._getenv(self.secret_key_env)
             )
         if self.inline_token is not None:
             return True
         if self.token_env is not None:
-            return bool(os.environ.get(self.token_env))
+            return bool(self._getenv(self.token_env))
         if self.token_file is not None:
             return self.token_file.is_file()
         return bool(self.token_command)
@@ -194,7 +210,7 @@ class Account:
         if self.inline_token is not None:
             return self.inline_token
         if self.token_env is not None:
-            value = os.environ.get(self.token_env)
+            value = self._getenv(self.token_env)
             if not value:
                 state = "is not set" if value is None else "is empty"
                 raise ConfigError(
@@ -221,8 +237,8 @@ class Account:
             return profile_credentials(
                 self.profile, self.credentials_file, label=self._label, source=self._where
             )
-        access = os.environ.get(self.access_key_env)
-        secret = os.environ.get(self.secret_key_env)
+        access = self._getenv(self.access_key_env)
+        secret = self._getenv(self.secret_key_env)
         missing = [
             name
             for name, value in ((self.access_key_env, access), (self.secret_key_env, secret))

@@ -253,6 +253,25 @@ class Engine(SessionDriver):
             return [live.parts[n] for n in sorted(live.parts)]
         return self.journal.parts(session_id)
 
+    def is_live(self, session_id: str) -> bool:
+        """True while this engine holds a session in memory (driving it, or acting on it)."""
+        return session_id in self._live
+
+    def live_part(self, session_id: str, number: int) -> Part | None:
+        """One part of a session this engine holds, without copying the others; else None."""
+        live = self._live.get(session_id)
+        return live.parts.get(number) if live else None
+
+    def live_parts(self, session_id: str) -> list[Part] | None:
+        """Every part of a session this engine holds, in order; None when it holds none."""
+        live = self._live.get(session_id)
+        return [live.parts[n] for n in sorted(live.parts)] if live else None
+
+    def runner(self, session_id: str) -> asyncio.Task[None] | None:
+        """The task sending a session's parts, while there is one."""
+        live = self._live.get(session_id)
+        return live.runner if live else None
+
     def progress(self, session_id: str) -> Progress | None:
         """Live byte counts of a session this engine drives, else None."""
         live = self._live.get(session_id)

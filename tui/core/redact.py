@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -42,3 +43,10 @@ def redact_data(value: Any, key: str = "") -> Any:
 def url_for_people(url: str) -> str:
     """A URL without its query string: safe to show, log or journal in events."""
     return url.split("?", 1)[0]
+
+
+class RedactingFormatter(logging.Formatter):
+    """Log lines with URL signatures and tokens cut out."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
