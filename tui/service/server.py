@@ -227,16 +227,16 @@ class Service:
         async with open_engine(config, self.state_dir, providers=self._providers) as engine:
             self._published = Published(engine, self.feed)
             await self._published.load()
-            server = _Server(self._uvicorn_config())
-            serving = asyncio.create_task(server.serve(), name="service-http")
-            await self._listening(server, serving)
             if self._handle_signals:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, self.stop)
                 loop.add_signal_handler(signal.SIGHUP, lambda: None)
+            await self._recover()  # before anyone attaches: they see it running
+            server = _Server(self._uvicorn_config())
+            serving = asyncio.create_task(server.serve(), name="service-http")
             try:
-                await self._recover()
+                await self._listening(server, serving)
                 log.info("service %s serving %s on %s", __version__, self.state_dir, self.socket)
                 await self._stopping.wait()
             finally:

@@ -111,13 +111,11 @@ def service_command(state_dir: Path, config_path: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "tui",
+        "tui.service",
         "--state-dir",
-        str(state_dir),
+        str(os.path.abspath(state_dir)),
         "--config",
-        str(config_path),
-        "service",
-        "run",
+        str(os.path.abspath(config_path)),
     ]
 
 
