@@ -57,6 +57,11 @@ async def attach(state_dir: Path, config: Path) -> ServiceEngine:
     return await ServiceEngine(client, state_dir, secrets_for).attach()
 
 
+def listening(service: Service) -> bool:
+    """True once the service has said where it listens."""
+    return service.socket.exists() and (service.state_dir / "service.json").exists()
+
+
 @contextlib.asynccontextmanager
 async def in_process(
     state_dir: Path, config: Path, *, allowed_uid: int | None = None
@@ -65,7 +70,7 @@ async def in_process(
     service = Service(state_dir, config, handle_signals=False, allowed_uid=allowed_uid)
     task = asyncio.create_task(service.run())
     try:
-        while not service.socket.exists() or not os.path.exists(state_dir / "service.json"):
+        while not listening(service):
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)

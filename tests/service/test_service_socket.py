@@ -43,9 +43,9 @@ def slow_config(tmp_path: Path, proxy: FaultProxy, bucket: str) -> Path:
     )
 
 
-async def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+async def until(check: Callable[[], bool], seconds: float = 60.0) -> None:
     """Wait (polling every 20 ms) until ``check()`` holds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
@@ -76,10 +76,14 @@ async def test_an_upload_goes_through_a_spawned_service(
     pid = status["pid"]
     assert status["running"] is True and status["version"] == __version__
     assert pid != os.getpid() and os.getsid(pid) == pid, "the service has a session of its own"
-    socket = Path(status["socket"])
+    check_private(Path(status["socket"]), pid)
+
+
+def check_private(socket: Path, pid: int) -> None:
+    """The socket is 0600 in a 0700 directory; the secrets came over stdin, so they are
+    neither in the service's environment nor on its command line."""
     assert stat.S_IMODE(socket.stat().st_mode) == 0o600
     assert stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
-    # The secrets came over stdin: not in its environment, nor on its command line.
     for name in ("environ", "cmdline"):
         assert SECRET_KEY.encode() not in Path(f"/proc/{pid}/{name}").read_bytes()
 
@@ -180,10 +184,10 @@ async def test_a_second_client_pauses_and_resumes_what_the_first_drives(
         await until(lambda: (second.progress(session.id) or Progress(1)).current > 0)
         paused = await second.pause(session.id)
         assert str(paused.state) == "paused"
-        await until(lambda: not first.is_running(session.id), timeout=2)
+        await until(lambda: not first.is_running(session.id), seconds=2)
         assert str(first.session(session.id).state) == "paused"
         await second.start(session.id)
-        await until(lambda: first.is_running(session.id), timeout=2)
+        await until(lambda: first.is_running(session.id), seconds=2)
         await finished(first, session.id)
     finally:
         await first.close()
