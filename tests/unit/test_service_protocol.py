@@ -114,5 +114,6 @@ def test_errors_come_back_as_their_own_class_with_their_line(error: Exception) -
 
 def test_a_service_of_another_release_is_named_with_the_command_that_fixes_it() -> None:
     check_version({"version": __import__("tui").__version__, "protocol": 1})
-    with pytest.raises(ServiceVersionMismatch, match=r"version 0\.0\.1 .* partdeck service restart"):
+    mismatch = r"version 0\.0\.1 .* partdeck service restart"
+    with pytest.raises(ServiceVersionMismatch, match=mismatch):
         check_version({"version": "0.0.1", "protocol": 1})
