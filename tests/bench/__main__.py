@@ -20,6 +20,7 @@ from tests.bench.common import Context, DataFiles, Result, Sizes, Skipped
 from tests.bench.cpu import bench_cpu
 from tests.bench.fingerprint import bench_fingerprint
 from tests.bench.rss import bench_rss
+from tests.bench.service import bench_service_attach, bench_service_event, bench_service_idle
 from tests.bench.ui import bench_ui_cpu, bench_ui_parts
 from tests.bench.ui_history import bench_ui_idle, bench_ui_open
 from tests.bench.upload import bench_upload
@@ -35,6 +36,9 @@ BENCHES: dict[str, Bench] = {
     "ui-cpu": bench_ui_cpu,
     "ui-open": bench_ui_open,
     "ui-idle": bench_ui_idle,
+    "service-event": bench_service_event,
+    "service-attach": bench_service_attach,
+    "service-idle": bench_service_idle,
 }
 
 

@@ -57,8 +57,16 @@ async def finished(engine: ServiceEngine, session_id: str, state: str = "complet
 
 
 async def test_an_upload_goes_through_a_spawned_service(
-    spawned: Path, config_file: Path, tmp_path: Path, s3: Any, bucket: str
+    spawned: Path,
+    config_file: Path,
+    tmp_path: Path,
+    s3: Any,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A proxy in the client's environment must not take the calls to the local socket.
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     path = make_file(tmp_path / "a.bin", 12 * MiB + 5)
     engine = await attach(spawned, config_file)
     try:

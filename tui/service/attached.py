@@ -214,7 +214,7 @@ class ServiceEngine:
         answer = await self.client.get(f"/sessions/{session_id}/parts")
         parts = [part_from_wire(p) for p in answer["parts"]]
         self.mirror.set_parts(session_id, parts, int(answer["seq"]))
-        return self.mirror.loaded_parts(session_id) or parts
+        return parts
 
     # -- commands --------------------------------------------------------------------------
 

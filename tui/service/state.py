@@ -134,7 +134,7 @@ class Published:
         record.update(self.session_view(self._current(sid)))
         return record
 
-    def _part(self, session_id: str, number: int) -> dict[str, Any] | None:
+    def _part(self, session_id: str, number: int) -> list[Any] | None:
         """The part an event is about, with the session's tally brought up to date."""
         part = self.engine.live_part(session_id, number)
         if part is None:
