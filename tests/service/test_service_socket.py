@@ -64,9 +64,6 @@ async def test_an_upload_goes_through_a_spawned_service(
     bucket: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A proxy in the client's environment must not take the calls to the local socket.
-    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     path = make_file(tmp_path / "a.bin", 12 * MiB + 5)
     engine = await attach(spawned, config_file)
     try:
@@ -80,6 +77,9 @@ async def test_an_upload_goes_through_a_spawned_service(
         await engine.close()
     assert s3.get_object(Bucket=bucket, Key="up/a.bin")["Body"].read() == path.read_bytes()
 
+    # A proxy in a client's environment must not take its calls to the local socket.
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     status = await service_status(spawned)
     pid = status["pid"]
     assert status["running"] is True and status["version"] == __version__
