@@ -24,6 +24,7 @@ import uvicorn
 
 from tui import __version__
 from tui.config import Config, load_config
+from tui.core.engine import Engine
 from tui.core.errors import PartdeckError
 from tui.core.liveness import DRIVEN_STATES
 from tui.core.locks import is_held
@@ -102,8 +103,8 @@ class Service:
         return self._published
 
     @property
-    def engine(self) -> Any:
-        """The engine (typed loosely: routes call its public commands)."""
+    def engine(self) -> Engine:
+        """The engine whose commands the routes call."""
         return self.published.engine
 
     def status(self) -> dict[str, Any]:
