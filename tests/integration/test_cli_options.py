@@ -3,6 +3,7 @@ upload still lands every byte (moto, in-process CLI)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import Any
 
 import pytest
 
-import tui.cli
 from tests.integration.conftest import CLI, make_file
 from tests.support.faultproxy import FaultProxy, Rule
 from tui.config import Config
@@ -26,7 +26,8 @@ LIMIT = 50_000_000
 def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
     """The settings of every engine the CLI opens, as the engine holds them."""
     seen: list[EngineSettings] = []
-    real = tui.cli.open_engine
+    cli_main = importlib.import_module("tui.cli.main")
+    real = cli_main.open_engine
 
     @asynccontextmanager
     async def recording(
@@ -36,7 +37,7 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
             seen.append(engine.settings)
             yield engine
 
-    monkeypatch.setattr(tui.cli, "open_engine", recording)
+    monkeypatch.setattr(cli_main, "open_engine", recording)
     return seen
 
 

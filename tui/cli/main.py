@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from tui import __version__
-from tui.cli_listing import print_diagnosis, print_session, print_sessions
-from tui.cli_output import line, print_json, say
+from tui.cli.listing import print_diagnosis, print_session, print_sessions
+from tui.cli.output import line, print_json, say
+from tui.cli.report import make_reporter, session_summary
 from tui.config import (
     Config,
     inline_secret_warnings,
@@ -43,7 +44,6 @@ from tui.core.model import Session, SessionState
 from tui.core.redact import redact
 from tui.core.settings import EngineSettings
 from tui.core.units import format_duration, format_size, parse_duration
-from tui.headless import make_reporter, session_summary
 from tui.runtime import open_engine, with_overrides
 from tui.streams import guarded_streams
 
