@@ -3,7 +3,6 @@ upload still lands every byte (moto, in-process CLI)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from tests.integration.conftest import CLI, make_file
 from tests.support.faultproxy import FaultProxy, Rule
+from tui.cli.commands import upload as upload_commands
 from tui.config import Config
 from tui.core.engine import Engine
 from tui.core.settings import EngineSettings
@@ -24,10 +24,9 @@ LIMIT = 50_000_000
 
 @pytest.fixture
 def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
-    """The settings of every engine the CLI opens, as the engine holds them."""
+    """The settings of every engine upload, resume and retry open, as the engine holds them."""
     seen: list[EngineSettings] = []
-    cli_main = importlib.import_module("tui.cli.main")
-    real = cli_main.open_engine
+    real = upload_commands.open_engine
 
     @asynccontextmanager
     async def recording(
@@ -37,7 +36,7 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
             seen.append(engine.settings)
             yield engine
 
-    monkeypatch.setattr(cli_main, "open_engine", recording)
+    monkeypatch.setattr(upload_commands, "open_engine", recording)
     return seen
 
 

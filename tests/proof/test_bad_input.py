@@ -196,11 +196,8 @@ class Bench:
     def on_event(self, when: Callable[[Event], bool], action: Callable[[], None]) -> Iterator[None]:
         """While in the block, run ``action`` once, in the engine's loop, at the first
         event ``when`` accepts (the CLI's reporter subscribes it to the engine)."""
-        import importlib
-
+        import tui.cli.commands.common
         import tui.cli.report
-
-        cli_main = importlib.import_module("tui.cli.main")
 
         fired: list[bool] = []
 
@@ -214,7 +211,7 @@ class Bench:
             return tui.cli.report.make_reporter(engine, **kw)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli_main, "make_reporter", make)
+            patch.setattr(tui.cli.commands.common, "make_reporter", make)
             yield
         assert fired, "the moment to act never came"
 
