@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.cli.report import make_reporter
 from tui.config import Config, load_config
 from tui.core.engine import Engine
 from tui.core.journal import Journal
 from tui.core.model import Session, SessionState
 from tui.core.units import MiB
-from tui.headless import make_reporter
 from tui.runtime import open_engine
 from tui.sandbox.runner import Sandbox
 

@@ -156,7 +156,7 @@ def check_child(report: dict[str, Any], what: str) -> None:
 
 def cli_available() -> bool:
     """True once ``python -m tui`` has a command line to run."""
-    return (ROOT / "tui" / "cli.py").exists()
+    return (ROOT / "tui" / "cli" / "main.py").exists()
 
 
 def sink_config(path: Path, url: str, account: str = "sink", bucket: str = "bench") -> Path:

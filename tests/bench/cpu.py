@@ -94,7 +94,7 @@ def bench_cpu(ctx: Context) -> Result | Skipped:
     if aws is None:
         return Skipped("cpu", "aws cli not found; nothing to compare with")
     if not cli_available():
-        return Skipped("cpu", "tui/cli.py does not exist yet; partdeck upload cannot run")
+        return Skipped("cpu", "tui/cli/main.py does not exist yet; partdeck upload cannot run")
     size = ctx.sizes.cpu
     path = ctx.files.get(size)
     work = ctx.tmp / "cpu"

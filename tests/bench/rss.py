@@ -35,7 +35,7 @@ def _peak_mib(report: dict[str, object]) -> float:
 def bench_rss(ctx: Context) -> Result | Skipped:
     """Peak RSS (``wait4`` ru_maxrss) of one CLI upload vs of importing the CLI."""
     if not cli_available():
-        return Skipped("rss", "tui/cli.py does not exist yet; partdeck upload cannot run")
+        return Skipped("rss", "tui/cli/main.py does not exist yet; partdeck upload cannot run")
     size = ctx.sizes.rss
     path = ctx.files.get(size)
     work = ctx.tmp / "rss"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-import tui.cli
 from tests.integration.conftest import CLI, make_file
 from tests.support.faultproxy import FaultProxy, Rule
+from tui.cli.commands import upload as upload_commands
 from tui.config import Config
 from tui.core.engine import Engine
 from tui.core.settings import EngineSettings
@@ -24,9 +24,9 @@ LIMIT = 50_000_000
 
 @pytest.fixture
 def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
-    """The settings of every engine the CLI opens, as the engine holds them."""
+    """The settings of every engine upload, resume and retry open, as the engine holds them."""
     seen: list[EngineSettings] = []
-    real = tui.cli.open_engine
+    real = upload_commands.open_engine
 
     @asynccontextmanager
     async def recording(
@@ -36,7 +36,7 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
             seen.append(engine.settings)
             yield engine
 
-    monkeypatch.setattr(tui.cli, "open_engine", recording)
+    monkeypatch.setattr(upload_commands, "open_engine", recording)
     return seen
 
 

@@ -196,8 +196,8 @@ class Bench:
     def on_event(self, when: Callable[[Event], bool], action: Callable[[], None]) -> Iterator[None]:
         """While in the block, run ``action`` once, in the engine's loop, at the first
         event ``when`` accepts (the CLI's reporter subscribes it to the engine)."""
-        import tui.cli
-        import tui.headless
+        import tui.cli.commands.common
+        import tui.cli.report
 
         fired: list[bool] = []
 
@@ -208,10 +208,10 @@ class Bench:
 
         def make(engine: Any, **kw: Any) -> Any:
             engine.subscribe(trigger)
-            return tui.headless.make_reporter(engine, **kw)
+            return tui.cli.report.make_reporter(engine, **kw)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(tui.cli, "make_reporter", make)
+            patch.setattr(tui.cli.commands.common, "make_reporter", make)
             yield
         assert fired, "the moment to act never came"
 

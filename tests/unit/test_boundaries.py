@@ -17,7 +17,7 @@ MODULES = [
     "tui.providers.s3",
     "tui.providers.registry",
     "tui.runtime",
-    "tui.headless",
+    "tui.cli.report",
     "tui.cli",
 ]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_journal import make_parts, make_session
-from tui.cli_listing import print_sessions
+from tui.cli.listing import print_sessions
 from tui.core.journal import Journal
 from tui.core.model import SessionState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from tui.cli.report import TextReporter
 from tui.core.model import Event
-from tui.headless import TextReporter
 
 
 def _lines(*events: Event) -> list[str]:

@@ -1,7 +1,7 @@
 """What the reading commands print: ``sessions``, ``show`` and ``inspect``, for people or
 as JSON lines.
 
-Lines for people go through :func:`tui.cli_output.line` (every outside text escaped);
+Lines for people go through :func:`tui.cli.output.line` (every outside text escaped);
 JSON lines keep every value exact.
 """
 
@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.cli_output import line, print_json
+from tui.cli.output import line, print_json
+from tui.cli.report import session_summary
 from tui.core.diagnose import Diagnosis
 from tui.core.display import visible
 from tui.core.journal import Journal
 from tui.core.liveness import INTERRUPTED, interrupted_note, is_interrupted
 from tui.core.model import Part, Session
 from tui.core.units import format_duration, format_size
-from tui.headless import session_summary
 
 __all__ = ["print_diagnosis", "print_session", "print_sessions"]
 

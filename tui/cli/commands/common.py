@@ -1,0 +1,98 @@
+"""What a command is (:class:`Command`) and the steps the engine commands share: drive
+sessions with a reporter attached, and turn how they ended into an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
+from tui.cli.output import say
+from tui.cli.report import make_reporter
+from tui.core.engine import Engine
+from tui.core.model import Session, SessionState
+from tui.core.settings import EngineSettings
+from tui.core.units import format_duration
+from tui.runtime import with_overrides
+
+__all__ = ["Command", "Handler", "age_text", "drive", "engine_settings", "exit_for"]
+
+Handler = Callable[[Context], int] | Callable[[Context], Awaitable[int]]
+"""Runs a command and returns its exit code: a plain function, or a coroutine function
+(run in an asyncio loop where SIGINT/SIGTERM pause the engine)."""
+
+_GOOD_END = frozenset({SessionState.COMPLETED, SessionState.ABORTED})
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A command that takes nothing but the common options."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: its name and help line, its arguments and what runs it.
+
+    ``arguments`` adds the command's own arguments to its sub-parser (a family such as
+    ``service start|stop|status`` adds sub-parsers there). ``--config``, ``--state-dir``
+    and, with ``json_flag``, ``--json`` come with every command. A ``reading`` command's
+    whole work is its output: losing it (other than to a reader that left) fails it.
+    """
+
+    name: str
+    help: str
+    run: Handler
+    arguments: Callable[[argparse.ArgumentParser], object] = _no_arguments
+    json_flag: bool = True
+    reading: bool = False
+
+
+async def drive(
+    ctx: Context,
+    engine: Engine,
+    sessions: list[Session],
+    run: Callable[[Session], Awaitable[Session]],
+) -> list[Session]:
+    """Run ``run`` for every session with a reporter attached; return the final sessions."""
+    reporter = make_reporter(engine, as_json=getattr(ctx.args, "json", False))
+    reporter.track(sessions)
+    unsubscribe = engine.subscribe(reporter)
+    try:
+        finished = await asyncio.gather(*(run(s) for s in sessions))
+    finally:
+        unsubscribe()
+    reporter.finish(finished)
+    return list(finished)
+
+
+def exit_for(sessions: Sequence[Session], *, no_complete: bool = False) -> int:
+    """The exit code for how ``sessions`` ended.
+
+    Each session that did not end well also gets its one line on stderr, naming the
+    file, where it stands and the fix: stdout may be ``--json`` or a pipe, and the error
+    must reach whoever runs the command.
+    """
+    good = set(_GOOD_END)
+    if no_complete:
+        good.add(SessionState.UPLOADED)
+    bad = [s for s in sessions if s.state not in good]
+    for s in bad:
+        reason = s.error or f"see why with partdeck inspect {s.id[:8]}"
+        say(f"{os.path.basename(s.path)} ({s.id[:8]}) {s.state}: {reason}")
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def engine_settings(ctx: Context) -> EngineSettings:
+    """The config's engine settings with this command's flags over them."""
+    return with_overrides(
+        ctx.config.engine,
+        parts_in_flight=getattr(ctx.args, "parts_in_flight", None),
+        bandwidth_limit=getattr(ctx.args, "bandwidth_limit", None),
+    )
+
+
+def age_text(seconds: float) -> str:
+    """``3h ago``."""
+    return format_duration(seconds) + " ago"

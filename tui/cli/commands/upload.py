@@ -1,0 +1,113 @@
+"""``upload``, ``resume`` and ``retry``: the commands that send parts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from tui.cli.commands.common import Command, drive, engine_settings, exit_for
+from tui.cli.context import EXIT_OK, Context
+from tui.cli.options import add_bandwidth_flag, add_session_arg, setting
+from tui.cli.output import line, print_json
+from tui.cli.report import session_summary
+from tui.core.model import Session, SessionState
+from tui.runtime import open_engine
+
+__all__ = ["RESUME", "RETRY", "UPLOAD", "cmd_resume", "cmd_retry", "cmd_upload"]
+
+
+def _no_complete_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
+
+
+def _upload_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--account", required=True, metavar="NAME")
+    p.add_argument(
+        "--part-size",
+        type=setting("part_size", "--part-size"),
+        metavar="SIZE",
+        help="e.g. 8MiB, 100MB, 5242880",
+    )
+    p.add_argument(
+        "--parts-in-flight",
+        type=setting("parts_in_flight", "--parts-in-flight"),
+        metavar="N",
+        help="parts sent at once, across every file",
+    )
+    _no_complete_flag(p)
+    add_bandwidth_flag(p)
+
+
+def _resume_arguments(p: argparse.ArgumentParser) -> None:
+    add_session_arg(p)
+    _no_complete_flag(p)
+    add_bandwidth_flag(p)
+
+
+def _retry_arguments(p: argparse.ArgumentParser) -> None:
+    add_session_arg(p)
+    add_bandwidth_flag(p)
+    p.add_argument(
+        "parts",
+        nargs="*",
+        type=setting("part", "PART"),
+        metavar="PART",
+        help="part numbers (default: every failed part)",
+    )
+
+
+async def cmd_upload(ctx: Context) -> int:
+    """Plan every file on one account and upload them at once."""
+    args = ctx.args
+    if args.account.startswith("sandbox-"):
+        await asyncio.to_thread(ctx.config_or_sandbox)
+    ctx.config.account(args.account)  # unknown account: one clear line before anything else
+    settings = engine_settings(ctx)
+    async with open_engine(ctx.config, ctx.state_dir, settings) as engine:
+        sessions = [await engine.plan(f, args.account, args.part_size) for f in args.files]
+        complete = False if args.no_complete else None
+        done = await drive(
+            ctx, engine, sessions, lambda s: engine.run(s.id, auto_complete=complete)
+        )
+    return exit_for(done, no_complete=args.no_complete or not settings.auto_complete)
+
+
+async def cmd_resume(ctx: Context) -> int:
+    """Carry on with one session; one already completed is a success that says so."""
+    session = ctx.journal().find(ctx.args.session)
+    if session.state == SessionState.COMPLETED:
+        # Resuming what a crash may have finished is a normal step in a script: say so.
+        if ctx.args.json:
+            print_json(session_summary(session))
+        else:
+            line(f"{session.id[:12]}: already completed -> {session.location}; nothing to resume")
+        return EXIT_OK
+    async with open_engine(ctx.config, ctx.state_dir, engine_settings(ctx)) as engine:
+        complete = False if ctx.args.no_complete else None
+        done = await drive(
+            ctx, engine, [session], lambda s: engine.run(s.id, auto_complete=complete)
+        )
+    return exit_for(done, no_complete=ctx.args.no_complete or not ctx.config.engine.auto_complete)
+
+
+async def cmd_retry(ctx: Context) -> int:
+    """Send the given parts (else every failed one) of a session again."""
+    session = ctx.journal().find(ctx.args.session)
+    async with open_engine(ctx.config, ctx.state_dir, engine_settings(ctx)) as engine:
+
+        async def retry(s: Session) -> Session:
+            queued = await engine.retry(s.id, ctx.args.parts or None)
+            if not queued and not ctx.args.json:
+                line(f"{s.id[:12]}: no failed parts to retry")
+            return await engine.wait(s.id)
+
+        done = await drive(ctx, engine, [session], retry)
+    return exit_for(done, no_complete=not ctx.config.engine.auto_complete)
+
+
+UPLOAD = Command(
+    "upload", "upload files in parts to one account", cmd_upload, arguments=_upload_arguments
+)
+RESUME = Command("resume", "carry on with a session", cmd_resume, arguments=_resume_arguments)
+RETRY = Command("retry", "send parts of a session again", cmd_retry, arguments=_retry_arguments)
