@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,13 @@ from tests.support.moto import MotoServer, moto_server
 
 ACCESS_KEY = "partdeck-test-access"
 SECRET_KEY = "partdeck-test-secret-0123456789"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Commands run their engine in-process unless a test asks for the service (the tests
+    under tests/service do): a test that attaches must stop what it started, and the
+    fixtures there do."""
+    os.environ["PARTDECK_SERVICE"] = "inline"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

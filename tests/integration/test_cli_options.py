@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import CLI, make_file
 from tests.support.faultproxy import FaultProxy, Rule
-from tui.cli.commands import upload as upload_commands
+from tui.cli import engines as cli_engines
 from tui.config import Config
 from tui.core.engine import Engine
 from tui.core.settings import EngineSettings
@@ -26,7 +26,7 @@ LIMIT = 50_000_000
 def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
     """The settings of every engine upload, resume and retry open, as the engine holds them."""
     seen: list[EngineSettings] = []
-    real = upload_commands.open_engine
+    real = cli_engines.open_engine
 
     @asynccontextmanager
     async def recording(
@@ -36,7 +36,7 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> list[EngineSettings]:
             seen.append(engine.settings)
             yield engine
 
-    monkeypatch.setattr(upload_commands, "open_engine", recording)
+    monkeypatch.setattr(cli_engines, "open_engine", recording)
     return seen
 
 

@@ -18,11 +18,11 @@ from tui.config import (
 from tui.core.errors import ConfigError
 from tui.core.journal import Journal
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "Context"]
+__all__ = ["EXIT_FAILED", "EXIT_HANGUP", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "Context"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_HANGUP = 0, 1, 2, 130, 129
 """Everything asked for succeeded; an upload or a remote call failed; usage or config
-error; interrupted (SIGINT/SIGTERM)."""
+error; interrupted (SIGINT/SIGTERM); the terminal went away (SIGHUP) while following."""
 
 
 class Context:
@@ -37,6 +37,10 @@ class Context:
         self.args = args
         self.sandbox: Any = None
         self.notice: str | None = None
+        self.started: list[str] = []
+        """Sessions this command set going: SIGINT/SIGTERM pause them."""
+        self.hangup = False
+        """True once SIGHUP said the terminal went away: stop following, pause nothing."""
         """The in-process sandbox, when there is no config at all (stopped by main)."""
         try:
             # Something that is there but not a file (a directory, a pipe) is for

@@ -21,7 +21,14 @@ from collections.abc import Awaitable, Sequence
 from tui import __version__
 from tui.cli.commands import BY_NAME, COMMANDS, Command
 from tui.cli.commands.ui import cmd_ui
-from tui.cli.context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
+from tui.cli.context import (
+    EXIT_FAILED,
+    EXIT_HANGUP,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Context,
+)
 from tui.cli.logs import log_unexpected
 from tui.cli.options import Parser
 from tui.cli.output import say
@@ -63,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
             default=default,
             help="journal and locks (else $PARTDECK_STATE_DIR)",
         )
+        p.add_argument(
+            "--no-service",
+            action="store_true",
+            default=argparse.SUPPRESS if default is argparse.SUPPRESS else False,
+            help="run the engine in this process instead of the per-user service",
+        )
         return p
 
     after_command = common(argparse.SUPPRESS)
@@ -102,15 +115,24 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         raise
 
 
-async def _run_interruptible(coro: Awaitable[int]) -> int:
-    """Run a command; SIGINT/SIGTERM pause the engine (sessions stay resumable)."""
+async def _run_interruptible(ctx: Context, coro: Awaitable[int]) -> int:
+    """Run a command; SIGINT/SIGTERM pause the sessions it drives (they stay resumable);
+    SIGHUP (the terminal went away) only stops it following them: the service goes on."""
     task = asyncio.ensure_future(coro)
     loop = asyncio.get_running_loop()
+
+    def stop(hangup: bool) -> None:
+        ctx.hangup = hangup
+        task.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop, False)
+    loop.add_signal_handler(signal.SIGHUP, stop, True)
     try:
         return await task
     except asyncio.CancelledError:
+        if ctx.hangup:
+            return EXIT_HANGUP
         say("interrupted; sessions are paused, resume with partdeck resume SESSION")
         return EXIT_INTERRUPTED
 
@@ -147,7 +169,7 @@ def _run(ctx: Context) -> int:
     outcome = BY_NAME[ctx.args.command].run(ctx)
     if isinstance(outcome, int):
         return outcome
-    return asyncio.run(_run_interruptible(outcome))
+    return asyncio.run(_run_interruptible(ctx, outcome))
 
 
 def _main(argv: Sequence[str] | None) -> tuple[Context | None, int]:

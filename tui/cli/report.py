@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from tui.core.display import visible
-from tui.core.engine import Engine
 from tui.core.meter import RateMeter
 from tui.core.model import Event, Session
 from tui.core.units import format_duration, format_rate, format_size
+from tui.service.api import EngineAPI
 
 PLAIN_INTERVAL = 1.0
 """Seconds between plain progress lines (no TTY)."""
@@ -44,7 +44,7 @@ def session_summary(session: Session) -> dict[str, Any]:
 class Reporter(ABC):
     """Turns engine events into output; pick one with ``make_reporter``."""
 
-    def __init__(self, engine: Engine, out: TextIO, clock: Callable[[], float]) -> None:
+    def __init__(self, engine: EngineAPI, out: TextIO, clock: Callable[[], float]) -> None:
         self.engine = engine
         self.out = out
         self.clock = clock
@@ -81,7 +81,7 @@ class TextReporter(Reporter):
     """Plain lines (no TTY, at most one progress line a second) or one live line (TTY)."""
 
     def __init__(
-        self, engine: Engine, out: TextIO, clock: Callable[[], float], *, live: bool
+        self, engine: EngineAPI, out: TextIO, clock: Callable[[], float], *, live: bool
     ) -> None:
         super().__init__(engine, out, clock)
         self.live = live
@@ -172,7 +172,7 @@ class TextReporter(Reporter):
         self.out.flush()
 
 
-def make_reporter(engine: Engine, *, as_json: bool, out: TextIO | None = None) -> Reporter:
+def make_reporter(engine: EngineAPI, *, as_json: bool, out: TextIO | None = None) -> Reporter:
     """JSON lines with ``--json``; else a live line on a TTY or plain lines without one."""
     stream = out or sys.stdout
     if as_json:

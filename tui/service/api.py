@@ -79,6 +79,10 @@ class EngineAPI(Protocol):
 
     def progress(self, session_id: str) -> Progress | None: ...
 
+    def parts(self, session_id: str) -> list[Part]:
+        """A session's parts as last known (a ServiceEngine's: those it loaded)."""
+        ...
+
     def complete_repeatable(self, account: str) -> bool:
         """True when the account's provider accepts complete more than once."""
         ...

@@ -7,7 +7,7 @@ new command (or family, e.g. ``service start|stop|status``) is one module here e
 
 from __future__ import annotations
 
-from tui.cli.commands import listing, remote, sandbox, session_ops, upload
+from tui.cli.commands import listing, pause, remote, sandbox, service, session_ops, upload
 from tui.cli.commands.common import Command
 
 __all__ = ["BY_NAME", "COMMANDS", "Command"]
@@ -17,6 +17,7 @@ COMMANDS: tuple[Command, ...] = (
     listing.SESSIONS,
     listing.SHOW,
     upload.RESUME,
+    pause.PAUSE,
     upload.RETRY,
     session_ops.COMPLETE,
     session_ops.ABORT,
@@ -25,6 +26,7 @@ COMMANDS: tuple[Command, ...] = (
     remote.REMOTE,
     sandbox.DEMO,
     sandbox.SANDBOX,
+    service.SERVICE,
 )
 """Every sub-command, in the order ``partdeck --help`` lists them."""
 

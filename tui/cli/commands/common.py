@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
 from tui.cli.output import say
 from tui.cli.report import make_reporter
-from tui.core.engine import Engine
-from tui.core.model import Session, SessionState
+from tui.core.model import Event, Session, SessionState
 from tui.core.settings import EngineSettings
 from tui.core.units import format_duration
 from tui.runtime import with_overrides
+from tui.service.api import SERVICE_EVENT, EngineAPI
 
 __all__ = ["Command", "Handler", "age_text", "drive", "engine_settings", "exit_for"]
 
@@ -51,20 +51,41 @@ class Command:
 
 async def drive(
     ctx: Context,
-    engine: Engine,
+    engine: EngineAPI,
     sessions: list[Session],
     run: Callable[[Session], Awaitable[Session]],
 ) -> list[Session]:
-    """Run ``run`` for every session with a reporter attached; return the final sessions."""
-    reporter = make_reporter(engine, as_json=getattr(ctx.args, "json", False))
+    """Run ``run`` for every session with a reporter attached; return the final sessions.
+
+    Only these sessions' events are reported (the service tells every client about every
+    session); a lost or regained link to the service is one line on stderr."""
+    as_json = getattr(ctx.args, "json", False)
+    reporter = make_reporter(engine, as_json=as_json)
     reporter.track(sessions)
-    unsubscribe = engine.subscribe(reporter)
+    ids = {s.id for s in sessions}
+
+    def tell(event: Event) -> None:
+        if event.kind == SERVICE_EVENT:
+            say(_link_line(event))
+        elif event.session_id in ids:
+            reporter(event)
+
+    unsubscribe = engine.subscribe(tell)
+    if engine.keeps_running and not as_json:  # the progress line counts their parts
+        for s in sessions:
+            await engine.load_parts(s.id)
     try:
         finished = await asyncio.gather(*(run(s) for s in sessions))
     finally:
         unsubscribe()
     reporter.finish(finished)
     return list(finished)
+
+
+def _link_line(event: Event) -> str:
+    if event.state == "connected":
+        return "the partdeck service is back; following again"
+    return f"{event.message}; starting it again (uploads resume where they were)"
 
 
 def exit_for(sessions: Sequence[Session], *, no_complete: bool = False) -> int:

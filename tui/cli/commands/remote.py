@@ -11,12 +11,12 @@ import time
 
 from tui.cli.commands.common import Command, age_text
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
+from tui.cli.engines import front_engine
 from tui.cli.options import age
 from tui.cli.output import line, print_json, say
 from tui.core.errors import PartdeckError
 from tui.core.liveness import is_interrupted
 from tui.core.units import format_size
-from tui.runtime import open_engine
 
 __all__ = ["REMOTE", "cmd_remote"]
 
@@ -35,9 +35,8 @@ async def cmd_remote(ctx: Context) -> int:
     ctx.config.account(args.account)
     journal = ctx.journal()
     known = journal.by_upload_id()
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
-        provider = engine.provider(args.account)
-        uploads = await provider.list_uploads(args.prefix)
+    async with front_engine(ctx) as engine:
+        uploads = await engine.remote_uploads(args.account, args.prefix)
         now = time.time()
         if args.older_than is not None:
             uploads = [
@@ -102,7 +101,7 @@ async def cmd_remote(ctx: Context) -> int:
                 if session is not None and not session.final:
                     await engine.abort(session.id)
                 else:
-                    await provider.abort_upload(u.key, u.upload_id)
+                    await engine.remote_abort(args.account, u.key, u.upload_id)
                 ok, error = True, None
             except PartdeckError as exc:
                 ok, error, failed = False, str(exc), failed + 1

@@ -6,10 +6,10 @@ import argparse
 
 from tui.cli.commands.common import Command, drive, exit_for
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
+from tui.cli.engines import front_engine
 from tui.cli.listing import print_diagnosis
 from tui.cli.options import add_session_arg
 from tui.cli.output import line, print_json
-from tui.runtime import open_engine
 
 __all__ = [
     "ABORT",
@@ -35,7 +35,7 @@ def _complete_arguments(p: argparse.ArgumentParser) -> None:
 async def cmd_complete(ctx: Context) -> int:
     """Finish a session whose parts are all sent."""
     session = ctx.journal().find(ctx.args.session)
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
+    async with front_engine(ctx) as engine:
         done = await drive(
             ctx, engine, [session], lambda s: engine.complete(s.id, force=ctx.args.force)
         )
@@ -45,7 +45,7 @@ async def cmd_complete(ctx: Context) -> int:
 async def cmd_abort(ctx: Context) -> int:
     """Discard a session's remote upload."""
     session = ctx.journal().find(ctx.args.session)
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
+    async with front_engine(ctx) as engine:
         done = await drive(ctx, engine, [session], lambda s: engine.abort(s.id))
     return exit_for(done)
 
@@ -53,7 +53,7 @@ async def cmd_abort(ctx: Context) -> int:
 async def cmd_verify(ctx: Context) -> int:
     """Re-hash the local file against the recorded fingerprints; fails on a mismatch."""
     session = ctx.journal().find(ctx.args.session)
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
+    async with front_engine(ctx) as engine:
         results = await engine.verify(session.id)
     bad = [n for n, ok in results if ok is False]
     unknown = [n for n, ok in results if ok is None]
@@ -83,7 +83,7 @@ async def cmd_verify(ctx: Context) -> int:
 async def cmd_inspect(ctx: Context) -> int:
     """Why a session is stuck: journal, local file and server, and the fix."""
     session = ctx.journal().find(ctx.args.session)
-    async with open_engine(ctx.config, ctx.state_dir) as engine:
+    async with front_engine(ctx) as engine:
         d = await engine.inspect(session.id)
     print_diagnosis(d, ctx.state_dir, as_json=ctx.args.json)
     return EXIT_OK

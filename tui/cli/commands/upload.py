@@ -7,11 +7,13 @@ import asyncio
 
 from tui.cli.commands.common import Command, drive, engine_settings, exit_for
 from tui.cli.context import EXIT_OK, Context
+from tui.cli.engines import front_engine, on_service
 from tui.cli.options import add_bandwidth_flag, add_session_arg, setting
 from tui.cli.output import line, print_json
 from tui.cli.report import session_summary
+from tui.core.errors import UsageError
 from tui.core.model import Session, SessionState
-from tui.runtime import open_engine
+from tui.service.api import EngineAPI
 
 __all__ = ["RESUME", "RETRY", "UPLOAD", "cmd_resume", "cmd_retry", "cmd_upload"]
 
@@ -37,6 +39,11 @@ def _upload_arguments(p: argparse.ArgumentParser) -> None:
     )
     _no_complete_flag(p)
     add_bandwidth_flag(p)
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="hand the files to the service and return at once, printing the session ids",
+    )
 
 
 def _resume_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,13 +71,35 @@ async def cmd_upload(ctx: Context) -> int:
         await asyncio.to_thread(ctx.config_or_sandbox)
     ctx.config.account(args.account)  # unknown account: one clear line before anything else
     settings = engine_settings(ctx)
-    async with open_engine(ctx.config, ctx.state_dir, settings) as engine:
+    if args.detach and not on_service(ctx):
+        raise UsageError(
+            "--detach hands the upload to the partdeck service, which this command does "
+            'not use here (--no-service, [service] mode = "inline", PARTDECK_SERVICE or '
+            "no config file); drop --detach, or use the service"
+        )
+    complete = False if args.no_complete else None
+    async with front_engine(ctx, settings) as engine:
         sessions = [await engine.plan(f, args.account, args.part_size) for f in args.files]
-        complete = False if args.no_complete else None
+        if args.detach:
+            return await _detach(ctx, engine, sessions, complete)
+        ctx.started.extend(s.id for s in sessions)
         done = await drive(
             ctx, engine, sessions, lambda s: engine.run(s.id, auto_complete=complete)
         )
     return exit_for(done, no_complete=args.no_complete or not settings.auto_complete)
+
+
+async def _detach(
+    ctx: Context, engine: EngineAPI, sessions: list[Session], complete: bool | None
+) -> int:
+    """Start every session on the service and say which they are; follow none."""
+    for session in sessions:
+        await engine.start(session.id, auto_complete=complete)
+        if ctx.args.json:
+            print_json({"event": "detached", "session": session.id, "path": session.path})
+        else:
+            line(f"{session.id}  {session.path}")
+    return EXIT_OK
 
 
 async def cmd_resume(ctx: Context) -> int:
@@ -83,7 +112,8 @@ async def cmd_resume(ctx: Context) -> int:
         else:
             line(f"{session.id[:12]}: already completed -> {session.location}; nothing to resume")
         return EXIT_OK
-    async with open_engine(ctx.config, ctx.state_dir, engine_settings(ctx)) as engine:
+    ctx.started.append(session.id)
+    async with front_engine(ctx, engine_settings(ctx)) as engine:
         complete = False if ctx.args.no_complete else None
         done = await drive(
             ctx, engine, [session], lambda s: engine.run(s.id, auto_complete=complete)
@@ -94,7 +124,8 @@ async def cmd_resume(ctx: Context) -> int:
 async def cmd_retry(ctx: Context) -> int:
     """Send the given parts (else every failed one) of a session again."""
     session = ctx.journal().find(ctx.args.session)
-    async with open_engine(ctx.config, ctx.state_dir, engine_settings(ctx)) as engine:
+    ctx.started.append(session.id)
+    async with front_engine(ctx, engine_settings(ctx)) as engine:
 
         async def retry(s: Session) -> Session:
             queued = await engine.retry(s.id, ctx.args.parts or None)
