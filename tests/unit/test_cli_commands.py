@@ -32,16 +32,16 @@ def test_a_command_family_added_to_the_table_parses_and_runs(
             actions.add_parser(name)
 
     async def run(ctx: Context) -> int:
-        print(f"service {ctx.args.action} json={ctx.args.json}")
+        print(f"fleet {ctx.args.action} json={ctx.args.json}")
         return 0
 
-    service = Command("service", "run the service", run, arguments=arguments)
+    family = Command("fleet", "a family of sub-commands", run, arguments=arguments)
     # tui.cli.main the module (the package's ``main`` attribute is the function)
     cli_main = importlib.import_module("tui.cli.main")
-    monkeypatch.setattr(cli_main, "COMMANDS", (*COMMANDS, service))
-    monkeypatch.setattr(cli_main, "BY_NAME", {**BY_NAME, "service": service})
+    monkeypatch.setattr(cli_main, "COMMANDS", (*COMMANDS, family))
+    monkeypatch.setattr(cli_main, "BY_NAME", {**BY_NAME, "fleet": family})
 
-    assert main(["--state-dir", str(tmp_path), "service", "--json", "stop"]) == 0
-    assert capsys.readouterr().out == "service stop json=True\n"
-    assert main(["--state-dir", str(tmp_path), "service", "pause"]) == 2
-    assert "see partdeck service --help" in capsys.readouterr().err
+    assert main(["--state-dir", str(tmp_path), "fleet", "--json", "stop"]) == 0
+    assert capsys.readouterr().out == "fleet stop json=True\n"
+    assert main(["--state-dir", str(tmp_path), "fleet", "pause"]) == 2
+    assert "see partdeck fleet --help" in capsys.readouterr().err
