@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tui.core.driver import complete_once_message
 from tui.core.model import SESSION_TRANSITIONS, Session, SessionState
-from tui.providers.base import Provider
+from tui.core.ports import Provider
 
 S = SessionState
 

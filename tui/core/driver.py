@@ -34,19 +34,11 @@ from tui.core.errors import (
 from tui.core.gone import GONE_MARK, GoneProbe, forget_upload, gone_line
 from tui.core.journal import Journal, JournalError
 from tui.core.locks import SessionLock
-from tui.core.model import (
-    DONE_PART_STATES,
-    Event,
-    Part,
-    PartState,
-    PartTarget,
-    Session,
-    SessionState,
-)
+from tui.core.model import DONE_PART_STATES, Event, Part, PartState, Session, SessionState
+from tui.core.ports import PartTarget, Provider
 from tui.core.redact import redact
 from tui.core.settings import EngineSettings
 from tui.core.transfer import NOT_SENT, RateLimiter, send_part
-from tui.providers.base import Provider
 
 ProviderFactory = Callable[[str], Provider]
 """Account name -> the Provider for it (raises ConfigError when the account is unusable)."""

@@ -45,16 +45,9 @@ from tui.core.errors import (
 from tui.core.gone import gone_diagnosis, recorded_gone
 from tui.core.journal import Journal
 from tui.core.liveness import shown_state
-from tui.core.model import (
-    SESSION_TRANSITIONS,
-    Part,
-    PlanPreview,
-    RemotePart,
-    RemoteUpload,
-    Session,
-)
+from tui.core.model import SESSION_TRANSITIONS, Part, PlanPreview, Session
 from tui.core.plan import plan_parts
-from tui.providers.base import Provider
+from tui.core.ports import Provider, RemotePart, RemoteUpload
 
 __all__ = ["Engine", "PlanPreview", "Progress", "ProviderFactory", "Subscriber"]
 

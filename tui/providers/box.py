@@ -32,12 +32,13 @@ from tui.core.errors import (
     UploadGone,
     UsageError,
 )
-from tui.core.model import Part, PartTarget, Receipt, RemotePart, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, check_file_size
+from tui.core.ports import OpenedSession, PartTarget, Receipt, RemotePart
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import answer_text, check_transient, network_error, retry_after
 from tui.core.units import GiB, MiB, format_size
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.base import BaseProvider
 
 MIN_SIZE = 20 * MiB
 """Smallest file Box's chunked upload takes: "20MB", and Box's own SDK test uses 20 MiB."""

@@ -34,12 +34,13 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, choose_part_size
+from tui.core.ports import OpenedSession, PartTarget, Receipt
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import NOT_IMPLEMENTED, answer_text, network_error, retry_after
 from tui.core.units import GiB, MiB, TiB
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import etag_receipt
 
 __all__ = [

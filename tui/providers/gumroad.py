@@ -29,12 +29,13 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, check_file_size
+from tui.core.ports import OpenedSession, PartTarget, Provider, Receipt
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import check_transient, network_error
 from tui.core.units import GiB, MiB
-from tui.providers.base import BaseProvider, OpenedSession, Provider
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import etag_receipt
 
 __all__ = [

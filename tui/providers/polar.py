@@ -34,12 +34,13 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits
+from tui.core.ports import OpenedSession, PartTarget, Receipt
 from tui.core.redact import redact
 from tui.core.transfer import check_transient, network_error
 from tui.core.units import GiB, MiB, TiB
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import error_of, etag_receipt
 
 LINK_LIFETIME = 600.0

@@ -7,7 +7,7 @@ import importlib
 import httpx
 
 from tui.config import Account
-from tui.providers.base import Provider
+from tui.core.ports import Provider
 from tui.providers.s3 import S3Provider
 
 ADAPTERS: dict[str, str] = {

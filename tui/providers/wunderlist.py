@@ -36,11 +36,12 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import S3_LIMITS
+from tui.core.ports import OpenedSession, PartTarget, Provider, Receipt
 from tui.core.redact import redact
 from tui.core.transfer import answer_text, check_transient, network_error
-from tui.providers.base import BaseProvider, OpenedSession, Provider
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import error_of, etag_receipt
 
 SIGNATURE_SKEW = 15 * 60
