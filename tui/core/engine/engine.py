@@ -26,9 +26,9 @@ from tui.core.answers import (
     start_refusal,
 )
 from tui.core.diagnose import Diagnosis
-from tui.core.digest import check_readable, hash_range_async
+from tui.core.digest import check_readable
 from tui.core.engine.events import Events, Subscriber
-from tui.core.engine.files import LocalFile
+from tui.core.engine.files import LocalFile, match_fingerprints
 from tui.core.engine.finish import Finish
 from tui.core.engine.inspection import inspect_session
 from tui.core.engine.live import LiveSession, Progress
@@ -102,12 +102,6 @@ class Engine:
     async def plan(self, path: str | Path, account: str, part_size: int | None = None) -> Session:
         """Record a new session for ``path`` on ``account``; nothing is sent yet."""
         return await self._planner.plan(path, account, part_size)
-
-    async def check_link_lifetime(
-        self, provider: Provider, account: str, sizes: Sequence[int]
-    ) -> None:
-        """Refuse a session whose non-renewable part links would expire before use."""
-        await self._planner.check_link_lifetime(provider, account, sizes)
 
     async def check_account(self, account: str) -> str:
         """Make the account's cheapest authenticated call; returns what it said."""
@@ -344,14 +338,7 @@ class Engine:
         """
         session = await asyncio.to_thread(self.journal.session, session_id)
         parts = await asyncio.to_thread(self.journal.parts, session_id)
-        results: list[tuple[int, bool | None]] = []
-        await asyncio.to_thread(check_readable, session.path)
-        for part in parts:
-            if part.xxh3 is None:
-                results.append((part.number, None))
-                continue
-            digests = await hash_range_async(session.path, part.start, part.end)
-            results.append((part.number, digests.xxh3 == part.xxh3))
+        results = await match_fingerprints(session.path, parts)
         info = await asyncio.to_thread(check_readable, session.path)
         if (
             session.state == S.LOCAL_CHANGED

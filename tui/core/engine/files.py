@@ -109,3 +109,17 @@ class LocalFile:
         part.sha256 = digests.sha256 or part.sha256
         part.move(state if state != P.HASHING else P.PENDING)
         await self._events.commit(parts=[part])
+
+
+async def match_fingerprints(path: str, parts: Sequence[Part]) -> list[tuple[int, bool | None]]:
+    """(part number, whether the bytes at ``path`` still match its fingerprint) for each
+    part; None for a part never fingerprinted. Raises LocalFileError when unreadable."""
+    results: list[tuple[int, bool | None]] = []
+    await asyncio.to_thread(check_readable, path)
+    for part in parts:
+        if part.xxh3 is None:
+            results.append((part.number, None))
+            continue
+        digests = await hash_range_async(path, part.start, part.end)
+        results.append((part.number, digests.xxh3 == part.xxh3))
+    return results
