@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui.config import Account
 from tui.core.errors import (
     AlreadyCompleted,
     CompleteUnknown,
@@ -35,6 +34,7 @@ from tui.core.ports import OpenedSession, PartTarget, Provider, Receipt
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import check_transient, network_error
 from tui.core.units import GiB, MiB
+from tui.providers.account import AccountSettings
 from tui.providers.base import BaseProvider
 from tui.providers.s3xml import etag_receipt
 
@@ -510,7 +510,7 @@ def _unknown_message(detail: str, short: str) -> str:
     )
 
 
-def from_account(account: Account, client: httpx.AsyncClient) -> Provider:
+def from_account(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
     """The adapter for a configured Gumroad account (its token is read once, here)."""
     return GumroadProvider(
         client,
