@@ -13,9 +13,9 @@ import httpx
 from tui.config import Account, Config
 from tui.core.engine import Engine
 from tui.core.journal import Journal
+from tui.core.ports import Provider
 from tui.core.settings import EngineSettings
 from tui.core.transfer import is_loopback, make_client
-from tui.providers.base import Provider
 from tui.providers.registry import make_provider
 
 

@@ -288,7 +288,7 @@ def bench(
     seeded_state: tuple[Path, dict[str, tuple[str, frozenset[int]]]],
 ) -> Iterator[Bench]:
     """A bench on a copy of the seeded state dir; waits and backoffs made short."""
-    import tui.core.driver
+    import tui.core.engine.scheduler
     import tui.providers.box
     import tui.providers.fileflare
     import tui.providers.gumroad
@@ -296,7 +296,7 @@ def bench(
     import tui.providers.wunderlist
 
     for module, name in (
-        (tui.core.driver, "BACKOFF_BASE"),
+        (tui.core.engine.scheduler, "BACKOFF_BASE"),
         (tui.providers.s3, "ABORT_SPACING"),
         (tui.providers.s3, "COMPLETE_BACKOFF"),
         (tui.providers.gumroad, "ABORT_SPACING"),

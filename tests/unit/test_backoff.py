@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from unittest.mock import Mock
 
 import pytest
 
-from tui.core.driver import BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP, SessionDriver
+from tui.core.engine.scheduler import BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP, Scheduler
+from tui.core.settings import EngineSettings
 
 
 def _backoff(attempt: int, retry_after: float | None = None, rng: float = 1.0) -> float:
-    driver = SimpleNamespace(_rng=lambda: rng)
-    return SessionDriver._backoff(driver, attempt, retry_after)  # type: ignore[arg-type]
+    scheduler = Scheduler(EngineSettings(), {}, Mock(), rng=lambda: rng)
+    return scheduler.backoff(attempt, retry_after)
 
 
 def test_it_doubles_then_stops_at_the_cap() -> None:

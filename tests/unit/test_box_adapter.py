@@ -24,7 +24,8 @@ from tui.core.errors import (
     UploadGone,
     UsageError,
 )
-from tui.core.model import Part, RemotePart, Session
+from tui.core.model import Part, Session
+from tui.core.ports import RemotePart
 from tui.core.units import GiB, MiB, TiB
 from tui.providers import box
 from tui.sandbox.box import part_size_for

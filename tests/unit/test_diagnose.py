@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tui.core.diagnose import LocalState, ServerView, diagnose, local_state
-from tui.core.model import Event, Part, PartState, RemotePart, Session, SessionState
+from tui.core.model import Event, Part, PartState, Session, SessionState
+from tui.core.ports import RemotePart
 
 P = PartState
 S = SessionState

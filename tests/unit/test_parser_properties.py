@@ -84,8 +84,9 @@ from tui.core.errors import (
     TransientError,
     UsageError,
 )
-from tui.core.model import Part, Receipt, RemotePart, RemoteUpload, Session
+from tui.core.model import Part, Session
 from tui.core.plan import plan_parts
+from tui.core.ports import Receipt, RemotePart, RemoteUpload
 from tui.core.transfer import check_transient, retry_after
 from tui.core.units import GiB, MiB, TiB
 from tui.providers import box, fileflare, gumroad, polar, s3, s3xml, wunderlist

@@ -24,7 +24,7 @@ import xxhash
 from tui.core import transfer
 from tui.core.digest import CHUNK
 from tui.core.errors import CallUnsupported, LocalChanged, LocalFileError, TransientError
-from tui.core.model import PartTarget
+from tui.core.ports import PartTarget
 from tui.core.transfer import (
     RateLimiter,
     check_transient,

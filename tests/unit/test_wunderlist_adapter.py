@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from tui.core.errors import CompleteUnknown, RejectedError, TargetExpired, TransientError
-from tui.core.model import Part, PartTarget, Session
+from tui.core.model import Part, Session
+from tui.core.ports import PartTarget
 from tui.core.transfer import send_part
 from tui.providers import wunderlist
 from tui.providers.wunderlist import ABORT_NOTE, WunderlistProvider

@@ -16,7 +16,7 @@ an account's secret comes from). Import from ``tui.config``: this is its public 
 
 from __future__ import annotations
 
-from tui.config.load import MAX_CONFIG_FILE, load_config, parse_config
+from tui.config.load import MAX_CONFIG_FILE, inline_secret_warnings, load_config, parse_config
 from tui.config.paths import (
     CONFIG_ENV,
     STATE_DIR_ENV,
@@ -39,7 +39,6 @@ from tui.config.secrets import (
     ALLOW_INLINE_SECRETS_ENV,
     MAX_TOKEN_FILE,
     TOKEN_COMMAND_TIMEOUT,
-    inline_secret_warnings,
 )
 
 __all__ = [

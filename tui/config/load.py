@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from tui.config.secrets import ALLOW_INLINE_SECRETS_ENV
 from tui.core.errors import ConfigError
 from tui.core.settings import EngineSettings
 
-__all__ = ["MAX_CONFIG_FILE", "load_config", "parse_config"]
+__all__ = ["MAX_CONFIG_FILE", "inline_secret_warnings", "load_config", "parse_config"]
 
 MAX_CONFIG_FILE = 1024 * 1024
 """Largest config file read: the sample config, every option commented, is about 6 KiB."""
@@ -214,3 +215,23 @@ def _parse_service(check: TableChecker, table: dict[str, Any]) -> ServiceSetting
             "to the per-user service, inline runs the engine in the process (as --no-service)"
         )
     return ServiceSettings(mode=mode)
+
+
+def inline_secret_warnings(config: Config) -> list[str]:
+    """Warnings for a config file that holds an inline secret and that its group or other
+    users can read (or, failing that, change)."""
+    path = config.path
+    if path is None or sys.platform == "win32":
+        return []
+    if not any(a.inline_token is not None for a in config.accounts.values()):
+        return []
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    readers, writers = mode & 0o044, mode & 0o022
+    if not (readers or writers):
+        return []
+    how, bits = ("readable", readers) if readers else ("writable", writers)
+    who = "other users" if bits & 0o007 else "its group"
+    return [f"{path.name} holds an inline secret and is {how} by {who}; run chmod 600 {path}"]

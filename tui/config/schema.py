@@ -17,6 +17,7 @@ from tui.config.paths import default_config_path
 from tui.config.secrets import profile_credentials, read_token_file, run_token_command
 from tui.core.errors import ConfigError
 from tui.core.settings import EngineSettings
+from tui.providers.account import DEFAULT_BASE_URLS, DEFAULT_BOX_UPLOAD_URL
 
 __all__ = [
     "DEFAULT_BASE_URLS",
@@ -31,18 +32,6 @@ __all__ = [
 
 PROVIDERS: tuple[str, ...] = ("s3", "gumroad", "polar", "box", "fileflare", "wunderlist")
 """Every provider an account may name."""
-
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "gumroad": "https://api.gumroad.com/v2",
-    "polar": "https://api.polar.sh",
-    "box": "https://api.box.com/2.0",
-    "fileflare": "https://app.digital-downloads.com/api/v1",
-    "wunderlist": "https://a.wunderlist.com/api/v1",
-}
-"""API root used when an account of that provider sets no ``base_url``."""
-
-DEFAULT_BOX_UPLOAD_URL = "https://upload.box.com/api/2.0"
-"""Upload host root used when a Box account sets no ``upload_url``."""
 
 SECRET_KEYS = ("token", "access_key", "secret_key", "password", "api_key")
 """Keys that would hold a secret inline in an account table: refused (``token`` aside)."""

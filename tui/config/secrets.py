@@ -12,19 +12,14 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tui.core.errors import ConfigError
-
-if TYPE_CHECKING:
-    from tui.config.schema import Config
 
 __all__ = [
     "ALLOW_INLINE_SECRETS_ENV",
     "MAX_TOKEN_FILE",
     "TOKEN_COMMAND_TIMEOUT",
     "check_credentials_file",
-    "inline_secret_warnings",
     "kill_group",
     "profile_credentials",
     "read_token_file",
@@ -180,23 +175,3 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-
-
-def inline_secret_warnings(config: Config) -> list[str]:
-    """Warnings for a config file that holds an inline secret and that its group or other
-    users can read (or, failing that, change)."""
-    path = config.path
-    if path is None or sys.platform == "win32":
-        return []
-    if not any(a.inline_token is not None for a in config.accounts.values()):
-        return []
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return []
-    readers, writers = mode & 0o044, mode & 0o022
-    if not (readers or writers):
-        return []
-    how, bits = ("readable", readers) if readers else ("writable", writers)
-    who = "other users" if bits & 0o007 else "its group"
-    return [f"{path.name} holds an inline secret and is {how} by {who}; run chmod 600 {path}"]

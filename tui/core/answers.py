@@ -9,9 +9,8 @@ does not allow from the session's state is refused here, so it never reaches
 
 from __future__ import annotations
 
-from tui.core.driver import complete_once_message
 from tui.core.model import SESSION_TRANSITIONS, Session, SessionState
-from tui.providers.base import Provider
+from tui.core.ports import Provider
 
 S = SessionState
 
@@ -112,3 +111,13 @@ def pause_refusal(session: Session, provider: Provider, shown: str) -> str:
     """What ``pause`` answers on a session this process is not sending; ``shown`` is the
     state a reader shows (``interrupted`` included)."""
     return _refuse(session, provider, "not uploading in this process, nothing to pause", shown)
+
+
+def complete_once_message(session: Session, provider: str) -> str:
+    """Complete went out once, where it may go only once, and its outcome is unknown."""
+    return (
+        f"session {session.id[:12]}: complete was already sent once and its outcome is "
+        f"unknown; {provider} may already have the file: run partdeck abort {session.id[:8]} "
+        "to settle it (a file already there is kept and recorded completed), or check there "
+        f"and only if it is missing run partdeck complete {session.id[:8]} --force"
+    )

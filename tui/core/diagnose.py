@@ -11,15 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tui.core.model import (
-    DONE_PART_STATES,
-    Event,
-    Part,
-    PartState,
-    RemotePart,
-    Session,
-    SessionState,
-)
+from tui.core.model import DONE_PART_STATES, Event, Part, PartState, Session, SessionState
+from tui.core.ports import RemotePart
 
 P = PartState
 S = SessionState

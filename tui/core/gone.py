@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from tui.core.diagnose import Diagnosis, Fix
 from tui.core.errors import RemoteError, UploadGone
 from tui.core.model import Event, Part, PartState, Session
-from tui.providers.base import Provider
+from tui.core.ports import Provider
 
 GONE_TEXT = "the upload is gone on the server (aborted elsewhere, completed or expired)"
 """How every message about a gone upload names the problem."""

@@ -165,48 +165,6 @@ class Session:
 
 
 @dataclass(frozen=True)
-class PartTarget:
-    """Where and how to send one part."""
-
-    url: str
-    method: str = "PUT"
-    headers: dict[str, str] = field(default_factory=dict)
-    expires_at: float | None = None
-    """Unix time after which the URL no longer works; None when it does not expire."""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What the provider confirmed for one part."""
-
-    etag: str | None
-    verified: bool
-    """True when the server's digest matched ours; False when it cannot be checked."""
-
-
-@dataclass(frozen=True)
-class RemotePart:
-    """A part as the server lists it."""
-
-    number: int
-    size: int
-    etag: str | None
-    digest: str | None = None
-    """A digest the server reports for the part (Box: hex SHA-1), when it has one."""
-
-
-@dataclass(frozen=True)
-class RemoteUpload:
-    """An incomplete upload as the server lists it."""
-
-    key: str
-    upload_id: str
-    initiated: float | None
-    parts: int = 0
-    bytes: int = 0
-
-
-@dataclass(frozen=True)
 class PlanPreview:
     """How a provider would split a file, before anything is recorded or sent."""
 

@@ -30,7 +30,7 @@ from tui.core.errors import (
     RemoteError,
     TransientError,
 )
-from tui.core.model import PartTarget
+from tui.core.ports import PartTarget
 
 ProgressCallback = Callable[[int], None]
 

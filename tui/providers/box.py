@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from tui.config import DEFAULT_BASE_URLS, DEFAULT_BOX_UPLOAD_URL, Account
 from tui.core.errors import (
     CompleteUnknown,
     RejectedError,
@@ -32,12 +31,14 @@ from tui.core.errors import (
     UploadGone,
     UsageError,
 )
-from tui.core.model import Part, PartTarget, Receipt, RemotePart, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, check_file_size
+from tui.core.ports import OpenedSession, PartTarget, Receipt, RemotePart
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import answer_text, check_transient, network_error, retry_after
 from tui.core.units import GiB, MiB, format_size
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.account import DEFAULT_BASE_URLS, DEFAULT_BOX_UPLOAD_URL, AccountSettings
+from tui.providers.base import BaseProvider
 
 MIN_SIZE = 20 * MiB
 """Smallest file Box's chunked upload takes: "20MB", and Box's own SDK test uses 20 MiB."""
@@ -810,7 +811,7 @@ class BoxProvider(BaseProvider):
         )
 
 
-def from_account(account: Account, client: httpx.AsyncClient) -> BoxProvider:
+def from_account(account: AccountSettings, client: httpx.AsyncClient) -> BoxProvider:
     """The Box adapter for a configured account (reads its token once)."""
     return BoxProvider(
         client,

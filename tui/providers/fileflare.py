@@ -23,7 +23,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from tui.config import DEFAULT_BASE_URLS, Account
 from tui.core.errors import (
     AlreadyCompleted,
     CallUnsupported,
@@ -34,12 +33,14 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, choose_part_size
+from tui.core.ports import OpenedSession, PartTarget, Receipt
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import NOT_IMPLEMENTED, answer_text, network_error, retry_after
 from tui.core.units import GiB, MiB, TiB
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.account import DEFAULT_BASE_URLS, AccountSettings
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import etag_receipt
 
 __all__ = [
@@ -667,7 +668,7 @@ def _expired_message(session: Session, part: Part) -> str:
     )
 
 
-def from_account(account: Account, client: httpx.AsyncClient) -> FileflareProvider:
+def from_account(account: AccountSettings, client: httpx.AsyncClient) -> FileflareProvider:
     """The adapter for a configured Fileflare account (reads its token once)."""
     return FileflareProvider(
         client,

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui.config import Account
 from tui.core.errors import (
     AlreadyCompleted,
     CompleteUnknown,
@@ -29,12 +28,14 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, check_file_size
+from tui.core.ports import OpenedSession, PartTarget, Provider, Receipt
 from tui.core.redact import redact, url_for_people
 from tui.core.transfer import check_transient, network_error
 from tui.core.units import GiB, MiB
-from tui.providers.base import BaseProvider, OpenedSession, Provider
+from tui.providers.account import AccountSettings
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import etag_receipt
 
 __all__ = [
@@ -509,7 +510,7 @@ def _unknown_message(detail: str, short: str) -> str:
     )
 
 
-def from_account(account: Account, client: httpx.AsyncClient) -> Provider:
+def from_account(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
     """The adapter for a configured Gumroad account (its token is read once, here)."""
     return GumroadProvider(
         client,

@@ -24,7 +24,6 @@ from urllib.parse import quote
 
 import httpx
 
-from tui.config import Account
 from tui.core.errors import (
     CompleteUnknown,
     ConfigError,
@@ -34,12 +33,14 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import PartLimits
+from tui.core.ports import OpenedSession, PartTarget, Receipt
 from tui.core.redact import redact
 from tui.core.transfer import check_transient, network_error
 from tui.core.units import GiB, MiB, TiB
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.account import AccountSettings
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import error_of, etag_receipt
 
 LINK_LIFETIME = 600.0
@@ -621,7 +622,7 @@ def describe(remote: Mapping[str, Any]) -> str:
     return _location(remote)
 
 
-def from_account(account: Account, client: httpx.AsyncClient) -> PolarProvider:
+def from_account(account: AccountSettings, client: httpx.AsyncClient) -> PolarProvider:
     """The adapter for a configured Polar account (its token is read once, here)."""
     if not account.base_url:
         raise ConfigError(f"accounts.{account.name}: base_url is not set; add it to the config")

@@ -6,8 +6,8 @@ import importlib
 
 import httpx
 
-from tui.config import Account
-from tui.providers.base import Provider
+from tui.core.ports import Provider
+from tui.providers.account import AccountSettings
 from tui.providers.s3 import S3Provider
 
 ADAPTERS: dict[str, str] = {
@@ -20,7 +20,7 @@ ADAPTERS: dict[str, str] = {
 """Provider -> module whose ``from_account(account, client)`` builds its adapter."""
 
 
-def make_provider(account: Account, client: httpx.AsyncClient) -> Provider:
+def make_provider(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
     """The Provider for ``account``, sharing ``client``; ConfigError when a secret is missing."""
     if account.provider == "s3":
         access_key, secret_key = account.s3_credentials()

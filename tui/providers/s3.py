@@ -31,10 +31,11 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.gone import GONE_TEXT
-from tui.core.model import Part, PartTarget, Receipt, RemotePart, RemoteUpload, Session
+from tui.core.model import Part, Session
 from tui.core.plan import S3_LIMITS, PartLimits
+from tui.core.ports import OpenedSession, PartTarget, Receipt, RemotePart, RemoteUpload
 from tui.core.transfer import network_error
-from tui.providers.base import BaseProvider, OpenedSession
+from tui.providers.base import BaseProvider
 from tui.providers.s3parse import is_completion, iso_time, multipart_etag, parts_page
 from tui.providers.s3xml import (
     UNSUPPORTED_STATUSES,

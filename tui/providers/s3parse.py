@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from tui.core.errors import RejectedError, RemoteError, TransientError
-from tui.core.model import RemotePart
+from tui.core.ports import RemotePart
 from tui.providers.s3xml import local_name, parse_xml, text
 
 __all__ = ["is_completion", "iso_time", "multipart_etag", "parts_page", "whole_number"]

@@ -19,7 +19,8 @@ from tui.core.errors import (
     UploadGone,
 )
 from tui.core.gone import GONE_TEXT
-from tui.core.model import Part, Receipt
+from tui.core.model import Part
+from tui.core.ports import Receipt
 from tui.core.redact import redact
 from tui.core.transfer import answer_text, check_transient
 

@@ -26,7 +26,6 @@ from urllib.parse import parse_qs, quote
 
 import httpx
 
-from tui.config import DEFAULT_BASE_URLS, Account
 from tui.core.errors import (
     CompleteUnknown,
     ConfigError,
@@ -36,11 +35,13 @@ from tui.core.errors import (
     TransientError,
     UploadGone,
 )
-from tui.core.model import Part, PartTarget, Receipt, Session
+from tui.core.model import Part, Session
 from tui.core.plan import S3_LIMITS
+from tui.core.ports import OpenedSession, PartTarget, Provider, Receipt
 from tui.core.redact import redact
 from tui.core.transfer import answer_text, check_transient, network_error
-from tui.providers.base import BaseProvider, OpenedSession, Provider
+from tui.providers.account import DEFAULT_BASE_URLS, AccountSettings
+from tui.providers.base import BaseProvider
 from tui.providers.s3xml import error_of, etag_receipt
 
 SIGNATURE_SKEW = 15 * 60
@@ -523,7 +524,7 @@ class WunderlistProvider(BaseProvider):
         return f"signed in to Wunderlist as {shown}"
 
 
-def from_account(account: Account, client: httpx.AsyncClient) -> Provider:
+def from_account(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
     """The adapter for a ``provider = "wunderlist"`` account."""
     if not account.client_id:
         raise ConfigError(

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Protocol
 
 from tui.core.diagnose import Diagnosis
-from tui.core.driver import Progress
+from tui.core.engine import Progress
 from tui.core.journal import Tally
-from tui.core.model import Event, Part, PlanPreview, RemotePart, RemoteUpload, Session
+from tui.core.model import Event, Part, PlanPreview, Session
+from tui.core.ports import RemotePart, RemoteUpload
 
 Subscriber = Callable[[Event], None]
 

@@ -1,75 +1,94 @@
 """The engine: plans sessions, drives their parts concurrently, and obeys commands.
 
 One asyncio loop schedules everything; file reads, hashing and SQLite run in threads.
-The machinery that drives a session lives in driver.py; this is the public surface the
-CLI and the UI use.
+This is the public surface the CLI, the service and the UI use. It holds the sessions it
+drives and hands each to the pipeline (pipeline.py), which uses the scheduler's slots
+(scheduler.py) and tells every change through the journal first (events.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import uuid
+import random
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import httpx
+
 from tui.core.answers import (
     abort_refusal,
+    complete_once_message,
     complete_refusal,
     pause_refusal,
     retry_refusal,
     start_refusal,
 )
-from tui.core.diagnose import Diagnosis, diagnose, local_state
-from tui.core.digest import check_readable, hash_range_async
-from tui.core.driver import (
-    P,
-    Progress,
-    ProviderFactory,
-    S,
-    SessionDriver,
-    Subscriber,
-    complete_once_message,
-    format_numbers,
-)
-from tui.core.errors import (
-    AlreadyCompleted,
-    ConfigError,
-    LocalFileError,
-    PartdeckError,
-    RemoteError,
-    UploadGone,
-    UsageError,
-)
-from tui.core.gone import gone_diagnosis, recorded_gone
+from tui.core.diagnose import Diagnosis
+from tui.core.digest import check_readable
+from tui.core.engine.events import Events, Subscriber
+from tui.core.engine.files import LocalFile, match_fingerprints
+from tui.core.engine.finish import Finish
+from tui.core.engine.inspection import inspect_session
+from tui.core.engine.live import LiveSession, Progress
+from tui.core.engine.pipeline import Pipeline
+from tui.core.engine.planning import Planner
+from tui.core.engine.remote import RemoteSession
+from tui.core.engine.scheduler import Scheduler
+from tui.core.errors import PartdeckError, UsageError
 from tui.core.journal import Journal
 from tui.core.liveness import shown_state
-from tui.core.model import (
-    SESSION_TRANSITIONS,
-    Part,
-    PlanPreview,
-    RemotePart,
-    RemoteUpload,
-    Session,
-)
-from tui.core.plan import plan_parts
-from tui.providers.base import Provider
+from tui.core.locks import SessionLock
+from tui.core.model import Part, PartState, PlanPreview, Session, SessionState
+from tui.core.ports import PartClientFactory, Provider, ProviderFactory, RemotePart, RemoteUpload
+from tui.core.settings import EngineSettings
 
-__all__ = ["Engine", "PlanPreview", "Progress", "ProviderFactory", "Subscriber"]
-
-_ABORTED_WHILE_COMPLETING = (
-    "complete was in flight when the abort came and its outcome is unknown; aborting"
-)
+P = PartState
+S = SessionState
 
 
-class Engine(SessionDriver):
+class Engine:
     """Drives upload sessions recorded in a Journal through their providers."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        providers: ProviderFactory,
+        client: httpx.AsyncClient,
+        settings: EngineSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+        part_client: PartClientFactory | None = None,
+    ) -> None:
+        self.journal = journal
+        self.settings = settings or EngineSettings()
+        self._providers = providers
+        self._clock = clock
+        self._live: dict[str, LiveSession] = {}
+        self._events = Events(journal, clock)
+        self._scheduler = Scheduler(self.settings, self._live, self._events, rng)
+        files = LocalFile(self._events)
+        remote = RemoteSession(self._events, files, self._scheduler)
+        self._finish = Finish(self._events, files, remote)
+        self._planner = Planner(journal, providers, self.settings, self._events, clock)
+        self._pipeline = Pipeline(
+            journal,
+            self.settings,
+            self._events,
+            self._scheduler,
+            files,
+            remote,
+            self._finish,
+            self._planner,
+            part_client or (lambda _account, _url: client),
+            clock,
+        )
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback`` with every event; returns a function that unsubscribes."""
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
+        return self._events.subscribe(callback)
 
     async def preview(
         self, path: str | Path, account: str, part_size: int | None = None
@@ -78,59 +97,11 @@ class Engine(SessionDriver):
 
         Nothing is recorded or sent: the file browser shows this before a batch starts.
         """
-        provider = self._providers(account)
-        full = await asyncio.to_thread(os.path.abspath, os.fspath(path))
-        _check_utf8(full)
-        info = await asyncio.to_thread(check_readable, full)
-        requested = None if provider.server_part_size else part_size or self.settings.part_size
-        chosen = provider.part_size(info.st_size, requested)
-        ranges = plan_parts(info.st_size, chosen)
-        await self.check_link_lifetime(provider, account, [b - a for a, b in ranges])
-        return PlanPreview(
-            path=full,
-            size=info.st_size,
-            mtime_ns=info.st_mtime_ns,
-            part_size=chosen,
-            ranges=ranges,
-            from_server=provider.server_part_size,
-        )
+        return await self._planner.preview(path, account, part_size)
 
     async def plan(self, path: str | Path, account: str, part_size: int | None = None) -> Session:
         """Record a new session for ``path`` on ``account``; nothing is sent yet."""
-        provider = self._providers(account)
-        preview = await self.preview(path, account, part_size)
-        now = self._clock()
-        session = Session(
-            id=uuid.uuid4().hex,
-            account=account,
-            provider=provider.name,
-            path=preview.path,
-            size=preview.size,
-            mtime_ns=preview.mtime_ns,
-            part_size=preview.part_size,
-            created_at=now,
-            updated_at=now,
-        )
-        parts = [
-            Part(session_id=session.id, number=n, start=a, end=b)
-            for n, (a, b) in enumerate(preview.ranges, start=1)
-        ]
-        event = self._event(
-            "session",
-            session,
-            state=str(S.PLANNED),
-            data={
-                "path": preview.path,
-                "account": account,
-                "size": preview.size,
-                "parts": len(parts),
-                "part_size": preview.part_size,
-                "part_size_from_server": provider.server_part_size,
-            },
-        )
-        await asyncio.to_thread(self.journal.create, session, parts, event)
-        self._tell([event])
-        return session
+        return await self._planner.plan(path, account, part_size)
 
     async def check_account(self, account: str) -> str:
         """Make the account's cheapest authenticated call; returns what it said."""
@@ -161,43 +132,14 @@ class Engine(SessionDriver):
 
     async def inspect(self, session_id: str) -> Diagnosis:
         """Join the journal, the local file and the server into a diagnosis with a fix."""
-        session = self.session(session_id)
-        parts = self.parts(session_id)
-        events = await asyncio.to_thread(self.journal.events, session_id)
-        local = await asyncio.to_thread(local_state, session)
-        remote: list[RemotePart] | None = None
-        server_error: str | None = None
-        gone = not session.opened and recorded_gone(events)
-        try:
-            provider: Provider | None = self._providers(session.account)
-        except ConfigError as exc:  # no secret, no account: still show journal and file
-            provider, server_error = None, str(exc)
-        if (
-            provider is not None
-            and provider.can_list_parts
-            and session.opened
-            and not session.final
-        ):
-            try:
-                remote = await provider.remote_parts(session)
-            except UploadGone:
-                gone = True
-            except RemoteError as exc:
-                server_error = exc.settled
-        diagnosis = diagnose(
-            session,
-            parts,
-            events,
-            local=local,
-            remote=remote,
-            server_error=server_error,
-            can_list=provider is not None and provider.can_list_parts,
-            renewable=provider is None or provider.renewable_targets,
-            complete_once=provider is None or not provider.complete_repeatable,
-            running=self.is_running(session_id),
-            now=self._clock(),
+        return await inspect_session(
+            self.journal,
+            self._providers,
+            self.session(session_id),
+            self.parts(session_id),
+            running=lambda: self.is_running(session_id),
+            clock=self._clock,
         )
-        return gone_diagnosis(diagnosis) if gone else diagnosis
 
     def provider(self, account: str) -> Provider:
         """The Provider of a configured account."""
@@ -286,7 +228,9 @@ class Engine(SessionDriver):
             # outcome is unknown, and the journal says so from now on.
             message = complete_once_message(live.session, live.provider.title)
             try:
-                await self._set_session(live, S.COMPLETE_UNKNOWN, error=message, kind="error")
+                await self._events.set_session(
+                    live.session, S.COMPLETE_UNKNOWN, error=message, kind="error"
+                )
             finally:
                 self._release(live)
             raise UsageError(message)
@@ -300,9 +244,9 @@ class Engine(SessionDriver):
             # A crash while complete was in flight: where sending it again is safe, carrying
             # on means sending it again, and the provider says if the first had landed.
             crashed = live.session.state == S.COMPLETING
-            work = self._complete(live) if crashed else self._drive(live)
+            work = self._finish.complete(live) if crashed else self._pipeline.drive(live)
             live.runner = asyncio.create_task(work, name=f"session-{session_id}")
-        self._ensure_watchdog()
+        self._scheduler.ensure_watchdog()
 
     async def run(self, session_id: str, *, auto_complete: bool | None = None) -> Session:
         """Start a session and wait until it has nothing more to do."""
@@ -341,47 +285,21 @@ class Engine(SessionDriver):
         """
         live = await self._load(session_id)
         session = live.session
-        refusal = retry_refusal(session, live.provider)
-        if refusal:
+        try:
+            refusal = retry_refusal(session, live.provider)
+            if refusal:
+                raise UsageError(refusal)
+            queued = live.requeue(numbers)
+        except UsageError:
             self._release(live)
-            raise UsageError(refusal)
-        if not live.provider.renewable_targets and any(
-            live.parts[n].state == P.EXPIRED for n in (numbers or []) if n in live.parts
-        ):
-            self._release(live)
-            raise UsageError(
-                f"session {session_id[:12]}: {live.provider.title} cannot renew expired part "
-                f"links; abort with partdeck abort {session_id[:8]} and upload the file again"
-            )
-        if numbers is None:
-            chosen = [p for p in live.parts.values() if p.state in (P.FAILED, P.EXPIRED)]
-            if not live.provider.renewable_targets:
-                chosen = [p for p in chosen if p.state == P.FAILED]
-        else:
-            unknown = [n for n in numbers if n not in live.parts]
-            if unknown:
-                self._release(live)
-                raise UsageError(
-                    f"session {session_id[:12]} has parts 1-{len(live.parts)}; "
-                    f"no part {format_numbers(unknown)}"
-                )
-            chosen = [live.parts[n] for n in numbers]
-        queued: list[int] = []
-        for part in chosen:
-            if part.state in (P.HASHING, P.UPLOADING, P.UPLOADED):
-                continue  # already on its way
-            if part.done:
-                live.progress.done -= part.size
-            part.move(P.PENDING)
-            part.error = None
-            live.targets.pop(part.number, None)
-            live.resend.add(part.number)
-            queued.append(part.number)
+            raise
         events = [
-            self._event("part", session, part=n, state=str(P.PENDING), message="retry requested")
+            self._events.event(
+                "part", session, part=n, state=str(P.PENDING), message="retry requested"
+            )
             for n in queued
         ]
-        await self._commit(parts=[live.parts[n] for n in queued], events=events)
+        await self._events.commit(parts=[live.parts[n] for n in queued], events=events)
         running = live.runner is not None and not live.runner.done()
         if running:
             live.queue.extend(queued)
@@ -402,7 +320,7 @@ class Engine(SessionDriver):
             refusal = complete_refusal(live.session, live.provider, running=running)
             if refusal:
                 raise UsageError(refusal)
-            await self._complete(live, force=force)
+            await self._finish.complete(live, force=force)
             return live.session
         finally:
             self._release(live)
@@ -426,51 +344,7 @@ class Engine(SessionDriver):
                 raise UsageError(refusal)
             if session.state == S.ABORTED:
                 return session
-            if session.state == S.COMPLETING:  # stopped while complete was in flight
-                await self._set_session(
-                    live, S.COMPLETE_UNKNOWN, kind="error", error=_ABORTED_WHILE_COMPLETING
-                )
-            if not session.opened:  # nothing on the server: aborted at once
-                if S.ABORTED not in SESSION_TRANSITIONS[session.state]:
-                    await self._set_session(live, S.ABORTING)
-                await self._set_session(live, S.ABORTED)
-                return session
-            if session.complete_sent and session.state in (S.COMPLETE_UNKNOWN, S.ABORTING):
-                # A complete whose answer was lost may have taken effect: then there is
-                # nothing to abort, and the session is completed.
-                found = await live.provider.find_completed(session)
-                if found is not None:
-                    await self._settle_completed(live, found, _kept_note(found))
-                    return session
-            # On stable storage before abort leaves: a power loss must not bring back a
-            # session whose upload the provider has discarded, nor lose the provider's mark
-            # that an abort may have been sent.
-            live.provider.before_abort(session)
-            if session.state != S.ABORTING:
-                await self._set_session(live, S.ABORTING, durable=True)
-            else:
-                await self._commit(session=session, durable=True)
-            try:
-                note = await live.provider.abort(session)
-            except AlreadyCompleted as exc:
-                found = exc.location or session.location or "the provider"
-                await self._settle_completed(live, found, f"{exc}; {_kept_note(found)}")
-                return session
-            except RemoteError as exc:
-                error, again = exc.settled, f"partdeck abort {session_id[:8]} again"
-                if "partdeck abort again" in error:  # the provider said it: name the session
-                    error = error.replace("partdeck abort again", again)
-                elif f"partdeck abort {session_id[:8]}" not in error:
-                    error += f"; the upload may still hold parts, run {again}"
-                await self._set_session(live, S.ABORTING, kind="error", error=error)
-                return session
-            session.move(S.ABORTED)
-            session.error = None
-            await self._commit(
-                session=session,
-                events=[self._event("session", session, state=str(S.ABORTED), message=note)],
-                durable=True,
-            )
+            await self._finish.abort(live)
             return session
         finally:
             self._release(live)
@@ -483,14 +357,7 @@ class Engine(SessionDriver):
         """
         session = await asyncio.to_thread(self.journal.session, session_id)
         parts = await asyncio.to_thread(self.journal.parts, session_id)
-        results: list[tuple[int, bool | None]] = []
-        await asyncio.to_thread(check_readable, session.path)
-        for part in parts:
-            if part.xxh3 is None:
-                results.append((part.number, None))
-                continue
-            digests = await hash_range_async(session.path, part.start, part.end)
-            results.append((part.number, digests.xxh3 == part.xxh3))
+        results = await match_fingerprints(session.path, parts)
         info = await asyncio.to_thread(check_readable, session.path)
         if (
             session.state == S.LOCAL_CHANGED
@@ -500,7 +367,7 @@ class Engine(SessionDriver):
             live = await self._load(session_id)
             try:
                 live.session.mtime_ns = info.st_mtime_ns
-                await self._set_session(live, S.PAUSED)
+                await self._events.set_session(live.session, S.PAUSED)
             finally:
                 self._release(live)
         return results
@@ -516,28 +383,33 @@ class Engine(SessionDriver):
                     await live.runner
             live.lock.release()
         self._live.clear()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+        await self._scheduler.close()
 
+    async def _load(self, session_id: str) -> LiveSession:
+        """The live session, loaded from the journal and locked when not held already."""
+        live = self._live.get(session_id)
+        if live is not None:
+            return live
+        session = await asyncio.to_thread(self.journal.session, session_id)
+        parts = await asyncio.to_thread(self.journal.parts, session_id)
+        provider = self._providers(session.account)
+        lock = SessionLock(self.journal.path.parent, session_id)
+        await asyncio.to_thread(lock.acquire)
+        progress = Progress(total=session.size)
+        progress.done = sum(p.size for p in parts if p.done)
+        live = LiveSession(
+            session=session,
+            parts={p.number: p for p in parts},
+            provider=provider,
+            lock=lock,
+            progress=progress,
+            auto_complete=self.settings.auto_complete,
+        )
+        self._live[session_id] = live
+        return live
 
-def _check_utf8(path: str) -> None:
-    """Refuse a path that is not UTF-8 text: it can be neither journaled nor given to a
-    provider as an object name."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "replace")
-        raise LocalFileError(
-            f"{shown}: the name is not UTF-8 text, which providers need for file names; "
-            "rename it (e.g. convmv -f latin1 -t utf-8) and upload again"
-        ) from None
-
-
-def _kept_note(location: str) -> str:
-    """What abort says when it finds the upload already completed."""
-    return (
-        f"nothing to abort: the earlier complete took effect and the file is at {location}; "
-        "delete it there if it is not wanted"
-    )
+    def _release(self, live: LiveSession) -> None:
+        """Let a session go (its lock too) unless a task still drives it."""
+        if live.runner is None or live.runner.done():
+            live.lock.release()
+            self._live.pop(live.session.id, None)

@@ -1,0 +1,96 @@
+"""What an adapter reads from a configured account, and each provider's default URLs.
+
+The config's ``Account`` (``tui.config``) satisfies ``AccountSettings``: the adapters
+depend on this protocol, never on the config package above them, and the config takes
+its defaults from here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+__all__ = ["DEFAULT_BASE_URLS", "DEFAULT_BOX_UPLOAD_URL", "AccountSettings"]
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "gumroad": "https://api.gumroad.com/v2",
+    "polar": "https://api.polar.sh",
+    "box": "https://api.box.com/2.0",
+    "fileflare": "https://app.digital-downloads.com/api/v1",
+    "wunderlist": "https://a.wunderlist.com/api/v1",
+}
+"""API root used when an account of that provider sets no ``base_url``."""
+
+DEFAULT_BOX_UPLOAD_URL = "https://upload.box.com/api/2.0"
+"""Upload host root used when a Box account sets no ``upload_url``."""
+
+
+class AccountSettings(Protocol):
+    """One configured account, as the adapters read it (secrets only through methods)."""
+
+    @property
+    def name(self) -> str:
+        """The account's name, for messages."""
+        ...
+
+    @property
+    def provider(self) -> str:
+        """Which provider the account is on (``s3``, ``box``, ...)."""
+        ...
+
+    @property
+    def base_url(self) -> str | None:
+        """API root of an HTTP API provider; None for its default."""
+        ...
+
+    @property
+    def upload_url(self) -> str | None:
+        """Box only: the upload host root."""
+        ...
+
+    @property
+    def folder_id(self) -> str:
+        """Box only: the folder new files go to."""
+        ...
+
+    @property
+    def organization_id(self) -> str | None:
+        """Polar only: the organization, when the token is not an organization token."""
+        ...
+
+    @property
+    def client_id(self) -> str | None:
+        """Wunderlist only: the app's client id."""
+        ...
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """s3 only: the S3 endpoint; None means AWS for ``region``."""
+        ...
+
+    @property
+    def region(self) -> str:
+        """s3 only: the signing region."""
+        ...
+
+    @property
+    def bucket(self) -> str | None:
+        """s3 only: the bucket uploads go to."""
+        ...
+
+    @property
+    def prefix(self) -> str:
+        """s3 only: the prefix put before every object key."""
+        ...
+
+    @property
+    def min_part_size(self) -> int | None:
+        """s3 only: smallest part the store accepts, where it differs from 5 MiB."""
+        ...
+
+    def token(self) -> str:
+        """The API token (raises ConfigError when it cannot be found)."""
+        ...
+
+    def s3_credentials(self) -> tuple[str, str]:
+        """s3 only: (access key id, secret access key) (raises ConfigError when missing)."""
+        ...
