@@ -18,7 +18,8 @@ from pathlib import Path
 from tui.core.diagnose import Diagnosis
 from tui.core.engine import Progress
 from tui.core.errors import SessionNotFound
-from tui.core.model import Event, Part, PlanPreview, RemotePart, RemoteUpload, Session
+from tui.core.model import Event, Part, PlanPreview, Session
+from tui.core.ports import RemotePart, RemoteUpload
 from tui.service.api import SERVICE_EVENT, Subscriber
 from tui.service.client import ServiceClient, check_version
 from tui.service.mirror import Mirror, MirrorReads

@@ -13,16 +13,8 @@ from typing import Any
 from tui.core import errors
 from tui.core.diagnose import Diagnosis, Fix, LocalState, PartFinding, ServerView
 from tui.core.engine import Progress
-from tui.core.model import (
-    Event,
-    Part,
-    PartState,
-    PlanPreview,
-    RemotePart,
-    RemoteUpload,
-    Session,
-    SessionState,
-)
+from tui.core.model import Event, Part, PartState, PlanPreview, Session, SessionState
+from tui.core.ports import RemotePart, RemoteUpload
 
 PROTOCOL = 1
 """Bumped when a wire form changes incompatibly; client and service must agree."""
