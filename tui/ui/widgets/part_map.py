@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.core.model import PartState
+from tui.ui.widgets.looks import component_style
 
 P = PartState
 
@@ -143,14 +144,14 @@ class PartMap(Widget):
         self._built_for: tuple[int, int] = (0, 0)
 
     @property
-    def cells(self) -> MapLayout:
-        """The layout at the widget's current size (one legend row below the map)."""
-        return layout(self._pieces, self.size.width, self.size.height - 1)
+    def shown(self) -> Sequence[Piece]:
+        """The piece of each part shown, in part order."""
+        return self._pieces
 
     @property
-    def legend_text(self) -> str:
-        """The legend line at the widget's current width."""
-        return legend(self._counts, self.cells.group, self.size.width)
+    def cells(self) -> MapLayout:
+        """The layout at the widget's current size (a row is kept for the legend)."""
+        return layout(self._pieces, self.size.width, self.size.height - 1)
 
     def show(self, states: Iterable[PartState]) -> None:
         """Show these part states (in part order); repaint only when they changed."""
@@ -167,10 +168,10 @@ class PartMap(Widget):
         self._lines = None  # a new theme: the styles are built into the lines
 
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(f"part-map--{name}", partial=True)
+        return component_style(self, f"part-map--{name}")
 
     def _build(self, width: int, height: int) -> list[Strip]:
-        """Every line of the map at this size: map rows, blank rows, the legend."""
+        """Every line of the map at this size: the rows it uses, the legend, blank rows."""
         base = self.rich_style
         plan = layout(self._pieces, width, height - 1)
         styles = {piece: self._style(piece.name.lower()) for piece in Piece}
@@ -188,10 +189,9 @@ class PartMap(Widget):
                     segments.append(Segment(mark * plan.span, styles[piece]))
             lines.append(Strip(segments).crop_extend(0, width, base))
         lines = lines[: max(0, height - 1)]
-        lines += [Strip.blank(width, base)] * max(0, height - 1 - len(lines))
         text = legend(self._counts, plan.group, width) if self._pieces else ""
         lines.append(self._legend(text, styles, width))
-        return lines
+        return lines + [Strip.blank(width, base)] * max(0, height - len(lines))
 
     def _legend(self, text: str, styles: Mapping[Piece, Style], width: int) -> Strip:
         """The legend line, each marker in its piece's look."""

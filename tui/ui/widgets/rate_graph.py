@@ -20,6 +20,7 @@ from textual.widget import Widget
 
 from tui.core.meter import RATE_WINDOW
 from tui.core.units import format_rate
+from tui.ui.widgets.looks import component_style
 
 BARS = " ▁▂▃▄▅▆▇█"
 """Eighths of a row, from empty to full."""
@@ -104,7 +105,7 @@ class RateGraph(Widget):
         self._lines = None  # a new theme: the styles are built into the lines
 
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(f"rate-graph--{name}", partial=True)
+        return component_style(self, f"rate-graph--{name}")
 
     def _build(self, width: int, height: int) -> list[Strip]:
         base = self.rich_style
