@@ -1,10 +1,10 @@
-"""Tests for tui.core.meter: smoothed rates and ETAs."""
+"""Tests for tui.core.meter: smoothed rates and ETAs, and the rate history."""
 
 from __future__ import annotations
 
 import pytest
 
-from tui.core.meter import RateMeter
+from tui.core.meter import RateHistory, RateMeter
 
 
 def feed(
@@ -84,3 +84,37 @@ def test_eta_from_rate() -> None:
     meter.update(2.0, 2000)
     assert meter.rate == 1000.0
     assert meter.eta(5000) == pytest.approx(5.0)
+
+
+def test_history_keeps_one_sample_per_second_the_last_given_in_it() -> None:
+    history = RateHistory(seconds=10)
+    assert history.window(100.0) == []
+    for now, rate in ((100.0, 1.0), (100.4, 2.0), (100.8, 3.0), (101.1, 4.0)):
+        history.add(now, rate)
+    assert history.window(101.9) == [3.0, 4.0]
+
+
+def test_history_counts_unsampled_seconds_as_nothing_sent() -> None:
+    history = RateHistory(seconds=10)
+    history.add(100.0, 5.0)
+    history.add(103.2, 6.0)  # paused between: 101 and 102 sent nothing
+    assert history.window(103.5) == [5.0, 0.0, 0.0, 6.0]
+    # stopped since 103: the seconds up to now are 0 too, so "now" reads no rate
+    assert history.window(105.0) == [5.0, 0.0, 0.0, 6.0, 0.0, 0.0]
+
+
+def test_history_is_bounded() -> None:
+    history = RateHistory(seconds=5)
+    for second in range(100):
+        history.add(float(second), float(second))
+    assert history.window(99.5) == [95.0, 96.0, 97.0, 98.0, 99.0]
+    history.add(10_000.0, 1.0)  # a long pause: the gap is bounded too
+    assert history.window(10_000.0) == [0.0, 0.0, 0.0, 0.0, 1.0]
+    assert history.window(20_000.0) == [0.0] * 5
+
+
+def test_history_ignores_a_clock_going_back() -> None:
+    history = RateHistory(seconds=5)
+    history.add(100.0, 1.0)
+    history.add(99.0, 9.0)
+    assert history.window(100.0) == [1.0]

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from tui.core.display import visible
 from tui.core.liveness import INTERRUPTED
-from tui.core.meter import RateMeter
+from tui.core.meter import RateHistory, RateMeter
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.core.units import format_duration, format_rate, format_size
 
@@ -92,6 +92,8 @@ class SessionStats:
     current_bytes: int | None = None
     """Bytes done plus bytes in flight, while this process sends the session."""
     meter: RateMeter = field(default_factory=RateMeter)
+    rates: RateHistory = field(default_factory=RateHistory)
+    """The meter's rate once a second while this process sends the session (the graph)."""
     running: bool = False
     interrupted: bool = False
     """In a state that needs a driver, and no process drives it (``core.liveness``)."""

@@ -186,5 +186,5 @@ class SessionFeed:
             stats.running = engine.is_running(session_id)
             stats.current_bytes = progress.current if stats.running else None
             if stats.running:
-                stats.meter.update(now, progress.current)
+                stats.rates.add(now, stats.meter.update(now, progress.current))
         return stale

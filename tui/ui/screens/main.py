@@ -2,6 +2,8 @@
 
 The tables refresh on a tick (TICK_HZ) from what the bridge noted; commands go to the
 engine in workers, and their refusals come back as notifications, never tracebacks.
+Between the tables, two pictures of the selected session: its part map and rate graph,
+fed the same parts as the parts view (``_show_parts``) and the rate history on each tick.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -27,7 +29,7 @@ from tui.core.diagnose import Fix, server_view
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.liveness import resume_hint
-from tui.core.model import PartState, Session, SessionState
+from tui.core.model import Part, PartState, Session, SessionState
 from tui.core.redact import redact
 from tui.core.units import format_size
 from tui.ui.actions import Selection, applies
@@ -37,7 +39,9 @@ from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.screens.files import tilde
 from tui.ui.session_feed import SessionFeed
 from tui.ui.session_list import SessionList
+from tui.ui.widgets.part_map import PartMap
 from tui.ui.widgets.parts_view import PartsView
+from tui.ui.widgets.rate_graph import RateGraph
 from tui.ui.widgets.sessions_table import SessionsTable
 
 if TYPE_CHECKING:
@@ -54,9 +58,16 @@ the sessions are read again only when there were some."""
 
 
 class MainScreen(Screen[None]):
-    """Sessions above, the selected session's parts below."""
+    """Sessions above; the selected session's part map, rate graph and parts below."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*MAIN_BINDINGS]
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [
+        (0, "-short"),
+        (30, "-medium"),
+        (45, "-tall"),
+    ]
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (120, "-wide")]
+    """Screen classes app.tcss sizes the pictures by (more map rows on a tall terminal)."""
 
     DEFAULT_CSS = """
     MainScreen #search { display: none; }
@@ -111,6 +122,9 @@ class MainScreen(Screen[None]):
             yield Input(placeholder="search every session: file, account, state, id", id="search")
             yield SessionsTable(id="sessions")
             yield Static("", id="detail", markup=False)
+            with Horizontal(id="pictures", classes="-none"):
+                yield PartMap(id="part-map")
+                yield RateGraph(id="rate-graph")
             yield PartsView(id="parts")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -175,15 +189,26 @@ class MainScreen(Screen[None]):
             self._background(self.resync, group="resync", exclusive=True)
         self.render_sessions()
         selected = self.selected
-        view = self.query_one(PartsView)
         if selected is not None and selected in set(changes.parts) | set(engine.running()):
             if engine.progress(selected) is not None:
-                view.show(engine.parts(selected), now=now, remote=self.remote.get(selected))
+                self._show_parts(selected, engine.parts(selected), now)
             else:
                 self._background(partial(self.load_parts, selected), group="parts", exclusive=True)
         else:
-            view.tick(now)
+            self.query_one(PartsView).tick(now)
+        self._show_rate(selected, now)
         self._refresh_footer()
+
+    def _show_parts(self, session_id: str | None, parts: list[Part], now: float) -> None:
+        """Show a session's parts in the parts view and the part map, from the same list."""
+        remote = self.remote.get(session_id) if session_id is not None else None
+        self.query_one(PartsView).show(parts, now=now, remote=remote)
+        self.query_one(PartMap).show(part.state for part in parts)
+
+    def _show_rate(self, session_id: str | None, now: float) -> None:
+        """Show the session's rate history (one sample per second) in the rate graph."""
+        stats = self.rows.stats.get(session_id) if session_id is not None else None
+        self.query_one(RateGraph).show(stats.rates.window(now) if stats is not None else [])
 
     def _refresh_footer(self) -> None:
         """Refresh the footer only when what applies has changed."""
@@ -250,8 +275,8 @@ class MainScreen(Screen[None]):
             parts = await asyncio.to_thread(engine.journal.parts, session_id)
         if self.selected != session_id or self._torn_down:
             return
+        self._show_parts(session_id, parts, self.papp.clock())
         view = self.query_one(PartsView)
-        view.show(parts, now=self.papp.clock(), remote=self.remote.get(session_id))
         if self._parts_of != session_id:
             self._parts_of = session_id
             view.cursor = 0
@@ -299,8 +324,10 @@ class MainScreen(Screen[None]):
     def watch_selected(self, session_id: str | None) -> None:
         self._show_detail()
         self.refresh_bindings()
+        self.query_one("#pictures").set_class(session_id is None, "-none")
+        self._show_rate(session_id, self.papp.clock())
         if session_id is None:
-            self.query_one(PartsView).show([], now=self.papp.clock())
+            self._show_parts(None, [], self.papp.clock())
             return
         self._background(partial(self.load_parts, session_id), group="parts", exclusive=True)
 
