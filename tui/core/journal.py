@@ -55,6 +55,16 @@ class Tally(NamedTuple):
     size: int
 
 
+def tally_parts(parts: Iterable[Part]) -> dict[str, Tally]:
+    """Per part state: how many of ``parts`` are in it, and their bytes."""
+    counts: dict[str, list[int]] = {}
+    for part in parts:
+        count = counts.setdefault(str(part.state), [0, 0])
+        count[0] += 1
+        count[1] += part.size
+    return {state: Tally(n, size) for state, (n, size) in counts.items()}
+
+
 class Journal:
     """A SQLite journal in ``state_dir``; safe to call from any one thread at a time."""
 

@@ -80,6 +80,10 @@ class EngineAPI(Protocol):
 
     def progress(self, session_id: str) -> Progress | None: ...
 
+    def part_tally(self, session_id: str) -> dict[str, Tally] | None:
+        """Per part state, how many parts and bytes, of a session held or driven now."""
+        ...
+
     def parts(self, session_id: str) -> list[Part]:
         """A session's parts as last known (a ServiceEngine's: those it loaded)."""
         ...

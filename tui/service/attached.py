@@ -18,6 +18,7 @@ from pathlib import Path
 from tui.core.diagnose import Diagnosis
 from tui.core.engine import Progress
 from tui.core.errors import SessionNotFound
+from tui.core.journal import Tally
 from tui.core.model import Event, Part, PlanPreview, Session
 from tui.core.ports import RemotePart, RemoteUpload
 from tui.service.api import SERVICE_EVENT, Subscriber
@@ -204,6 +205,11 @@ class ServiceEngine:
     def parts(self, session_id: str) -> list[Part]:
         """The parts of a session loaded with ``load_parts``, as they now stand."""
         return self.mirror.loaded_parts(session_id) or []
+
+    def part_tally(self, session_id: str) -> dict[str, Tally] | None:
+        """Per part state, how many parts and bytes, as the service last said."""
+        found = self.mirror.tallies.get(session_id)
+        return dict(found) if found is not None else None
 
     def complete_repeatable(self, account: str) -> bool:
         """True when the account's provider accepts complete more than once."""

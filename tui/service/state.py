@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from tui.core.engine import Engine
-from tui.core.journal import Tally
+from tui.core.journal import Tally, tally_parts
 from tui.core.model import Event, Session
 from tui.service.feed import EventFeed, Record
 from tui.service.protocol import (
@@ -163,10 +163,7 @@ class Published:
         if parts is None:
             return
         states = {p.number: (str(p.state), p.size) for p in parts}
-        tally: Tallies = {}
-        for state, size in states.values():
-            was = tally.get(state, Tally(0, 0))
-            tally[state] = Tally(was.parts + 1, was.size + size)
+        tally = tally_parts(parts)
         self._part_states[session_id] = states
         self._tallies[session_id] = tally
 

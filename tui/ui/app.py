@@ -1,7 +1,8 @@
 """The partdeck Textual app: owns the engine bridge, the themes and the key map.
 
-The engine itself is opened by ``run_app`` around the app, so closing the app (or a
-crash in it) always pauses every session the engine drives and leaves it resumable.
+The engine is opened around the app (by the command line): the per-user service's, so
+quitting leaves its uploads running, or an in-process one, which closing the app (or a
+crash in it) pauses, leaving every session resumable.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from textual.screen import Screen
 
 from tui.config import Config
 from tui.core.display import visible
-from tui.core.engine import Engine
 from tui.core.errors import PartdeckError
 from tui.core.redact import redact
-from tui.ui.bridge import EngineBridge, SessionAlert
+from tui.service.api import EngineAPI
+from tui.ui.bridge import EngineBridge, ServiceLink, SessionAlert
 from tui.ui.keys import APP_BINDINGS, check_keymap
 from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.screens.help import HelpScreen
@@ -46,7 +47,7 @@ class PartdeckApp(App[None]):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineAPI,
         config: Config,
         *,
         clock: Callable[[], float] = time.time,
@@ -80,7 +81,30 @@ class PartdeckApp(App[None]):
 
         path = self.config.path
         accounts = f"{len(self.config.accounts)} account(s)"
-        return f"{accounts} · {tilde(path)}" if path else accounts
+        shown = f"{accounts} · {tilde(path)}" if path else accounts
+        if not self.engine.keeps_running:
+            return shown
+        return f"{shown} · service {'●' if self.engine.connected else '✗ lost'}"
+
+    def on_service_link(self, link: ServiceLink) -> None:
+        """The service went away or came back: say so in the header and once aloud."""
+        self.sub_title = self._subtitle()
+        if link.connected:
+            self.notify("Reconnected to the partdeck service.", title="Service", timeout=5)
+        else:
+            self.notify(
+                f"{link.message or 'the partdeck service went away'}; reconnecting (uploads "
+                "resume when it is back)",
+                title="Service lost",
+                severity="error",
+                timeout=15,
+            )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pause-and-quit is offered only where quitting would leave uploads running."""
+        if action == "pause_quit":
+            return self.engine.keeps_running
+        return True
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen()
@@ -198,7 +222,15 @@ class PartdeckApp(App[None]):
             self.push_screen(HelpScreen(self.keymap.keymap))
 
     async def action_quit(self) -> None:
-        """Quit; when uploads run, ask first and pause them so they stay resumable."""
+        """Quit. Attached to the service, uploads go on; in-process, when uploads run,
+        ask first and pause them so they stay resumable."""
+        if self.engine.keeps_running:
+            self.exit()
+            return
+        self._quit()
+
+    async def action_pause_quit(self) -> None:
+        """Pause every upload the service drives, then quit (asks first)."""
         self._quit()
 
     @work(group="quit", exclusive=True)
@@ -235,15 +267,8 @@ class PartdeckApp(App[None]):
         self.push_screen(AccountPickerScreen(choose=False))
 
 
-async def run_app(
-    config: Config,
-    state_dir: Path,
-    *,
-    notices: Sequence[str] = (),
-) -> None:
-    """Open the engine, run the app, and pause whatever still runs when it closes."""
-    from tui.runtime import open_engine
-
-    async with open_engine(config, state_dir) as engine:
-        app = PartdeckApp(engine, config, notices=notices)
-        await app.run_async()
+async def run_app(engine: EngineAPI, config: Config, *, notices: Sequence[str] = ()) -> None:
+    """Run the app on ``engine`` (whoever opened it closes it: an in-process engine then
+    pauses what still runs, the service's goes on)."""
+    app = PartdeckApp(engine, config, notices=notices)
+    await app.run_async()

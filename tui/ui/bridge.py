@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from tui.core.engine import Engine
 from tui.core.model import Event, SessionState
+from tui.service.api import SERVICE_EVENT, EngineAPI
 
 S = SessionState
 
@@ -33,6 +33,15 @@ class SessionAlert(Message):
         self.error = error
 
 
+class ServiceLink(Message):
+    """The link to the service was lost (``message`` says why) or is back."""
+
+    def __init__(self, connected: bool, message: str | None) -> None:
+        super().__init__()
+        self.connected = connected
+        self.message = message
+
+
 @dataclass
 class Changes:
     """What changed since the last tick."""
@@ -46,12 +55,15 @@ class Changes:
 class EngineBridge:
     """Collects engine events between ticks and posts alerts."""
 
-    def __init__(self, engine: Engine, post: Callable[[Message], object]) -> None:
+    def __init__(self, engine: EngineAPI, post: Callable[[Message], object]) -> None:
         self._post = post
         self._changes = Changes()
         self._unsubscribe = engine.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
+        if event.kind == SERVICE_EVENT:
+            self._post(ServiceLink(event.state == "connected", event.message))
+            return
         changes = self._changes
         changes.sessions.add(event.session_id)
         if event.part is not None:

@@ -13,7 +13,20 @@ from textual.binding import Binding
 
 APP_BINDINGS: list[Binding] = [
     Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
-    Binding("q", "quit", "Quit", id="quit", tooltip="Quit; running uploads pause"),
+    Binding(
+        "q",
+        "quit",
+        "Quit",
+        id="quit",
+        tooltip="Quit; with the service uploads go on, in-process they pause",
+    ),
+    Binding(
+        "Q",
+        "pause_quit",
+        "Pause+quit",
+        id="pause-quit",
+        tooltip="Pause every upload the service drives, then quit",
+    ),
 ]
 
 MAIN_BINDINGS: list[Binding] = [

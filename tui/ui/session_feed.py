@@ -1,10 +1,11 @@
-"""Feeds the session list: the engine's live sessions on each tick, the journal's others.
+"""Feeds the session list: the engine's live sessions on each tick, the store's others.
 
-Sessions this process drives come from the engine, through the bridge's changes. The
-others (finished, stopped, or driven by another partdeck) come from the journal, read
-again only when another process wrote to it (SQLite's data version moved) or when asked
-(after a command); and then only the unfinished sessions, plus those that were
-unfinished at the last read. A long history of finished sessions is read once, at start.
+Sessions the engine drives come from it, through the bridge's changes. The others
+(finished, stopped, or driven by another partdeck) come from the engine's store (the
+journal for an in-process engine, the service's mirror for the service's), read again
+only when it changed (its data version moved) or when asked (after a command); and then
+only the unfinished sessions, plus those that were unfinished at the last read. A long
+history of finished sessions is read once, at start.
 """
 
 from __future__ import annotations
@@ -13,30 +14,18 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tui.core.engine import Engine
 from tui.core.journal import Tally
-from tui.core.liveness import DRIVEN_STATES, is_interrupted
-from tui.core.model import DONE_PART_STATES, Part, PartState, Session
+from tui.core.liveness import DRIVEN_STATES, INTERRUPTED
+from tui.core.model import DONE_PART_STATES, PartState, Session
+from tui.service.api import EngineAPI
 from tui.ui.bridge import Changes
 from tui.ui.session_list import FINISHED_SHOWN, SessionList
 
 P = PartState
 APPLY_SLICE = 500
 """Sessions taken from one journal read between two turns of the event loop."""
-_FAILED = frozenset({P.FAILED, P.EXPIRED})
+_FAILED = (str(P.FAILED), str(P.EXPIRED))
 _DONE = tuple(str(s) for s in DONE_PART_STATES)
-
-
-def count_parts(parts: list[Part]) -> tuple[int, int, int]:
-    """(done parts, done bytes, failed parts)."""
-    done = failed = size = 0
-    for part in parts:
-        if part.state in DONE_PART_STATES:
-            done += 1
-            size += part.size
-        elif part.state in _FAILED:
-            failed += 1
-    return done, size, failed
 
 
 @dataclass(frozen=True)
@@ -56,7 +45,7 @@ class JournalRead:
 class SessionFeed:
     """Keeps a SessionList up to date from the engine and the journal."""
 
-    def __init__(self, engine: Engine, rows: SessionList) -> None:
+    def __init__(self, engine: EngineAPI, rows: SessionList) -> None:
         self.engine = engine
         self.rows = rows
         self._version: int | None = None
@@ -78,7 +67,7 @@ class SessionFeed:
         ``driven``: the sessions held in a driven state that no driver here runs, whose
         locks are asked even when nothing was written. The first read takes the
         unfinished sessions and the newest finished ones only."""
-        journal = self.engine.journal
+        journal = self.engine.store
         version = journal.data_version()
         if not force and not full and version == self._version:
             # A driver killed mid-upload writes nothing more: only its lock tells.
@@ -105,9 +94,9 @@ class SessionFeed:
     def _stopped(self, sessions: Iterable[Session]) -> frozenset[str]:
         """Of these sessions, those in a driven state that no process drives (asks each
         one's lock; only sessions in a driven state, so a long history costs nothing)."""
-        state_dir = self.engine.journal.path.parent
+        shown = self.engine.shown_state
         return frozenset(
-            s.id for s in sessions if s.state in DRIVEN_STATES and is_interrupted(s, state_dir)
+            s.id for s in sessions if s.state in DRIVEN_STATES and shown(s) == INTERRUPTED
         )
 
     async def resync(self, *, force: bool = False, full: bool = False) -> bool:
@@ -152,19 +141,21 @@ class SessionFeed:
             if engine.is_running(session.id):
                 continue
             rows.put(session)
-            tally = read.tallies.get(session.id, {})
+            self._count(session.id, read.tallies.get(session.id, {}))
             stats = rows.stats_of(session.id)
-            stats.total_parts = sum(t.parts for t in tally.values())
-            stats.done_parts = sum(tally[s].parts for s in _DONE if s in tally)
-            stats.done_bytes = sum(tally[s].size for s in _DONE if s in tally)
             stats.running = False
             stats.interrupted = session.id in read.interrupted
             stats.current_bytes = None
-            rows.failed[session.id] = sum(
-                tally[s].parts for s in (str(P.FAILED), str(P.EXPIRED)) if s in tally
-            )
         if read.complete:
             rows.drop(set(rows.sessions) - {s.id for s in read.sessions})
+
+    def _count(self, session_id: str, tally: dict[str, Tally]) -> None:
+        """A session's part counts, from its tally by state."""
+        stats = self.rows.stats_of(session_id)
+        stats.total_parts = sum(t.parts for t in tally.values())
+        stats.done_parts = sum(tally[s].parts for s in _DONE if s in tally)
+        stats.done_bytes = sum(tally[s].size for s in _DONE if s in tally)
+        self.rows.failed[session_id] = sum(tally[s].parts for s in _FAILED if s in tally)
 
     def ingest(self, changes: Changes, now: float) -> bool:
         """Take the engine's changes since the last tick; True when a session the engine
@@ -180,9 +171,7 @@ class SessionFeed:
             rows.put(engine.session(session_id))
             stats = rows.stats_of(session_id)
             if session_id in changes.parts or stats.total_parts == 0:
-                parts = engine.parts(session_id)
-                stats.total_parts = len(parts)
-                stats.done_parts, stats.done_bytes, rows.failed[session_id] = count_parts(parts)
+                self._count(session_id, engine.part_tally(session_id) or {})
             stats.running = engine.is_running(session_id)
             stats.current_bytes = progress.current if stats.running else None
             if stats.running:

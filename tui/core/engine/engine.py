@@ -37,7 +37,7 @@ from tui.core.engine.planning import Planner
 from tui.core.engine.remote import RemoteSession
 from tui.core.engine.scheduler import Scheduler
 from tui.core.errors import PartdeckError, UsageError
-from tui.core.journal import Journal
+from tui.core.journal import Journal, Tally, tally_parts
 from tui.core.liveness import shown_state
 from tui.core.locks import SessionLock
 from tui.core.model import Part, PartState, PlanPreview, Session, SessionState
@@ -208,6 +208,11 @@ class Engine:
         """Every part of a session this engine holds, in order; None when it holds none."""
         live = self._live.get(session_id)
         return [live.parts[n] for n in sorted(live.parts)] if live else None
+
+    def part_tally(self, session_id: str) -> dict[str, Tally] | None:
+        """Per part state, how many parts and bytes, of a session this engine holds."""
+        live = self._live.get(session_id)
+        return tally_parts(live.parts.values()) if live else None
 
     def runner(self, session_id: str) -> asyncio.Task[None] | None:
         """The task sending a session's parts, while there is one."""

@@ -8,7 +8,6 @@ fed the same parts as the parts view (``_show_parts``) and the rate history on e
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from functools import partial
@@ -190,8 +189,9 @@ class MainScreen(Screen[None]):
         self.render_sessions()
         selected = self.selected
         if selected is not None and selected in set(changes.parts) | set(engine.running()):
-            if engine.progress(selected) is not None:
-                self._show_parts(selected, engine.parts(selected), now)
+            live = engine.parts(selected) if engine.progress(selected) is not None else []
+            if live:
+                self._show_parts(selected, live, now)
             else:
                 self._background(partial(self.load_parts, selected), group="parts", exclusive=True)
         else:
@@ -267,12 +267,8 @@ class MainScreen(Screen[None]):
         self.query_one(SessionsTable).focus()
 
     async def load_parts(self, session_id: str) -> None:
-        """Show a session's parts (from the engine when live, else the journal)."""
-        engine = self.papp.engine
-        if engine.progress(session_id) is not None:
-            parts = engine.parts(session_id)
-        else:
-            parts = await asyncio.to_thread(engine.journal.parts, session_id)
+        """Show a session's parts (the engine's view when it holds them, else the store's)."""
+        parts = await self.papp.engine.load_parts(session_id)
         if self.selected != session_id or self._torn_down:
             return
         self._show_parts(session_id, parts, self.papp.clock())
@@ -466,11 +462,10 @@ class MainScreen(Screen[None]):
         force = False
         if session.state in (S.COMPLETE_UNKNOWN, S.COMPLETING):
             try:
-                provider = self.papp.engine.provider(session.account)
+                force = not self.papp.engine.complete_repeatable(session.account)
             except PartdeckError as exc:
                 self.notify(redact(str(exc)), title="Complete", severity="error", timeout=10)
                 return
-            force = not provider.complete_repeatable
             body = f"Complete was already sent for {name} and its outcome is unknown. " + (
                 f"{session.provider} takes complete only once: check whether the file "
                 "is already there, because sending it again may make a duplicate."
@@ -482,7 +477,7 @@ class MainScreen(Screen[None]):
             ):
                 return
         else:
-            parts = await asyncio.to_thread(self.papp.engine.journal.parts, session.id)
+            parts = await self.papp.engine.load_parts(session.id)
             unverified = [p.number for p in parts if p.state == P.UNVERIFIABLE]
             if unverified:
                 body = (
@@ -504,7 +499,7 @@ class MainScreen(Screen[None]):
         if session is None:
             return
         engine = self.papp.engine
-        parts = await asyncio.to_thread(engine.journal.parts, session.id)
+        parts = await engine.load_parts(session.id)
         done = [p for p in parts if p.done]
         size = sum(p.size for p in done)
         name = os.path.basename(session.path)
@@ -566,7 +561,7 @@ class MainScreen(Screen[None]):
             if remote is None:
                 self.notify(f"{name}: {session.provider} cannot list the parts it holds")
                 return
-            parts = await asyncio.to_thread(engine.journal.parts, session.id)
+            parts = await engine.load_parts(session.id)
             held = {r.number: r for r in remote}
             view = {part.number: str(server_view(part, held)) for part in parts}
             self.remote[session.id] = view
