@@ -147,9 +147,7 @@ def test_sigint_on_a_following_upload_pauses_what_it_started(
     config = slow_config(tmp_path, proxy, bucket)
     path = make_file(tmp_path / "interrupted.bin", 20 * MiB)
     child = subprocess.Popen(
-        partdeck(
-            config, spawned, "upload", str(path), "--account", "moto", "--part-size", "5MiB"
-        ),
+        partdeck(config, spawned, "upload", str(path), "--account", "moto", "--part-size", "5MiB"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
