@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import SECRET_KEY
 from tests.integration.conftest import make_file
-from tests.service.conftest import attach, in_process, kill_service
+from tests.service.conftest import attach, in_process, kill_service, secrets_for
 from tests.support.config import write_s3_config
 from tests.support.crash import verified_parts
 from tests.support.faultproxy import FaultProxy
@@ -265,3 +265,28 @@ async def test_a_client_that_comes_back_misses_nothing(
         finally:
             await client.aclose()
         assert seen == list(range(since + 1, last + 1))
+
+
+async def test_a_follower_whose_service_stays_gone_gives_up_in_one_line(
+    config_file: Path,
+    state_dir: Path,
+    tmp_path: Path,
+    proxy: FaultProxy,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tui.service.attached.LOST_LIMIT", 0.5)
+    config = slow_config(tmp_path, proxy, bucket)
+    path = make_file(tmp_path / "orphan.bin", 20 * MiB)
+    async with in_process(state_dir, config) as service:
+        client = ServiceClient(service.socket)
+        engine = await ServiceEngine(client, state_dir, secrets_for).attach()
+        [session] = await engine.batch([path], "moto", part_size=5 * MiB)
+        assert engine.is_running(session.id)
+    # The service is gone (and nothing starts it again): the wait ends, saying what to do.
+    try:
+        with pytest.raises(ServiceError, match=rf"partdeck resume {session.id[:8]}"):
+            await asyncio.wait_for(engine.wait(session.id), 30)
+        assert not engine.connected
+    finally:
+        await engine.close()

@@ -40,6 +40,9 @@ SecretsFor = Callable[[str], Mapping[str, str]]
 """Account name -> the environment variables (name -> value) its secret is read from."""
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 """Seconds between tries to reach a service that went away (the last one repeats)."""
+LOST_LIMIT = 60.0
+"""Seconds without the service after which a command waiting on a session gives up (the
+TUI keeps trying: it shows the link's state instead)."""
 
 
 class ServiceEngine:
@@ -63,6 +66,8 @@ class ServiceEngine:
         self._secrets_for = secrets_for
         self._subscribers: list[Subscriber] = []
         self._connected = False
+        self._lost: tuple[float, str] | None = None
+        """Since when (monotonic) and why the service cannot be reached."""
         self._follower: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._accounts: dict[str, Json] = {}
@@ -100,7 +105,9 @@ class ServiceEngine:
             except ServiceError as exc:
                 if self._connected:
                     self._connected = False
+                    self._lost = (time.monotonic(), str(exc))
                     self._tell_link("lost", str(exc))
+                    self._wake()
                 await asyncio.sleep(RECONNECT_DELAYS[min(tries, len(RECONNECT_DELAYS) - 1)])
                 tries += 1
                 with contextlib.suppress(ServiceError):
@@ -108,7 +115,7 @@ class ServiceEngine:
                         await self._revive()
                     check_version(await self.client.status())
                     await self._resync()
-                    self._connected = True
+                    self._connected, self._lost = True, None
                     self._tell_link("connected", None)
 
     def _apply(self, record: Json) -> None:
@@ -276,9 +283,17 @@ class ServiceEngine:
         return await self.wait(session_id)
 
     async def wait(self, session_id: str) -> Session:
-        """Wait while the service drives the session; return it as it then stands."""
+        """Wait while the service drives the session; return it as it then stands.
+
+        Raises ServiceError when the service has been out of reach for LOST_LIMIT."""
         while self.is_running(session_id):
-            await self._changed.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), 1.0)
+            if self._lost is not None and time.monotonic() - self._lost[0] > LOST_LIMIT:
+                raise ServiceError(
+                    f"{self._lost[1]}, for over {LOST_LIMIT:.0f}s; the session stays "
+                    f"resumable: partdeck resume {session_id[:8]} once the service runs"
+                )
         return self.session(session_id)
 
     async def _session_command(self, verb: str, session_id: str, body: Json | None = None) -> Json:
