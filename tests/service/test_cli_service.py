@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -224,3 +226,37 @@ def test_secrets_never_reach_the_service_log(
     log = (spawned / "service.log").read_text()
     for value in S3_SECRETS["moto"].values():
         assert value not in log
+
+
+async def test_a_client_of_another_version_says_so_in_one_line(
+    config_file: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.service.conftest import in_process
+
+    monkeypatch.setattr("tui.service.server.__version__", "0.0.1")
+    async with in_process(state_dir, config_file):
+        child = await asyncio.create_subprocess_exec(
+            *partdeck(config_file, state_dir, "remote", "--account", "moto"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(child.communicate(), 60)
+    text = err.decode()
+    assert child.returncode == 1, text
+    assert text.count("\n") == 1
+    assert "version 0.0.1" in text and "partdeck service restart" in text
+
+
+def test_a_following_upload_whose_reader_leaves_still_lands(
+    spawned: Path, config_file: Path, tmp_path: Path, s3: Any, bucket: str
+) -> None:
+    path = make_file(tmp_path / "piped.bin", 11 * MiB)
+    argv = partdeck(config_file, spawned, "upload", str(path), "--account", "moto", "--json")
+    command = " ".join(shlex.quote(word) for word in argv) + " | head -1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr
+    assert len(done.stdout.splitlines()) == 1
+    assert s3.get_object(Bucket=bucket, Key="up/piped.bin")["Body"].read() == path.read_bytes()
