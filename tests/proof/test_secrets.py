@@ -100,6 +100,8 @@ CLIENT_PART_SIZE = ("s3", "wunderlist")
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARTDECK_", "TEXTUAL"))}
+    # This suite searches in-process engines' output; tests/service searches the service's.
+    env["PARTDECK_SERVICE"] = "inline"
     env.update(extra)
     return env
 

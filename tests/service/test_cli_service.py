@@ -260,3 +260,38 @@ def test_a_following_upload_whose_reader_leaves_still_lands(
     assert "internal error" not in done.stderr
     assert len(done.stdout.splitlines()) == 1
     assert s3.get_object(Bucket=bucket, Key="up/piped.bin")["Body"].read() == path.read_bytes()
+
+
+def test_another_config_on_the_same_state_dir_is_one_line_with_the_ways_out(
+    spawned: Path, config_file: Path, tmp_path: Path
+) -> None:
+    assert run(config_file, spawned, "service", "start").returncode == 0
+    other = tmp_path / "other.toml"
+    other.write_text(config_file.read_text())
+    path = make_file(tmp_path / "other.bin", 1 * MiB)
+    done = run(other, spawned, "upload", str(path), "--account", "moto")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert str(config_file) in done.stderr and "--no-service" in done.stderr
+
+
+def test_the_service_keeps_its_files_private_under_umask_000(
+    spawned: Path, config_file: Path, tmp_path: Path
+) -> None:
+    path = make_file(tmp_path / "umask.bin", 1 * MiB)
+    done = subprocess.run(
+        partdeck(config_file, spawned, "upload", str(path), "--account", "moto", "--no-complete"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0),
+    )
+    assert done.returncode == 0, done.stderr
+    status = json.loads(run(config_file, spawned, "service", "status", "--json").stdout)
+    socket = Path(status["socket"])
+    modes = {
+        p: oct(p.stat().st_mode & 0o777)
+        for p in [spawned, *spawned.rglob("*"), socket.parent, socket]
+    }
+    loose = {str(p): m for p, m in modes.items() if int(m, 8) & 0o077}
+    assert not loose, loose
+    assert modes[spawned] == oct(0o700) and modes[socket] == oct(0o600)

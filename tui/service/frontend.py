@@ -53,6 +53,18 @@ def all_secrets(config: Config) -> dict[str, dict[str, str]]:
     return {name: env for name, env in found.items() if env}
 
 
+def check_same_config(status: Mapping[str, object], ours: Path, state_dir: Path) -> None:
+    """Refuse, in one line, to drive a state dir's service with another config than its own:
+    its accounts would not be the ones this command names."""
+    theirs = str(status.get("config") or "")
+    if theirs and os.path.realpath(theirs) != os.path.realpath(ours):
+        raise ConfigError(
+            f"the partdeck service for {state_dir} runs with the config {theirs}, not {ours}; "
+            "use that config, restart the service with this one (partdeck service restart "
+            "--config ...), or add --no-service"
+        )
+
+
 async def attach_service(config: Config, state_dir: Path) -> ServiceEngine:
     """The service's engine for ``state_dir``, started first when it is not running; it is
     started again (and resumes its uploads) if it dies while this client follows it."""
@@ -63,6 +75,11 @@ async def attach_service(config: Config, state_dir: Path) -> ServiceEngine:
         await client.aclose()
 
     client = await ensure_service(state_dir, config.path, all_secrets(config))
+    try:
+        check_same_config(await client.status(), config.path, state_dir)
+    except BaseException:
+        await client.aclose()
+        raise
     engine = ServiceEngine(
         client, state_dir, lambda account: account_secrets(config, account), revive=revive
     )

@@ -63,7 +63,8 @@ def prepare_runtime_dir(state_dir: Path) -> Path:
     """Make the socket's directory, 0700 and this user's, or say why it cannot be used."""
     path = runtime_dir(state_dir)
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the state dir, or
+        path.mkdir(exist_ok=True, mode=0o700)  # $XDG_RUNTIME_DIR, already the user's
         info = path.lstat()
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
             raise ServiceError(

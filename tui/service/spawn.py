@@ -83,10 +83,17 @@ def service_pid(state_dir: Path) -> int | None:
         os.close(fd)
 
 
+def private_dirs(state_dir: Path) -> None:
+    """The state dir and its ``locks/``, each 0700 whatever the umask (``mkdir`` with
+    ``parents`` would make the state dir 0777 under umask 000)."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (state_dir / "locks").mkdir(exist_ok=True, mode=0o700)
+
+
 @contextlib.contextmanager
 def _spawn_lock(state_dir: Path) -> Iterator[None]:
     path = spawn_lock_path(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(state_dir)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -126,7 +133,7 @@ def _child_env(secrets: Secrets) -> dict[str, str]:
 
 
 def _spawn(state_dir: Path, config_path: Path, secrets: Secrets) -> subprocess.Popen[bytes]:
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(state_dir)
     log = log_path(state_dir)
     out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     try:
