@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +48,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how long the soak (tests/proof/test_soak.py) runs after its warm-up "
         "(default: 0.15 in short mode, 2 in full)",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_service_outlives_the_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Stop any partdeck service a test started under this run's temp dir and left
+    running (the service fixtures stop their own; this is the net under them)."""
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [w.decode(errors="replace") for w in argv]
+        if "tui.service" in words and any(w.startswith(base) for w in words):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +27,7 @@ class ProviderCache:
         self._settings = settings
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._providers: dict[str, Provider] = {}
-        self._supplied: dict[str, dict[str, str]] = {}
+        self._supplied: dict[str, dict[str, str | None]] = {}
 
     @property
     def config(self) -> Config:
@@ -42,9 +42,10 @@ class ProviderCache:
                 del self._providers[name]
         self._config = config
 
-    def supply(self, account_name: str, env: dict[str, str]) -> None:
-        """Secrets a client read from its environment for one account, held in memory:
-        the account's provider is built again when they differ from those it has."""
+    def supply(self, account_name: str, env: Mapping[str, str | None]) -> None:
+        """Secrets a client read from its environment for one account (None: it has no
+        such variable), held in memory: the account's provider is built again when they
+        differ from those it has; sessions already running keep theirs."""
         if env and self._supplied.get(account_name) != env:
             self._supplied[account_name] = dict(env)
             self._providers.pop(account_name, None)

@@ -295,3 +295,17 @@ def test_the_service_keeps_its_files_private_under_umask_000(
     loose = {str(p): m for p, m in modes.items() if int(m, 8) & 0o077}
     assert not loose, loose
     assert modes[spawned] == oct(0o700) and modes[socket] == oct(0o600)
+
+
+def test_the_asking_clients_environment_decides_its_secret(
+    spawned: Path, config_file: Path, tmp_path: Path
+) -> None:
+    assert run(config_file, spawned, "service", "start").returncode == 0  # with the keys
+    path = make_file(tmp_path / "nokey.bin", 1 * MiB)
+    env = {k: v for k, v in os.environ.items() if k != "PARTDECK_TEST_SK"}
+    done = subprocess.run(
+        partdeck(config_file, spawned, "upload", str(path), "--account", "moto"),
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "PARTDECK_TEST_SK is not set" in done.stderr and done.stderr.count("\n") == 1

@@ -141,12 +141,16 @@ class Account:
     """The config file this account came from, for error messages."""
     inline_token: str | None = field(default=None, repr=False)
     """An inline token, accepted only with ``PARTDECK_ALLOW_INLINE_SECRETS=1``; never shown."""
-    supplied_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    supplied_env: Mapping[str, str | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     """Environment variables a client handed the service for this account (in memory
-    only): read before this process's own environment."""
+    only), None for one the client does not have: they stand for this process's own."""
 
     def _getenv(self, name: str) -> str | None:
-        return self.supplied_env.get(name) or os.environ.get(name)
+        if name in self.supplied_env:  # the asking client's environment decides
+            return self.supplied_env[name]
+        return os.environ.get(name)
 
     def secret_env_names(self) -> tuple[str, ...]:
         """The environment variables this account's secret is read from (none when it

@@ -36,8 +36,9 @@ from tui.service.protocol import (
     session_from_wire,
 )
 
-SecretsFor = Callable[[str], Mapping[str, str]]
-"""Account name -> the environment variables (name -> value) its secret is read from."""
+SecretsFor = Callable[[str], Mapping[str, str | None]]
+"""Account name -> the environment variables its secret is read from, name -> value (None
+where this client has no such variable)."""
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 """Seconds between tries to reach a service that went away (the last one repeats)."""
 LOST_LIMIT = 60.0

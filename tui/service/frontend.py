@@ -39,17 +39,21 @@ def uses_service(config: Config, *, no_service: bool = False) -> bool:
     return config.path is not None and service_mode(config, no_service=no_service) == "auto"
 
 
-def account_secrets(config: Config, account: str) -> Mapping[str, str]:
-    """The environment variables this process holds for one account's secret."""
+def account_secrets(config: Config, account: str) -> Mapping[str, str | None]:
+    """The environment variables one account's secret is read from, as this process has
+    them (None for one it does not have: the service must not use an older client's)."""
     found = config.accounts.get(account)
     if found is None:
         return {}
-    return {name: os.environ[name] for name in found.secret_env_names() if os.environ.get(name)}
+    return {name: os.environ.get(name) or None for name in found.secret_env_names()}
 
 
 def all_secrets(config: Config) -> dict[str, dict[str, str]]:
-    """Every account's environment-held secrets, for a service this client starts."""
-    found = {name: dict(account_secrets(config, name)) for name in config.accounts}
+    """Every account's environment-held secrets this process has, for a service it starts."""
+    found = {
+        name: {k: v for k, v in account_secrets(config, name).items() if v is not None}
+        for name in config.accounts
+    }
     return {name: env for name, env in found.items() if env}
 
 

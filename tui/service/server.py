@@ -133,7 +133,8 @@ class Service:
             raise ValueError("secrets")
         for account, env in secrets.items():
             if isinstance(env, dict):
-                self._providers.supply(str(account), {str(k): str(v) for k, v in env.items()})
+                given = {str(k): None if v is None else str(v) for k, v in env.items()}
+                self._providers.supply(str(account), given)
 
     def accounts(self) -> list[dict[str, Any]]:
         """Each account's name, provider and whether complete may be sent twice (None when
