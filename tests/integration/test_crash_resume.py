@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.conftest import CLI, make_file
-from tests.support.config import write_s3_config
+from tests.support.config import slow_s3_config
 from tests.support.crash import kill_once_verified, verified_parts
 from tests.support.faultproxy import FaultProxy
 from tui.core.journal import Journal
@@ -17,14 +17,7 @@ from tui.core.units import MiB
 
 
 def _slow_config(tmp_path: Path, proxy: FaultProxy, bucket: str) -> Path:
-    return write_s3_config(
-        tmp_path / "slow.toml",
-        proxy.url,
-        bucket,
-        parts_in_flight=2,
-        parts_per_session=2,
-        bandwidth_limit="6MiB",
-    )
+    return slow_s3_config(tmp_path / "slow.toml", proxy.url, bucket)
 
 
 def test_resume_after_sigkill(

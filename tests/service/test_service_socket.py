@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import SECRET_KEY
 from tests.integration.conftest import make_file
 from tests.service.conftest import attach, in_process, kill_service, secrets_for
-from tests.support.config import write_s3_config
+from tests.support.config import slow_s3_config
 from tests.support.crash import verified_parts
 from tests.support.faultproxy import FaultProxy
 from tui import __version__
@@ -33,14 +33,7 @@ from tui.service.spawn import service_pid, service_status
 
 def slow_config(tmp_path: Path, proxy: FaultProxy, bucket: str) -> Path:
     """Uploads through the counting proxy, slow enough to be caught mid-way."""
-    return write_s3_config(
-        tmp_path / "slow.toml",
-        proxy.url,
-        bucket,
-        parts_in_flight=2,
-        parts_per_session=2,
-        bandwidth_limit="6MiB",
-    )
+    return slow_s3_config(tmp_path / "slow.toml", proxy.url, bucket)
 
 
 async def until(check: Callable[[], bool], seconds: float = 60.0) -> None:

@@ -24,3 +24,11 @@ def write_s3_config(path: Path, endpoint: str, bucket: str, **engine: int | str)
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def slow_s3_config(path: Path, endpoint: str, bucket: str) -> Path:
+    """The ``moto`` account at ``endpoint`` (a counting proxy), slow enough that a test
+    can catch an upload mid-way: 2 parts in flight at 6 MiB/s."""
+    return write_s3_config(
+        path, endpoint, bucket, parts_in_flight=2, parts_per_session=2, bandwidth_limit="6MiB"
+    )

@@ -37,12 +37,12 @@ def _answer(call: Callable[[Service, Request, dict[str, Any]], Awaitable[Any]]) 
         async def handle(request: Request) -> Response:
             try:
                 body: dict[str, Any] = {}
-                if request.method == "POST":
+                if request.method == "POST":  # a command: it may need accounts
                     raw = await request.body()
                     body = json.loads(raw) if raw else {}
                     if not isinstance(body, dict):
                         raise UsageError("a service call takes a JSON object")
-                service.supply(body.get("secrets"))
+                    service.supply(body.get("secrets"))
                 result = await call(service, request, body)
             except PartdeckError as exc:
                 return JSONResponse(error_to_wire(exc), status_code=409)
