@@ -156,7 +156,10 @@ def _follow(world: Sandbox, config: Path, state_dir: Path, record: dict[str, Any
     if session.state == "aborted":  # by the script, or by a line that settles with abort
         assert landed is None, "aborted, but the object is on the provider"
     else:
-        assert landed == Path(record["path"]).read_bytes(), f"{session.state}: not the file"
+        assert landed == Path(record["path"]).read_bytes(), (
+            f"{session.state}: not the file, after {' -> '.join(steps) or 'no step'}; "
+            f"its line: {session.error!r}"
+        )
     return " -> ".join(steps)
 
 
