@@ -417,9 +417,9 @@ async def test_quick_selection_changes_leave_no_coroutine_unawaited(
         ids = [s.id for s in app.engine.journal.sessions()]
         for i in range(40):  # each change starts a load and cancels the one before
             app.main.selected = ids[i % 2]
-        await pilot.pause(0.2)
         assert app.main.selected == ids[1]
-        assert app.main.query_one(PartsView).border_title == "Parts of b.bin"
+        view = app.main.query_one(PartsView)
+        await until(pilot, lambda: view.border_title == "Parts of b.bin", "b's parts shown")
     gc.collect()
     unawaited = [str(w.message) for w in recwarn if "never awaited" in str(w.message)]
     assert unawaited == []
