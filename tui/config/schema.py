@@ -141,9 +141,7 @@ class Account:
     """The config file this account came from, for error messages."""
     inline_token: str | None = field(default=None, repr=False)
     """An inline token, accepted only with ``PARTDECK_ALLOW_INLINE_SECRETS=1``; never shown."""
-    supplied_env: Mapping[str, str | None] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    supplied_env: Mapping[str, str | None] = field(default_factory=dict, repr=False, compare=False)
     """Environment variables a client handed the service for this account (in memory
     only), None for one the client does not have: they stand for this process's own."""
 
