@@ -46,6 +46,7 @@ class Published:
         self._tallies: dict[str, Tallies] = {}
         self._watched: set[str] = set()
         self._settling: set[asyncio.Task[None]] = set()
+        """Releases under way (held so they are not collected before they run)."""
         self._unsubscribe = engine.subscribe(self._on_event)
 
     async def load(self) -> None:
@@ -59,11 +60,6 @@ class Published:
     def close(self) -> None:
         """Stop listening to the engine."""
         self._unsubscribe()
-
-    async def settled(self) -> None:
-        """Wait until every ended runner has been released and said so."""
-        while self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
 
     # -- what a client reads ---------------------------------------------------------------
 
