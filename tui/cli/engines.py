@@ -52,10 +52,17 @@ async def front_engine(
         yield attached
     except asyncio.CancelledError:
         if not ctx.hangup:
-            for session_id in ctx.started:
-                if attached.is_running(session_id):
-                    with contextlib.suppress(PartdeckError):
-                        await attached.pause(session_id)
+            # In a task of its own: this one is being cancelled, and httpx's calls (anyio)
+            # would see that and give up before the pause reached the service.
+            await asyncio.shield(asyncio.ensure_future(_pause(attached, ctx.started)))
         raise
     finally:
         await attached.close()
+
+
+async def _pause(engine: EngineAPI, session_ids: list[str]) -> None:
+    """Pause those of these sessions that are still being sent."""
+    for session_id in session_ids:
+        if engine.is_running(session_id):
+            with contextlib.suppress(PartdeckError):
+                await engine.pause(session_id)
