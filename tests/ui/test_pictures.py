@@ -99,8 +99,9 @@ async def test_rate_graph_follows_the_selected_upload(deck: Deck) -> None:
         sid = await upload(app, pilot, path)
         graph = app.main.query_one(RateGraph)
 
-        def sending() -> bool:
-            return lines(graph)[0].split("now ")[-1][:1].isdigit()
+        def sending() -> bool:  # the graph has no rows until the layout after the selection
+            drawn = lines(graph)
+            return bool(drawn) and drawn[0].split("now ")[-1][:1].isdigit()
 
         await until(pilot, sending, "a current rate in the graph")
         text = lines(graph)

@@ -3,6 +3,8 @@
 The engine calls subscribers on the app's own loop, many times a second. The bridge
 only notes what changed (sessions, parts); the tables pick the changes up on their
 tick. Events a person must see now (a session failed, stalled, ...) become a message.
+A session's change of state (a pause or a resume from another client, say) also wakes
+the tick early through ``wake``, so it shows at once rather than at the next tick.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class EngineBridge:
         self._post = post
         self._changes = Changes()
         self._unsubscribe = engine.subscribe(self._on_event)
+        self.wake: Callable[[], None] | None = None
+        """Called when a session changes state (set by the screen that ticks)."""
 
     def _on_event(self, event: Event) -> None:
         if event.kind == SERVICE_EVENT:
@@ -68,6 +72,8 @@ class EngineBridge:
         changes.sessions.add(event.session_id)
         if event.part is not None:
             changes.parts.setdefault(event.session_id, set()).add(event.part)
+        if event.part is None and event.kind == "session" and self.wake is not None:
+            self.wake()
         if event.part is None and event.kind == "session" and event.state in ALERT_STATES:
             text = event.message or f"session is {event.state}"
             self._post(SessionAlert(event.session_id, text, error=event.state == str(S.FAILED)))

@@ -7,13 +7,16 @@ Plain functions and dataclasses, no widgets: the tables style each cell by its t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from tui.core.display import visible
-from tui.core.liveness import INTERRUPTED
+from tui.core.liveness import INTERRUPTED, resume_hint
 from tui.core.meter import RateHistory, RateMeter
 from tui.core.model import Part, PartState, Session, SessionState
+from tui.core.redact import redact
 from tui.core.units import format_duration, format_rate, format_size
 
 P = PartState
@@ -208,3 +211,24 @@ def part_cells(part: Part, remote: str | None, now: float) -> list[Cell]:
         expiry,
         Cell(visible(part.error or ""), Tone.ERROR if part.state == P.FAILED else Tone.MUTED),
     ]
+
+
+def detail_text(
+    session: Session, stats: SessionStats | None, show_path: Callable[[Path], str]
+) -> str:
+    """The detail lines under the sessions table: where the session goes, and why it
+    stopped when it did (interrupted, or its error). Secrets are redacted."""
+    bits = [
+        session.id[:12],
+        f"{session.account} ({session.provider})",
+        f"{format_size(session.part_size)} parts",
+        show_path(Path(session.path)),
+    ]
+    if session.location:
+        bits.append(f"→ {session.location}")
+    text = "  ·  ".join(visible(redact(bit)) for bit in bits)
+    if stats is not None and stats.interrupted and not stats.running:
+        text += f"\n↯ interrupted: its process stopped; resume it (p) or run {resume_hint(session)}"
+    if session.error:
+        text += f"\n✗ {visible(redact(session.error))}"
+    return redact(text)

@@ -1,7 +1,8 @@
 """The main screen: every session, live, and the parts of the selected one.
 
-The tables refresh on a tick (TICK_HZ) from what the bridge noted; commands go to the
-engine in workers, and their refusals come back as notifications, never tracebacks.
+The tables refresh on a tick (TICK_HZ) from what the bridge noted, and early when a
+session changes state; what the keys do is in ``SessionCommands``, in workers, and
+refusals come back as notifications, never tracebacks.
 Between the tables, two pictures of the selected session: its part map and rate graph,
 fed the same parts as the parts view (``_show_parts``) and the rate history on each tick.
 """
@@ -9,7 +10,7 @@ fed the same parts as the parts view (``_show_parts``) and the rate history on e
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,18 +25,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
-from tui.core.diagnose import Fix, server_view
+from tui.core.diagnose import Fix
 from tui.core.display import visible
-from tui.core.errors import PartdeckError
-from tui.core.liveness import resume_hint
 from tui.core.model import Part, PartState, Session, SessionState
-from tui.core.redact import redact
-from tui.core.units import format_size
 from tui.ui.actions import Selection, applies
 from tui.ui.keys import MAIN_BINDINGS
-from tui.ui.rows import SessionStats
-from tui.ui.screens.confirm import ConfirmScreen
+from tui.ui.rows import SessionStats, detail_text
 from tui.ui.screens.files import tilde
+from tui.ui.screens.main_commands import SessionCommands
 from tui.ui.session_feed import SessionFeed
 from tui.ui.session_list import SessionList
 from tui.ui.widgets.part_map import PartMap
@@ -51,6 +48,9 @@ S = SessionState
 
 TICK_HZ = 5
 """Table refreshes per second (the brief allows 4-10)."""
+WAKE_DELAY = 0.02
+"""Seconds from a session's change of state to the early tick that shows it: a burst of
+changes (a batch starting) is shown by one tick."""
 RESYNC_SECONDS = 1.0
 """How often the journal is checked for writes by another partdeck (a headless upload);
 the sessions are read again only when there were some."""
@@ -85,10 +85,13 @@ class MainScreen(Screen[None]):
         """What the server said of each part at the last refresh (``f``), by session."""
         self._parts_of: str | None = None
         self._applicable: tuple[bool, ...] = ()
-        self._waiters: set[str] = set()
+        self.commands = SessionCommands(self)
+        """What the keys do to a session."""
         self._loaded: tuple[object, ...] | None = None
         """What the journal said of the selected session when its parts were last read."""
         self._detail_text: str | None = None
+        self._early = False
+        """An early tick is due (``_wake``)."""
 
     @property
     def _torn_down(self) -> bool:
@@ -131,9 +134,28 @@ class MainScreen(Screen[None]):
         self.query_one("#sessions").border_title = "Sessions"
         self.query_one("#parts").border_title = "Parts"
         self.set_interval(1 / TICK_HZ, self.tick, name="tick")
+        self.papp.bridge.wake = self._wake
         self.set_interval(RESYNC_SECONDS, self._poll, name="resync")
         self.query_one(SessionsTable).focus()
-        self._background(self._open_history, group="history")
+        self.background(self._open_history, group="history")
+
+    def on_unmount(self) -> None:
+        self.papp.bridge.wake = None
+
+    def _wake(self) -> None:
+        """A session changed state: tick soon instead of at the next interval. Called
+        from the engine's event (maybe outside the app's context), so the timer is set
+        from the screen's own message queue."""
+        if not self._early:
+            self._early = True
+            self.call_later(self._arm)
+
+    def _arm(self) -> None:
+        self.set_timer(WAKE_DELAY, self._woken, name="early tick")
+
+    def _woken(self) -> None:
+        self._early = False
+        self.tick()
 
     async def _open_history(self) -> None:
         """Show the unfinished and newest finished sessions first, then read the whole
@@ -146,7 +168,7 @@ class MainScreen(Screen[None]):
         """Read the journal again if another process wrote to it (a cheap check)."""
         await self.resync(force=False)
 
-    def _background(
+    def background(
         self,
         work: Callable[[], Coroutine[Any, Any, None]],
         *,
@@ -185,7 +207,7 @@ class MainScreen(Screen[None]):
         # a session no longer held by the engine: the journal has its last word
         stale = self.feed.ingest(changes, now)
         if stale:
-            self._background(self.resync, group="resync", exclusive=True)
+            self.background(self.resync, group="resync", exclusive=True)
         self.render_sessions()
         selected = self.selected
         if selected is not None and selected in set(changes.parts) | set(engine.running()):
@@ -193,7 +215,7 @@ class MainScreen(Screen[None]):
             if live:
                 self._show_parts(selected, live, now)
             else:
-                self._background(partial(self.load_parts, selected), group="parts", exclusive=True)
+                self.background(partial(self.load_parts, selected), group="parts", exclusive=True)
         else:
             self.query_one(PartsView).tick(now)
         self._show_rate(selected, now)
@@ -282,30 +304,13 @@ class MainScreen(Screen[None]):
             view.border_title = Text(f"Parts of {visible(os.path.basename(session.path))}")
 
     def _show_detail(self) -> None:
-        detail = self.query_one("#detail", Static)
         session = self.sessions.get(self.selected or "")
         if session is None:
             self._set_detail("no sessions yet: press n to pick files" if not self.sessions else "")
-            detail.set_class(False, "-error")
+            self.query_one("#detail", Static).set_class(False, "-error")
             return
-        bits = [
-            session.id[:12],
-            f"{session.account} ({session.provider})",
-            f"{format_size(session.part_size)} parts",
-            tilde(Path(session.path)),
-        ]
-        if session.location:
-            bits.append(f"→ {session.location}")
-        text = "  ·  ".join(visible(redact(bit)) for bit in bits)
-        stats = self.rows.stats.get(session.id)
-        if stats is not None and stats.interrupted and not stats.running:
-            text += (
-                f"\n↯ interrupted: its process stopped; resume it (p) or run {resume_hint(session)}"
-            )
-        if session.error:
-            text += f"\n✗ {visible(redact(session.error))}"
-        self._set_detail(redact(text))
-        detail.set_class(bool(session.error), "-error")
+        self._set_detail(detail_text(session, self.rows.stats.get(session.id), tilde))
+        self.query_one("#detail", Static).set_class(bool(session.error), "-error")
 
     def _set_detail(self, text: str) -> None:
         """Update the detail line only when its text changes (an update re-lays the screen)."""
@@ -325,7 +330,7 @@ class MainScreen(Screen[None]):
         if session_id is None:
             self._show_parts(None, [], self.papp.clock())
             return
-        self._background(partial(self.load_parts, session_id), group="parts", exclusive=True)
+        self.background(partial(self.load_parts, session_id), group="parts", exclusive=True)
 
     @on(PartsView.Highlighted)
     def _part_highlighted(self) -> None:
@@ -364,44 +369,11 @@ class MainScreen(Screen[None]):
                 continue
             yield binding.action, binding.description, binding.tooltip
 
-    # -- actions ----------------------------------------------------------------------------
-
-    def _command(self, what: str, call: Callable[[], Awaitable[object]]) -> None:
-        """Run one engine command in a worker; its refusal becomes a notification."""
-        session_id = self.selected
-
-        async def run() -> None:
-            try:
-                await call()
-            except PartdeckError as exc:
-                self.notify(redact(str(exc)), title=what, severity="error", timeout=10)
-            except Exception as exc:  # a bug: say so, keep the app and the sessions alive
-                self.papp.report_bug(what, exc)
-            if session_id is not None:
-                self.follow(session_id)
-            await self.resync()
-
-        self._background(run, group="commands", name=what)
+    # -- actions: each key's work is in SessionCommands -------------------------------------
 
     def follow(self, session_id: str) -> None:
-        """Wait in the background for a running session to stop, then let the engine
-        release it (its lock too), so other partdeck processes may take it up."""
-        engine = self.papp.engine
-        if session_id in self._waiters or not engine.is_running(session_id):
-            return
-        self._waiters.add(session_id)
-
-        async def wait() -> None:
-            try:
-                while engine.is_running(session_id):
-                    await engine.wait(session_id)
-            except Exception as exc:  # the runner hit a bug; the session is left resumable
-                self.papp.report_bug("upload", exc)
-            finally:
-                self._waiters.discard(session_id)
-            await self.resync()
-
-        self._background(wait, group="waiters", name=f"wait {session_id[:8]}")
+        """Wait in the background for a running session to stop, then release it."""
+        self.commands.follow(session_id)
 
     def _selected(self) -> Session | None:
         return self.sessions.get(self.selected or "")
@@ -416,219 +388,57 @@ class MainScreen(Screen[None]):
 
     def action_pause_resume(self) -> None:
         """Pause a running session, or resume a stopped one."""
-        session = self._selected()
-        if session is None:
-            return
-        engine = self.papp.engine
-        if engine.is_running(session.id):
-            self._command("Pause", lambda: engine.pause(session.id))
-        else:
-            self._command("Resume", lambda: engine.start(session.id))
+        if (session := self._selected()) is not None:
+            self.commands.pause_resume(session)
 
     def action_retry_part(self) -> None:
         """Send the part under the cursor again."""
-        session = self._selected()
-        part = self.selection().part
-        if session is None or part is None:
-            return
-        engine = self.papp.engine
-
-        async def retry() -> None:
-            await engine.retry(session.id, [part.number])
-            self.notify(f"part {part.number} of {os.path.basename(session.path)} queued again")
-
-        self._command("Retry part", retry)
+        session, part = self._selected(), self.selection().part
+        if session is not None and part is not None:
+            self.commands.retry_part(session, part.number)
 
     def action_retry_failed(self) -> None:
         """Send every failed part of the session again."""
-        session = self._selected()
-        if session is None:
-            return
-        engine = self.papp.engine
-
-        async def retry() -> None:
-            queued = await engine.retry(session.id)
-            self.notify(f"{len(queued)} part(s) of {os.path.basename(session.path)} queued again")
-
-        self._command("Retry failed", retry)
+        if (session := self._selected()) is not None:
+            self.commands.retry_failed(session)
 
     @work(group="confirm")
     async def action_complete(self) -> None:
         """Finish the upload; ask first when not every part could be verified."""
-        session = self._selected()
-        if session is None:
-            return
-        name = os.path.basename(session.path)
-        force = False
-        if session.state in (S.COMPLETE_UNKNOWN, S.COMPLETING):
-            try:
-                force = not self.papp.engine.complete_repeatable(session.account)
-            except PartdeckError as exc:
-                self.notify(redact(str(exc)), title="Complete", severity="error", timeout=10)
-                return
-            body = f"Complete was already sent for {name} and its outcome is unknown. " + (
-                f"{session.provider} takes complete only once: check whether the file "
-                "is already there, because sending it again may make a duplicate."
-                if force
-                else "Sending it again is safe for this provider."
-            )
-            if not await self.app.push_screen_wait(
-                ConfirmScreen("Send complete again?", body, yes="Send again", danger=force)
-            ):
-                return
-        else:
-            parts = await self.papp.engine.load_parts(session.id)
-            unverified = [p.number for p in parts if p.state == P.UNVERIFIABLE]
-            if unverified:
-                body = (
-                    f"{len(unverified)} of {len(parts)} parts of {name} were accepted but the "
-                    "server's receipt could not be checked against the local digest. "
-                    "Complete anyway?"
-                )
-                if not await self.app.push_screen_wait(
-                    ConfirmScreen("Not every part is verified", body, yes="Complete")
-                ):
-                    return
-        engine = self.papp.engine
-        self._command("Complete", lambda: engine.complete(session.id, force=force))
+        if (session := self._selected()) is not None:
+            await self.commands.complete(session)
 
     @work(group="confirm")
     async def action_abort(self) -> None:
         """Discard the remote upload, after showing what will be lost."""
-        session = self._selected()
-        if session is None:
-            return
-        engine = self.papp.engine
-        parts = await engine.load_parts(session.id)
-        done = [p for p in parts if p.done]
-        size = sum(p.size for p in done)
-        name = os.path.basename(session.path)
-        body = (
-            f"Abort the upload of {name} to {session.account}?\n\n"
-            f"Discards {len(done)} of {len(parts)} parts already on the server "
-            f"({format_size(size)} of {format_size(session.size)}). The local file is not "
-            "touched; to upload it again, start a new batch."
-        )
-        if engine.is_running(session.id):
-            body += "\nThe parts in flight stop now."
-        if not await self.app.push_screen_wait(
-            ConfirmScreen("Abort upload?", body, yes="Abort", danger=True)
-        ):
-            return
-
-        async def abort() -> None:
-            result = await engine.abort(session.id)
-            if result.state == S.ABORTED:
-                self.notify(f"{name}: aborted")
-
-        self._command("Abort", abort)
+        if (session := self._selected()) is not None:
+            await self.commands.abort(session)
 
     def action_verify(self) -> None:
         """Re-hash the local file and compare with each part's fingerprint."""
-        session = self._selected()
-        if session is None:
-            return
-        engine = self.papp.engine
-        name = os.path.basename(session.path)
-
-        async def verify() -> None:
-            self.notify(f"{name}: hashing the local file…", timeout=3)
-            results = await engine.verify(session.id)
-            bad = [n for n, ok in results if ok is False]
-            checked = sum(1 for _, ok in results if ok is not None)
-            if bad:
-                self.notify(
-                    f"{name}: {len(bad)} of {checked} parts no longer match the file "
-                    f"({', '.join(map(str, bad[:8]))}); restore the file or abort",
-                    severity="error",
-                    timeout=10,
-                )
-            else:
-                self.notify(f"{name}: all {checked} fingerprinted parts match the file")
-
-        self._command("Verify", verify)
+        if (session := self._selected()) is not None:
+            self.commands.verify(session)
 
     def action_refresh_remote(self) -> None:
         """Ask the server which parts it holds and mark them in the parts view."""
-        session = self._selected()
-        if session is None:
-            return
-        engine = self.papp.engine
-        name = os.path.basename(session.path)
-
-        async def refresh() -> None:
-            remote = await engine.remote_parts(session.id)
-            if remote is None:
-                self.notify(f"{name}: {session.provider} cannot list the parts it holds")
-                return
-            parts = await engine.load_parts(session.id)
-            held = {r.number: r for r in remote}
-            view = {part.number: str(server_view(part, held)) for part in parts}
-            self.remote[session.id] = view
-            missing = sum(1 for v in view.values() if v != "held")
-            self.notify(
-                f"{name}: the server holds {len(remote)} of {len(parts)} parts"
-                + (f"; {missing} missing or different" if missing else "")
-            )
-            if self.selected == session.id:
-                await self.load_parts(session.id)
-
-        self._command("Server parts", refresh)
+        if (session := self._selected()) is not None:
+            self.commands.refresh_remote(session)
 
     def action_copy_url(self) -> None:
         """Copy the object's location to the clipboard (OSC 52 reaches the local terminal)."""
-        session = self._selected()
-        if session is None or not session.location:
-            return
-        location = redact(session.location)
-        self.app.copy_to_clipboard(location)
-        self.notify(f"copied {location}")
+        if (session := self._selected()) is not None:
+            self.commands.copy_url(session)
 
     @work(group="inspect", exclusive=True)
     async def action_inspect(self) -> None:
         """Open the stuck-session view; run the fix it suggests if asked."""
-        session = self._selected()
-        if session is None:
-            return
-        from tui.ui.screens.inspect import InspectScreen
-
-        fix = await self.app.push_screen_wait(InspectScreen(session.id))
-        if fix is not None:
-            self.apply_fix(session.id, fix)
+        if (session := self._selected()) is not None:
+            await self.commands.inspect(session)
 
     def apply_fix(self, session_id: str, fix: Fix) -> None:
         """Carry out the fix the inspect view suggested."""
-        engine = self.papp.engine
-        if fix.action == "resume":
-            self._command("Resume", lambda: engine.start(session_id))
-        elif fix.action == "retry_failed":
-            self._command("Retry failed", lambda: engine.retry(session_id))
-        elif fix.action == "retry_parts":
-            numbers = list(fix.parts)
-            self._command("Retry parts", lambda: engine.retry(session_id, numbers))
-        elif fix.action in ("complete", "complete_force"):
-            self.action_complete()
-        elif fix.action == "abort":
-            self.action_abort()
-        elif fix.action == "verify":
-            self.action_verify()
+        self.commands.apply_fix(session_id, fix)
 
     def start_batch(self, paths: list[Path], account: str) -> None:
         """Plan and start one session per file on ``account``."""
-        engine = self.papp.engine
-
-        async def start() -> None:
-            started = 0
-            for path in paths:
-                try:
-                    session = await engine.plan(path, account)
-                    await engine.start(session.id)
-                    self.follow(session.id)
-                    started += 1
-                except PartdeckError as exc:
-                    self.notify(f"{path.name}: {redact(str(exc))}", severity="error", timeout=10)
-            if started:
-                self.notify(f"{started} upload(s) started on {account}")
-            await self.resync()
-
-        self._background(start, group="commands", name="start batch")
+        self.commands.start_batch(paths, account)
