@@ -5,9 +5,11 @@ front end handles a refusal the same whether the engine is in-process or the ser
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -99,6 +101,7 @@ class ServiceClient:
 
     async def events(self, since: int) -> AsyncIterator[Json]:
         """Every record after ``since``, as the service sends them, until the stream ends."""
+        quiet_cancelled_wakeups(asyncio.get_running_loop())
         try:
             async with self._http.stream(
                 "GET", "/events", params={"since": since}, timeout=httpx.Timeout(None)
@@ -110,6 +113,38 @@ class ServiceClient:
                         yield json.loads(line)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
+
+
+def quiet_cancelled_wakeups(loop: asyncio.AbstractEventLoop) -> None:
+    """Drop one harmless asyncio log line that anyio's unix-socket reads can cause.
+
+    anyio (httpx's socket layer here) waits for a unix socket to turn readable with
+    ``loop.add_reader(sock, future.set_result, None)``. When the read is cancelled (the
+    event stream closed as a client quits) in the same turn of the loop as data arrives,
+    the queued wake-up finds its future cancelled and asyncio logs "Exception in callback
+    Future.set_result(None) ... InvalidStateError" on stderr, over the user's terminal.
+    Nothing waits on that future any more, so exactly that case is dropped; every other
+    error goes on to the handler the loop had. Idempotent."""
+    previous = loop.get_exception_handler()
+    if getattr(previous, "quiets_cancelled_wakeups", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        callback = getattr(context.get("handle"), "_callback", None)
+        future = getattr(callback, "__self__", None)
+        if (
+            isinstance(context.get("exception"), asyncio.InvalidStateError)
+            and isinstance(future, asyncio.Future)
+            and future.cancelled()
+        ):
+            return
+        if previous is None:
+            loop.default_exception_handler(context)
+        else:
+            previous(loop, context)
+
+    handler.quiets_cancelled_wakeups = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
 
 
 def check_version(status: Json) -> None:
