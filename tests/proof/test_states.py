@@ -8,6 +8,12 @@ the engine itself; the rest written to the journal as a driver that stopped or d
 there leaves it), then the command runs on the real engine and journal. The table below
 says which commands refuse in which states; every other cell must act. A sample runs
 through the real CLI, exit codes included.
+
+The same table holds through the per-user service (a real service process on the state
+dir, commands from a ``ServiceEngine`` as every client sends them), for every state a
+session can be in when the service starts without driving it; the driven states
+(uploading, stalled, completing) are carried on by the service itself as it starts,
+which the crash suite proves.
 """
 
 from __future__ import annotations
@@ -24,14 +30,19 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import make_file
+from tests.support.services import kill_services
 from tui.config import load_config
 from tui.core.engine import Engine
 from tui.core.errors import PartdeckError, UsageError
 from tui.core.journal import Journal
+from tui.core.liveness import DRIVEN_STATES
 from tui.core.model import PartState, Session, SessionState
 from tui.core.units import MiB
 from tui.runtime import ProviderCache, open_engine
 from tui.sandbox.runner import Sandbox
+from tui.service.api import EngineAPI
+from tui.service.attached import ServiceEngine
+from tui.service.spawn import ensure_service, stop_service
 
 S = SessionState
 P = PartState
@@ -106,7 +117,7 @@ async def _bring(engine: Engine, path: Path, account: str, state: SessionState) 
     return session
 
 
-async def _answer(engine: Engine, session_id: str, command: str) -> Answer:
+async def _answer(engine: EngineAPI, session_id: str, command: str) -> Answer:
     actions: dict[str, Callable[[], Awaitable[object]]] = {
         "resume": lambda: engine.run(session_id),
         "retry": lambda: _retry(engine, session_id, None),
@@ -125,15 +136,15 @@ async def _answer(engine: Engine, session_id: str, command: str) -> Answer:
         return Answer("refused", str(exc))
     except PartdeckError as exc:
         return Answer("failed", str(exc))
-    return Answer("acted", state=str(engine.journal.session(session_id).state))
+    return Answer("acted", state=str(engine.session(session_id).state))
 
 
-async def _retry(engine: Engine, session_id: str, parts: list[int] | None) -> None:
+async def _retry(engine: EngineAPI, session_id: str, parts: list[int] | None) -> None:
     await engine.retry(session_id, parts)
     await engine.wait(session_id)
 
 
-async def _fix(engine: Engine, session_id: str) -> None:
+async def _fix(engine: EngineAPI, session_id: str) -> None:
     """Run what inspect suggests, as the inspect screen's fix key does."""
     fix = (await engine.inspect(session_id)).fix
     runs: dict[str, Callable[[], Awaitable[object]]] = {
@@ -216,6 +227,58 @@ def test_every_command_in_every_state_answers(world: Sandbox, tmp_path: Path, ki
             await providers.aclose()
 
     asyncio.run(every())
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("kind", ["gumroad", "s3"])
+def test_every_command_through_the_service_answers(
+    world: Sandbox, tmp_path: Path, kind: str
+) -> None:
+    config_path = world.write_config(tmp_path / "config.toml", {"parts_in_flight": 2, "retries": 1})
+    config = load_config(config_path, must_exist=True)
+    account = f"sandbox-{kind}"
+    state_dir = tmp_path / "state"
+    states = [state for state in SessionState if state not in DRIVEN_STATES]
+    cells = [(state, command) for state in states for command in COMMANDS]
+    wrong: list[str] = []
+
+    async def every() -> None:
+        gate = asyncio.Semaphore(CASES_AT_ONCE)
+        async with open_engine(config, state_dir) as inline:  # the sessions, as left
+
+            async def bring(n: int, state: SessionState) -> Session:
+                async with gate:
+                    path = make_file(tmp_path / f"f{n}.bin", MiB + n, seed=n)
+                    return await _bring(inline, path, account, state)
+
+            sessions = await asyncio.gather(*(bring(n, s) for n, (s, _) in enumerate(cells)))
+        client = await ensure_service(state_dir, config_path, {})
+        engine = await ServiceEngine(client, state_dir, lambda _: {}).attach()
+        try:
+
+            async def one(session: Session, state: SessionState, command: str) -> None:
+                async with gate:
+                    answer = await _answer(engine, session.id, command)
+                _check_one_line(answer, state, session.id)
+                if (state in REFUSED[kind][command]) != (answer.outcome == "refused"):
+                    wrong.append(f"{command} on {state}: {answer}")
+
+            await asyncio.gather(
+                *(one(session, s, c) for session, (s, c) in zip(sessions, cells, strict=True))
+            )
+        finally:
+            await engine.close()
+            await stop_service(state_dir)
+
+    try:
+        asyncio.run(every())
+    finally:
+        kill_services(state_dir)
+    journal = Journal.open(state_dir)
+    try:
+        assert journal.integrity_check() == "ok"
+    finally:
+        journal.close()
     assert not wrong, "\n".join(wrong)
 
 
