@@ -1,4 +1,7 @@
-"""Run the benchmarks: ``python -m tests.bench [--quick] [--only NAME] [--json PATH]``.
+"""Run the benchmarks: ``python -m tests.bench [NAME ...] [--quick] [--only NAME] [--json PATH]``.
+
+A NAME given alone is the same as ``--only NAME``; with none (and no ``--only``) every
+benchmark runs.
 
 Prints one line per figure (ours, baseline, ratio, target, PASS/MISS). A MISS does not
 fail the run; the exit status is 1 only when a benchmark crashed.
@@ -23,6 +26,7 @@ from tests.bench.rss import bench_rss
 from tests.bench.service import bench_service_attach, bench_service_event, bench_service_idle
 from tests.bench.ui import bench_ui_cpu, bench_ui_parts
 from tests.bench.ui_history import bench_ui_idle, bench_ui_open
+from tests.bench.ui_service import bench_ui_cross, bench_ui_service_cpu
 from tests.bench.upload import bench_upload
 
 Bench = Callable[[Context], Result | Skipped]
@@ -39,17 +43,25 @@ BENCHES: dict[str, Bench] = {
     "service-event": bench_service_event,
     "service-attach": bench_service_attach,
     "service-idle": bench_service_idle,
+    "ui-service-cpu": bench_ui_service_cpu,
+    "ui-cross": bench_ui_cross,
 }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"run only these benchmarks ({', '.join(BENCHES)})")  # fmt: skip
     parser.add_argument("--only", choices=sorted(BENCHES), action="append",
                         help="run only this benchmark (repeatable)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results here")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in BENCHES]
+    if unknown:
+        parser.error(f"no benchmark {', '.join(unknown)} (choose from {', '.join(BENCHES)})")
+    return args
 
 
 def run_one(name: str, ctx: Context) -> dict[str, object]:
@@ -70,7 +82,7 @@ def run_one(name: str, ctx: Context) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; 1 when one crashed, else 0."""
     args = parse_args(argv)
-    names = args.only or list(BENCHES)
+    names = [*args.names, *(args.only or [])] or list(BENCHES)
     sizes = Sizes.pick(args.quick)
     records: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="partdeck-bench-") as tmp:
