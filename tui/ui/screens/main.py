@@ -48,9 +48,6 @@ S = SessionState
 
 TICK_HZ = 5
 """Table refreshes per second (the brief allows 4-10)."""
-WAKE_DELAY = 0.02
-"""Seconds from a session's change of state to the early tick that shows it: a burst of
-changes (a batch starting) is shown by one tick."""
 RESYNC_SECONDS = 1.0
 """How often the journal is checked for writes by another partdeck (a headless upload);
 the sessions are read again only when there were some."""
@@ -143,15 +140,12 @@ class MainScreen(Screen[None]):
         self.papp.bridge.wake = None
 
     def _wake(self) -> None:
-        """A session changed state: tick soon instead of at the next interval. Called
-        from the engine's event (maybe outside the app's context), so the timer is set
-        from the screen's own message queue."""
+        """A session changed state: tick now instead of at the next interval. Called from
+        the engine's event (maybe outside the app's context), so the tick is run from the
+        screen's own message queue; the changes of one burst share that tick."""
         if not self._early:
             self._early = True
-            self.call_later(self._arm)
-
-    def _arm(self) -> None:
-        self.set_timer(WAKE_DELAY, self._woken, name="early tick")
+            self.call_later(self._woken)
 
     def _woken(self) -> None:
         self._early = False
