@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.config import write_s3_config
 from tests.support.moto import MotoServer, moto_server
+from tests.support.proof import choose_seed, held_proof, proof_of
 
 ACCESS_KEY = "partdeck-test-access"
 SECRET_KEY = "partdeck-test-secret-0123456789"
@@ -23,8 +24,44 @@ SECRET_KEY = "partdeck-test-secret-0123456789"
 def pytest_configure(config: pytest.Config) -> None:
     """Commands run their engine in-process unless a test asks for the service (the tests
     under tests/service do): a test that attaches must stop what it started, and the
-    fixtures there do."""
+    fixtures there do. The proof suites' seed is chosen here, in the controller, before
+    pytest-xdist starts the workers that inherit it."""
     os.environ["PARTDECK_SERVICE"] = "inline"
+    if not hasattr(config, "workerinput"):
+        choose_seed(config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its proof tally to the controller, which prints them all."""
+    proof = held_proof(session.config)
+    output = getattr(session.config, "workeroutput", None)
+    if proof is not None and output is not None:
+        output["proof_tally"] = proof.tally.as_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """(xdist controller) Add a finished worker's proof tally to this session's."""
+    data = getattr(node, "workeroutput", {}).get("proof_tally")
+    if data:
+        proof_of(node.config).tally.merge(data)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    proof = proof_of(config)
+    return f"proof suites: {proof.mode} mode, seed {proof.seed} (repeat with --proof-seed)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    proof = held_proof(terminalreporter.config)
+    if proof is None or not (proof.tally.counts or proof.tally.lines or proof.tally.figures):
+        return
+    terminalreporter.write_sep(
+        "=", f"proof suites: {proof.mode} mode, seed {proof.seed} (--proof-seed to repeat)"
+    )
+    verbose = proof.mode == "full" or terminalreporter.config.getoption("verbose") > 0
+    for line in proof.tally.report(verbose=verbose):
+        terminalreporter.write_line(line)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -7,23 +7,20 @@ are printed at the end; ``--proof-seed N`` repeats a run's random choices.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import pytest
 
 from tests.support.moto import MotoServer
-from tests.support.proof import Mode, Proof, Tally
+from tests.support.proof import Proof, proof_of
 from tui.core.units import MiB
 from tui.sandbox.runner import EMULATORS, Sandbox
 
 PROVIDERS = ("s3", *EMULATORS)
 """Every provider the sandbox serves, direct S3 first."""
 
-_KEY = pytest.StashKey[Proof]()
 T = TypeVar("T")
 
 
@@ -40,19 +37,10 @@ def each_provider(world: Sandbox, work: Callable[[str], T]) -> dict[str, T]:
         options.clear()
 
 
-def _proof(config: pytest.Config) -> Proof:
-    if _KEY not in config.stash:
-        seed = config.getoption("proof_seed")
-        if seed is None:
-            seed = int(os.environ.get("PARTDECK_PROOF_SEED") or time.time_ns() % 1_000_000)
-        config.stash[_KEY] = Proof(cast(Mode, config.getoption("proof")), seed, Tally())
-    return config.stash[_KEY]
-
-
 @pytest.fixture(scope="session")
 def proof(pytestconfig: pytest.Config) -> Proof:
     """This session's proof mode, seed and tally."""
-    return _proof(pytestconfig)
+    return proof_of(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -63,20 +51,3 @@ def world(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     ).start()
     yield sandbox
     sandbox.stop()
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    proof = _proof(config)
-    return f"proof suites: {proof.mode} mode, seed {proof.seed} (repeat with --proof-seed)"
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    proof = terminalreporter.config.stash.get(_KEY, None)
-    if proof is None or not (proof.tally.counts or proof.tally.lines or proof.tally.figures):
-        return
-    terminalreporter.write_sep(
-        "=", f"proof suites: {proof.mode} mode, seed {proof.seed} (--proof-seed to repeat)"
-    )
-    verbose = proof.mode == "full" or terminalreporter.config.getoption("verbose") > 0
-    for line in proof.tally.report(verbose=verbose):
-        terminalreporter.write_line(line)

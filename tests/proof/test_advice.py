@@ -11,10 +11,13 @@ runs it, and reads the journal again, at most ``STEPS`` times. Each run must end
 ``completed`` with the file's bytes on the provider, or ``aborted`` with nothing there,
 and Gumroad must get at most one complete per upload id. Full mode runs every outcome
 with both picks; short mode (CI) runs each outcome once, its pick drawn from the seed.
+Each run also draws where the engine runs: in each command's own process, or (half the
+runs) in the per-user service every command attaches to, started by the first of them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from tests.integration.conftest import make_file
 from tests.proof.conftest import each_provider
 from tests.support.landed import landed_bytes
 from tests.support.proof import Proof
+from tests.support.services import kill_services, service_env
 from tui.core.journal import Journal
 from tui.core.model import Session
 from tui.core.units import MiB
@@ -91,12 +95,15 @@ class Run:
     state: str = ""
     failure: str | None = None
     upload_id: str | None = None
+    served: bool = False
+    """Through the service (else each command's own process)."""
 
     @property
     def line(self) -> str:
         s = self.scenario
         path = " -> ".join(self.steps) or "nothing to follow"
-        return f"{self.provider:<10} {s.name} ({s.pick}): {path} => {self.state}"
+        where = ", service" if self.served else ""
+        return f"{self.provider:<10} {s.name} ({s.pick}{where}): {path} => {self.state}"
 
 
 class Follower:
@@ -111,10 +118,13 @@ class Follower:
         self.config = world.write_config(root / "config.toml", engine)
         self.faults = world.fault_state[provider]
 
-    def cli(self, state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, state_dir: Path, *args: str, served: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "tui", *args, "--config", str(self.config),
                 "--state-dir", str(state_dir)]  # fmt: skip
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        env = service_env() if served else None
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
         assert "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) <= 1, done.stderr
         return done
@@ -134,23 +144,24 @@ class Follower:
             return 21 * MiB + 3  # chunked uploads start at 20 MiB
         return 6 * MiB + 5  # two 5 MiB parts
 
-    def run(self, index: int, scenario: Scenario) -> Run:
-        run = Run(self.provider, scenario)
+    def run(self, index: int, scenario: Scenario, served: bool = False) -> Run:
+        run = Run(self.provider, scenario, served=served)
         state_dir = self.root / f"state-{index}"
+        cli = functools.partial(self.cli, served=served)
         path = make_file(self.root / f"file-{index}.bin", self.size(), seed=index)
         self.faults.reset(FaultSpec(**scenario.faults))
         try:
             upload = ["upload", str(path), "--account", f"sandbox-{self.provider}"]
             if self.provider in ("polar", "wunderlist"):
                 upload += ["--part-size", "5MiB"]
-            self.cli(state_dir, *upload, *(["--no-complete"] if scenario.abort_first else []))
+            cli(state_dir, *upload, *(["--no-complete"] if scenario.abort_first else []))
             session = self.session(state_dir)
             run.upload_id = session.remote.get("upload_id")
             if scenario.unclear:
                 assert session.state == "complete-unknown", f"the upload left {session.state}"
             if scenario.abort_first:
                 run.steps.append("abort")
-                self.cli(state_dir, "abort", session.id[:8])
+                cli(state_dir, "abort", session.id[:8])
             for _ in range(STEPS + 1):
                 session = self.session(state_dir)
                 if session.state in FINAL:
@@ -165,7 +176,7 @@ class Follower:
                 assert named, f"{session.state} names no command to go on: {session.error!r}"
                 verb, short = named[0] if scenario.pick == "first" else named[-1]
                 run.steps.append(verb)
-                self.cli(state_dir, verb, short)
+                cli(state_dir, verb, short)
             run.state = str(session.state)
             landed = landed_bytes(self.world, session)
             if session.state == "completed":
@@ -176,6 +187,8 @@ class Follower:
             run.failure = str(exc).splitlines()[0]
         finally:
             self.faults.reset(FaultSpec())
+            if served:
+                kill_services(state_dir)
         return run
 
     def run_all(self, proof: Proof) -> list[Run]:
@@ -188,7 +201,10 @@ class Follower:
             for s in chosen:
                 by_name.setdefault((s.name, repr(sorted(s.faults.items()))), []).append(s)
             chosen = [rng.choice(group) for group in by_name.values()]
-        return [self.run(i, s) for i, s in enumerate(chosen)]
+        served = [
+            proof.rng(SUITE, self.provider, "service", i).random() < 0.5 for i in range(len(chosen))
+        ]
+        return [self.run(i, s, served[i]) for i, s in enumerate(chosen)]
 
 
 def gumroad_completes(world: Sandbox) -> dict[str, int]:
@@ -224,6 +240,7 @@ def test_following_the_advice_settles_every_unclear_outcome(
     tally.add(SUITE, "completed", sum(r.state == "completed" for r in runs))
     tally.add(SUITE, "aborted", sum(r.state == "aborted" for r in runs))
     tally.add(SUITE, "commands followed", sum(len(r.steps) for r in runs))
+    tally.add(SUITE, "through the service", sum(r.served for r in runs))
     tally.add(SUITE, "unsettled", sum(r.failure is not None for r in runs))
     for run in runs:
         tally.note(SUITE, run.line + (f"  FAILED: {run.failure}" if run.failure else ""))

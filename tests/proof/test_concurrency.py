@@ -112,7 +112,8 @@ def test_commands_on_a_session_another_process_drives_are_refused(
 ) -> None:
     size = 16 * MiB
     path = make_file(tmp_path / "busy.bin", size)
-    config, state_dir = _slow(world, tmp_path, size, 4.0), tmp_path / "state"
+    # Long enough for four commands to start on a loaded machine (over a second each).
+    config, state_dir = _slow(world, tmp_path, size, 10.0), tmp_path / "state"
     child = subprocess.Popen(
         _argv(config, state_dir, "upload", str(path), "--account", "sandbox-s3",
               "--part-size", "5MiB"),
@@ -126,6 +127,7 @@ def test_commands_on_a_session_another_process_drives_are_refused(
             time.sleep(0.05)
         session_id = _session(state_dir).id
         for command in (["resume"], ["retry"], ["complete"], ["abort"]):
+            assert child.poll() is None, f"the upload ended before {command} was tried"
             other = subprocess.run(
                 _argv(config, state_dir, *command, session_id[:8]), capture_output=True, text=True
             )

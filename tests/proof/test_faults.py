@@ -6,7 +6,8 @@ sha1). Gumroad loses every other complete answer (it completes, then answers 500
 answers its first commit 202. Each upload must end completed, or in a state whose one
 line names the command that goes on; with the faults gone, that command finishes it.
 A wrong ETag is never recorded as verified, and Gumroad's complete is sent at most once
-per upload id.
+per upload id. Each upload draws where its engine runs: in each command's own process,
+or (half of them) in the per-user service its commands attach to.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.integration.conftest import make_file
 from tests.proof.conftest import PROVIDERS, each_provider
 from tests.support.landed import landed_bytes
 from tests.support.proof import Proof
+from tests.support.services import kill_services, service_env
 from tui.core.journal import Journal
 from tui.core.model import Part, Session
 from tui.core.units import MiB
@@ -62,6 +64,8 @@ class Upload:
     first_state: str = ""
     followed: list[str] = field(default_factory=list)
     failure: str | None = None
+    served: bool = False
+    """Its commands go through the service (else each runs its own engine)."""
 
 
 @dataclass
@@ -93,7 +97,8 @@ class FaultRunner:
     def cli(self, upload: Upload, *args: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "tui", *args, "--config", str(self.config),
                 "--state-dir", str(upload.state_dir)]  # fmt: skip
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        env = service_env() if upload.served else None
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
         assert "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) <= 1, done.stderr
         return done
@@ -117,6 +122,7 @@ class FaultRunner:
                     self.root / f"faulty-{index}.bin", size, seed=rng.randrange(1 << 30)
                 )
                 upload = Upload(self.provider, index, path, self.root / f"state-{index}")
+                upload.served = rng.random() < 0.5
                 # Gumroad: every other complete lands but its answer is lost.
                 lost = int(self.provider == "gumroad" and index % 2 == 1)
                 self.faults.spec = dataclasses.replace(self.faults.spec, complete_lost=lost)
@@ -135,6 +141,9 @@ class FaultRunner:
                 self.finish(upload)
             except AssertionError as exc:
                 upload.failure = f"{upload.line} (seed {self.proof.seed}): {exc}"
+            finally:
+                if upload.served:
+                    kill_services(upload.state_dir)
         if self.provider == "gumroad":
             result.completes_per_upload = self.gumroad_completes(result.uploads)
         return result
@@ -184,7 +193,8 @@ class FaultRunner:
         assert len(sessions) == 1, f"{len(sessions)} sessions for one file"
         session = sessions[0]
         upload.first_state = str(session.state)
-        upload.line = f"{self.provider:<10} #{upload.index}: {session.state}"
+        where = " (service)" if upload.served else ""
+        upload.line = f"{self.provider:<10} #{upload.index}{where}: {session.state}"
         if session.error:
             upload.line += f" ({session.error})"
         for _ in range(3):
@@ -232,6 +242,7 @@ def test_uploads_under_faults_end_whole_or_resumable(
     tally.add(SUITE, "finished by the command their line named",
               sum(bool(u.followed) for u in run.uploads))  # fmt: skip
     tally.add(SUITE, "sessions lost", sum(u.failure is not None for u in run.uploads))
+    tally.add(SUITE, "through the service", sum(u.served for u in run.uploads))
     tally.add(SUITE, "part PUTs", run.part_puts)
     tally.add(SUITE, "faults injected", sum(run.injected.values()))
     for name, n in sorted(run.injected.items()):

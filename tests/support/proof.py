@@ -7,10 +7,14 @@ end of the test session, so a reader sees what was tried and how often.
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
+
+import pytest
 
 Mode = Literal["short", "full"]
 
@@ -34,6 +38,23 @@ class Tally:
     def note(self, suite: str, line: str) -> None:
         """Keep one line about one run, printed under the suite's counts."""
         self.lines.setdefault(suite, []).append(line)
+
+    def as_data(self) -> dict[str, object]:
+        """Plain dicts and lists, as a pytest-xdist worker sends them to the controller."""
+        return {
+            "counts": {suite: dict(c) for suite, c in self.counts.items()},
+            "lines": self.lines,
+            "figures": self.figures,
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add what another process (an xdist worker) tallied."""
+        for suite, counts in data.get("counts", {}).items():
+            self.counts.setdefault(suite, Counter()).update(counts)
+        for suite, lines in data.get("lines", {}).items():
+            self.lines.setdefault(suite, []).extend(lines)
+        for suite, figures in data.get("figures", {}).items():
+            self.figures.setdefault(suite, {}).update(figures)
 
     def report(self, *, verbose: bool) -> list[str]:
         """The printed summary: a line of counts per suite, then (verbose) each run."""
@@ -63,3 +84,32 @@ class Proof:
     def rng(self, *labels: object) -> random.Random:
         """A random source for one suite or run, fixed by the seed and ``labels``."""
         return random.Random(":".join(map(str, (self.seed, *labels))))
+
+
+SEED_ENV = "PARTDECK_PROOF_SEED"
+"""The seed when ``--proof-seed`` is not given; the test session's controller sets it
+before pytest-xdist starts its workers, so every worker draws from the same seed."""
+_KEY = pytest.StashKey[Proof]()
+
+
+def choose_seed(config: pytest.Config) -> int:
+    """The run's seed: ``--proof-seed``, else ``$PARTDECK_PROOF_SEED``, else a new one,
+    which is then put in the environment for the processes this one starts."""
+    seed = config.getoption("proof_seed")
+    if seed is None:
+        seed = int(os.environ.get(SEED_ENV) or time.time_ns() % 1_000_000)
+    os.environ[SEED_ENV] = str(seed)
+    return int(seed)
+
+
+def proof_of(config: pytest.Config) -> Proof:
+    """This test session's proof mode, seed and tally (made on first use)."""
+    if _KEY not in config.stash:
+        mode = cast(Mode, config.getoption("proof"))
+        config.stash[_KEY] = Proof(mode, choose_seed(config), Tally())
+    return config.stash[_KEY]
+
+
+def held_proof(config: pytest.Config) -> Proof | None:
+    """The session's proof, if any suite has used it."""
+    return config.stash.get(_KEY, None)
