@@ -7,11 +7,53 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TextIO
 
 from tui.core.errors import PartdeckError
 from tui.core.redact import RedactingFormatter
+from tui.service.paths import log_path
 from tui.service.server import Secrets, Service
+
+LOG_BYTES = 8 * 1024 * 1024
+"""``service.log`` is rotated past this size; ``LOG_BACKUPS`` older ones are kept."""
+LOG_BACKUPS = 3
+
+
+class ServiceLog(RotatingFileHandler):
+    """The service's own log file, rotated by size. The descriptors in ``follow`` (the
+    spawned service's stdout and stderr, which point at the same file) are moved to the
+    new file at each rotation, so what Python or a library prints there is kept too."""
+
+    def __init__(self, path: Path, follow: Sequence[int] = (1, 2)) -> None:
+        super().__init__(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+        self.follow = tuple(follow)
+
+    def doRollover(self) -> None:
+        super().doRollover()
+        if self.stream is not None:
+            for fd in self.follow:
+                os.dup2(self.stream.fileno(), fd)
+
+
+def _writes_to(stream: TextIO, path: Path) -> bool:
+    """True when ``stream`` is the file at ``path`` (a spawned service's stderr is its log)."""
+    try:
+        ours, theirs = os.fstat(stream.fileno()), os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return (ours.st_dev, ours.st_ino) == (theirs.st_dev, theirs.st_ino)
+
+
+def _log_handler(state_dir: Path) -> logging.Handler:
+    """Rotated ``service.log`` when spawned into it; else stderr (systemd's journal, or
+    the terminal of ``partdeck service run``), which rotates by itself or is watched."""
+    log = log_path(state_dir)
+    if _writes_to(sys.stderr, log):
+        return ServiceLog(log)
+    return logging.StreamHandler(sys.stderr)
 
 
 def read_secrets(text: str) -> Secrets:
@@ -32,7 +74,7 @@ def read_secrets(text: str) -> Secrets:
 
 def run_service(state_dir: Path, config_path: Path, *, secrets_stdin: bool = False) -> int:
     """Serve until SIGTERM or ``partdeck service stop``; 0 on a clean stop."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _log_handler(state_dir)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
