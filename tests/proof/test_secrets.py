@@ -55,6 +55,7 @@ from tests.integration.conftest import make_file
 from tests.support.leaks import Leaks, echo_server, svg_text
 from tests.support.moto import MotoServer
 from tests.support.proof import Proof
+from tests.support.services import kill_services
 from tests.ui.conftest import notices, until
 from tui import cli
 from tui.config import load_config, parse_config
@@ -70,6 +71,7 @@ from tui.sandbox.faults import FaultSpec
 from tui.sandbox.runner import ACCESS_KEY, PROFILE, Sandbox
 from tui.sandbox.s3gateway import create_gateway
 from tui.sandbox.serve import free_port
+from tui.service.client import ServiceClient
 from tui.ui.app import PartdeckApp
 from tui.ui.screens.accounts import AccountPickerScreen
 from tui.ui.screens.inspect import InspectScreen
@@ -376,6 +378,86 @@ def test_cli_journal_and_log_hold_no_secret(
     assert "RuntimeError" in log and "Traceback" in log, log
     leaks.search("partdeck.log after an internal error", log)
     leaks.assert_clean(start)
+
+
+def test_the_service_and_its_clients_hold_no_secret(
+    deck: Deck, leaks: Leaks, world: Sandbox
+) -> None:
+    """Uploads on every provider through a real service, then again with the tokens
+    refused: the service's log, journal, snapshot, whole event stream, status and
+    accounts, and what every client printed: no token, no key, no signature."""
+    start = len(leaks.found)
+    state = deck.root / "service-state"
+    env = _env(PARTDECK_SERVICE="auto")
+    env.pop("XDG_RUNTIME_DIR", None)  # the socket under the state dir
+    where = ["--config", str(deck.config), "--state-dir", str(state)]
+    files = deck.root / "service-files"  # new names: Box refuses a second file of one name
+    files.mkdir()
+    for path in deck.files.values():
+        os.link(path, files / f"served-{path.name}")
+
+    def upload(provider: str) -> list[str]:
+        extra = ["--part-size", "5MiB"] if provider in CLIENT_PART_SIZE else []
+        path = files / f"served-{deck.files[provider].name}"
+        return ["upload", str(path), "--account", f"sandbox-{provider}", *extra]
+
+    runs: list[Run] = []
+    try:
+        procs = {f"service: upload {p} --json": _partdeck(*upload(p), "--json", *where, env=env)
+                 for p in ROUND}  # fmt: skip
+        runs += [_finish(label, proc, timeout=120) for label, proc in procs.items()]
+        with _other_tokens(world, leaks):
+            procs = {f"service: upload {p}, token refused": _partdeck(*upload(p), *where, env=env)
+                     for p in EMULATED}  # fmt: skip
+            runs += [_finish(label, proc, timeout=120) for label, proc in procs.items()]
+        status = _finish("service status --json", _partdeck("service", "status", "--json",
+                                                             *where, env=env))  # fmt: skip
+        runs += [status, _finish("sessions --json", _partdeck("sessions", "--json", *where,
+                                                              env=env))]  # fmt: skip
+        answers = asyncio.run(_service_answers(Path(json.loads(status.out)["socket"])))
+        runs.append(_finish("service stop", _partdeck("service", "stop", *where, env=env)))
+    finally:
+        kill_services(state)
+    assert [r.code for r in runs[: len(ROUND)]] == [0] * len(ROUND), [
+        (r.label, r.code, r.err, r.out[-600:]) for r in runs[: len(ROUND)] if r.code
+    ]
+    assert all(r.code != 0 for r in runs[len(ROUND) : len(ROUND) + len(EMULATED)])
+    _harvest_sandbox(leaks, world)
+    sessions_found, _ = _search_journal(leaks, state, "the service's journal")
+    assert sessions_found == len(ROUND) + len(EMULATED), sessions_found
+    for run in runs:
+        assert "Traceback" not in run.err, (run.label, run.err)
+        _search_run(leaks, run)
+    for place, text in answers.items():
+        leaks.search(f"the service's {place}", text)
+    assert len(answers["events"]) > 10_000, "the event stream was read"
+    leaks.search("service.log", (state / "service.log").read_text())
+    leaks.assert_clean(start)
+
+
+async def _service_answers(socket: Path) -> dict[str, str]:
+    """What the service answers on its socket: status, accounts, the snapshot, every
+    session's parts and diagnosis, and every event record since 0."""
+    async with ServiceClient(socket) as client:
+        snapshot = await client.get("/snapshot")
+        found = {
+            "status": json.dumps(await client.get("/status")),
+            "accounts": json.dumps(await client.get("/accounts")),
+            "snapshot": json.dumps(snapshot),
+        }
+        parts, diagnoses = [], []
+        for session in snapshot["sessions"]:
+            where = f"/sessions/{session['session']['id']}"
+            parts.append(json.dumps(await client.get(f"{where}/parts")))
+            diagnoses.append(json.dumps(await client.call(f"{where}/inspect", {})))
+        found["parts"], found["inspect"] = "\n".join(parts), "\n".join(diagnoses)
+        records = []
+        async for record in client.events(0):
+            records.append(json.dumps(record))
+            if record.get("seq", 0) >= snapshot["seq"]:
+                break
+        found["events"] = "\n".join(records)
+    return found
 
 
 def _a_signed_link(state_dir: Path) -> str:
