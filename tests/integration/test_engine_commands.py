@@ -18,6 +18,7 @@ from tui.core.model import Event, SessionState
 from tui.core.settings import EngineSettings
 from tui.core.units import MiB
 from tui.providers import s3 as s3_provider
+from tui.providers.s3 import finish as s3_finish
 from tui.runtime import open_engine, with_overrides
 
 
@@ -89,7 +90,7 @@ def test_complete_unknown_is_never_resent_by_itself(
     proxied_config: Path, proxy: FaultProxy, state_dir: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(s3_provider, "COMPLETE_BACKOFF", 0.01)
+    monkeypatch.setattr(s3_finish, "COMPLETE_BACKOFF", 0.01)
     proxy.add(Rule(op="complete", action="status", status=502, times=-1))
     path = make_file(tmp_path / "unknown.bin", 6 * MiB)
 

@@ -122,7 +122,7 @@ def test_expired_part_url_is_renewed_by_the_s3_provider(
 ) -> None:
     # Part URLs minted for 1 s expire before they are used: the gateway says so, and the
     # provider mints new ones (S3 URLs can always be renewed) until one is used in time.
-    from tui.providers import s3 as s3_provider
+    from tui.providers.s3 import provider as s3_provider
 
     monkeypatch.setattr(s3_provider, "PART_URL_LIFETIME", 1)
     SKEW["seconds"] = 5.0

@@ -289,21 +289,23 @@ def bench(
 ) -> Iterator[Bench]:
     """A bench on a copy of the seeded state dir; waits and backoffs made short."""
     import tui.core.engine.scheduler
-    import tui.providers.box
-    import tui.providers.fileflare
-    import tui.providers.gumroad
-    import tui.providers.s3
-    import tui.providers.wunderlist
+    import tui.providers.box.commit
+    import tui.providers.fileflare.api
+    import tui.providers.fileflare.provider
+    import tui.providers.gumroad.provider
+    import tui.providers.s3.finish
+    import tui.providers.wunderlist.provider
 
+    # Each constant is patched in the module that reads it (the packages re-export copies).
     for module, name in (
         (tui.core.engine.scheduler, "BACKOFF_BASE"),
-        (tui.providers.s3, "ABORT_SPACING"),
-        (tui.providers.s3, "COMPLETE_BACKOFF"),
-        (tui.providers.gumroad, "ABORT_SPACING"),
-        (tui.providers.box, "COMMIT_BACKOFF"),
-        (tui.providers.fileflare, "COMPLETE_PAUSE"),
-        (tui.providers.fileflare, "ABORT_PAUSE"),
-        (tui.providers.wunderlist, "FINISH_PAUSE"),
+        (tui.providers.s3.finish, "ABORT_SPACING"),
+        (tui.providers.s3.finish, "COMPLETE_BACKOFF"),
+        (tui.providers.gumroad.provider, "ABORT_SPACING"),
+        (tui.providers.box.commit, "COMMIT_BACKOFF"),
+        (tui.providers.fileflare.provider, "COMPLETE_PAUSE"),
+        (tui.providers.fileflare.api, "ABORT_PAUSE"),
+        (tui.providers.wunderlist.provider, "FINISH_PAUSE"),
     ):
         monkeypatch.setattr(module, name, 0.01)
     state, seeded = seeded_state

@@ -21,6 +21,7 @@ from tui.core.journal import Journal
 from tui.core.model import Session
 from tui.core.units import MiB
 from tui.providers import box
+from tui.providers.box import commit as box_commit
 from tui.providers.registry import make_provider
 
 Kits = Callable[[str], ProviderKit]
@@ -239,7 +240,7 @@ def test_commit_waits_out_two_202s(kit_factory: Kits, tmp_path: Path) -> None:
 def test_a_lost_commit_answer_is_found_in_the_folder(
     kit_factory: Kits, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(box, "COMMIT_BACKOFF", 0.05)
+    monkeypatch.setattr(box_commit, "COMMIT_BACKOFF", 0.05)
     kit = kit_factory("box")
     kit.set_faults(complete_lost=1)
     path = _file(tmp_path, seed=9)
@@ -309,9 +310,13 @@ def _provider(kit: ProviderKit, **changes: Any) -> Callable[[httpx.AsyncClient],
     def make(client: httpx.AsyncClient) -> box.BoxProvider:
         provider = make_provider(account, client)
         assert isinstance(provider, box.BoxProvider)
-        for name, value in changes.items():
-            setattr(provider, name, value)
-        return provider
+        settings = {
+            "token": account.token(),
+            "base_url": provider.base_url,
+            "upload_url": provider.upload_url,
+            "folder_id": provider.folder_id,
+        }
+        return box.BoxProvider(client, **{**settings, **changes})
 
     return make
 
@@ -329,7 +334,7 @@ def test_check_names_the_user_and_the_folder(kit_factory: Kits) -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"_token": "not-the-token"}, "Box refused the access token"),
+        ({"token": "not-the-token"}, "Box refused the access token"),
         ({"folder_id": "999"}, "Box folder 999 does not exist"),
     ],
 )

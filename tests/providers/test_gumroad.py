@@ -19,8 +19,8 @@ from tui.core.errors import RejectedError
 from tui.core.journal import Journal
 from tui.core.model import Part, Session, SessionState
 from tui.core.units import MiB
-from tui.providers import gumroad
 from tui.providers.gumroad import PART_SIZE, GumroadProvider
+from tui.providers.gumroad import provider as gumroad_provider
 from tui.providers.s3 import multipart_etag
 from tui.sandbox.backend import S3Backend
 
@@ -36,7 +36,7 @@ def kit(kit_factory: Callable[[str], ProviderKit]) -> ProviderKit:
 @pytest.fixture
 def fast_abort(monkeypatch: pytest.MonkeyPatch) -> None:
     """Abort calls spaced by milliseconds instead of seconds."""
-    monkeypatch.setattr(gumroad, "ABORT_SPACING", 0.01)
+    monkeypatch.setattr(gumroad_provider, "ABORT_SPACING", 0.01)
 
 
 def backend(kit: ProviderKit) -> S3Backend:

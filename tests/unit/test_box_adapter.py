@@ -28,6 +28,7 @@ from tui.core.model import Part, Session
 from tui.core.ports import RemotePart
 from tui.core.units import GiB, MiB, TiB
 from tui.providers import box
+from tui.providers.box import commit as box_commit
 from tui.sandbox.box import part_size_for
 
 JSON = st.recursive(
@@ -394,7 +395,7 @@ async def test_commit_sends_the_listed_parts_and_the_file_digest() -> None:
 
 
 async def test_commit_stops_waiting_after_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(box, "COMMIT_ACCEPTED_TRIES", 3)
+    monkeypatch.setattr(box_commit, "COMMIT_ACCEPTED_TRIES", 3)
     calls: list[int] = []
 
     def accepted(request: httpx.Request) -> httpx.Response:
@@ -409,7 +410,7 @@ async def test_commit_stops_waiting_after_the_cap(monkeypatch: pytest.MonkeyPatc
 async def test_commit_without_a_clear_answer_says_where_to_look(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(box, "COMMIT_BACKOFF", 0.0)
+    monkeypatch.setattr(box_commit, "COMMIT_BACKOFF", 0.0)
 
     def broken(request: httpx.Request) -> httpx.Response:
         return _error(500, "internal_server_error")
@@ -421,7 +422,7 @@ async def test_commit_without_a_clear_answer_says_where_to_look(
 async def test_a_closed_session_without_the_file_says_where_to_look(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(box, "COMMIT_BACKOFF", 0.0)
+    monkeypatch.setattr(box_commit, "COMMIT_BACKOFF", 0.0)
     answers = iter([_error(500, "internal_server_error"), _error(404, "not_found")])
 
     with pytest.raises(RejectedError, match="no longer has the upload session") as caught:
@@ -459,9 +460,9 @@ def test_hostile_servers_never_raise_anything_but_remote_errors(
     commit: tuple[int, bytes],
     items: tuple[int, bytes],
 ) -> None:
-    monkeypatch.setattr(box, "COMMIT_BACKOFF", 0.0)
-    monkeypatch.setattr(box, "ACCEPTED_WAIT_DEFAULT", 0.0)
-    monkeypatch.setattr(box, "COMMIT_ACCEPTED_TRIES", 2)
+    monkeypatch.setattr(box_commit, "COMMIT_BACKOFF", 0.0)
+    monkeypatch.setattr(box_commit, "ACCEPTED_WAIT_DEFAULT", 0.0)
+    monkeypatch.setattr(box_commit, "COMMIT_ACCEPTED_TRIES", 2)
 
     def handle(request: httpx.Request) -> httpx.Response:
         path = request.url.path

@@ -27,6 +27,8 @@ from tui.core.model import Part, PartState, Session
 from tui.core.transfer import send_part
 from tui.providers import fileflare
 from tui.providers.fileflare import FileflareProvider
+from tui.providers.fileflare import api as fileflare_api
+from tui.providers.fileflare import provider as fileflare_provider
 
 BASE = "https://app.digital-downloads.com/api/v1"
 TOKEN = "ff-secret-key"
@@ -37,8 +39,8 @@ Script = Callable[[httpx.Request], httpx.Response]
 
 @pytest.fixture(autouse=True)
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fileflare, "COMPLETE_PAUSE", 0.0)
-    monkeypatch.setattr(fileflare, "ABORT_PAUSE", 0.0)
+    monkeypatch.setattr(fileflare_provider, "COMPLETE_PAUSE", 0.0)
+    monkeypatch.setattr(fileflare_api, "ABORT_PAUSE", 0.0)
 
 
 class Recorder:

@@ -21,7 +21,6 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.model import Part, Session
-from tui.providers import gumroad
 from tui.providers.gumroad import (
     ABORT_TIMEOUT,
     ABORT_TRIES,
@@ -31,6 +30,7 @@ from tui.providers.gumroad import (
     from_account,
     link_problem,
 )
+from tui.providers.gumroad import provider as gumroad_provider
 
 TOKEN = "tok-SECRET-123"
 BASE = "https://api.gumroad.test/v2"
@@ -66,7 +66,7 @@ class Recorder:
 
 @pytest.fixture(autouse=True)
 def no_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gumroad, "ABORT_SPACING", 0.0)
+    monkeypatch.setattr(gumroad_provider, "ABORT_SPACING", 0.0)
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from tui.core.errors import RemoteError
 from tui.core.model import Part, Session
-from tui.providers import gumroad
 from tui.providers.gumroad import PART_SIZE, GumroadProvider
+from tui.providers.gumroad import provider as gumroad_provider
 
 KEY = "attachments/u/0123456789abcdef0123456789abcdef/original/a.bin"
 
@@ -117,5 +117,5 @@ async def run(call: Call, answers: list[tuple[int, bytes]]) -> None:
 def test_hostile_answers_raise_only_remote_errors(
     name: str, answers: list[tuple[int, bytes]]
 ) -> None:
-    with mock.patch.object(gumroad, "ABORT_SPACING", 0.0):
+    with mock.patch.object(gumroad_provider, "ABORT_SPACING", 0.0):
         asyncio.run(run(CALLS[name], answers))

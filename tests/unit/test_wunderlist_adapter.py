@@ -18,8 +18,8 @@ from tui.core.errors import CompleteUnknown, RejectedError, TargetExpired, Trans
 from tui.core.model import Part, Session
 from tui.core.ports import PartTarget
 from tui.core.transfer import send_part
-from tui.providers import wunderlist
 from tui.providers.wunderlist import ABORT_NOTE, WunderlistProvider
+from tui.providers.wunderlist import provider as wunderlist_provider
 
 BASE = "https://a.wunderlist.test/api/v1"
 NOW = 1_700_000_000.0
@@ -203,7 +203,7 @@ def test_receipt_checks_the_etag(provider: WunderlistProvider, tmp_path: Path) -
 async def test_finish_is_repeated_once_then_left_to_the_user(
     provider: WunderlistProvider, api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(wunderlist, "FINISH_PAUSE", 0.0)
+    monkeypatch.setattr(wunderlist_provider, "FINISH_PAUSE", 0.0)
     session, parts = await _opened(provider, api, tmp_path)
     finished = {"id": 2000, "user_id": 1337, "state": "finished", "type": "upload"}
     api.queue("PATCH", "/uploads/2000", httpx.Response(500), httpx.Response(200, json=finished))

@@ -1,22 +1,12 @@
-"""Gumroad: the v2 files API (presign, complete, abort) over S3 multipart part links.
-
-Gumroad picks the part size (100 MiB) and signs every part link when the upload opens,
-for 15 minutes, with no way to sign them again: a link that dies ends its part as
-``expired`` and the upload has to start over. Complete may be sent only once per upload
-id, because a repeat after an unclear answer can make a second file. Abort is repeated
-until Gumroad says the upload is ``already_gone``.
-"""
+"""The Gumroad adapter: the Provider protocol over the v2 files API."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,23 +21,13 @@ from tui.core.errors import (
 from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, check_file_size
 from tui.core.ports import OpenedSession, PartTarget, Provider, Receipt
-from tui.core.redact import redact, url_for_people
-from tui.core.transfer import check_transient, network_error
+from tui.core.redact import url_for_people
 from tui.core.units import GiB, MiB
 from tui.providers.account import AccountSettings
 from tui.providers.base import BaseProvider
+from tui.providers.gumroad.answers import links_problem, no_such_upload
+from tui.providers.gumroad.api import BadAnswer, GumroadApi
 from tui.providers.s3xml import etag_receipt
-
-__all__ = [
-    "ABORT_SPACING",
-    "ABORT_TRIES",
-    "DEFAULT_BASE_URL",
-    "LINK_LIFETIME",
-    "MAX_SIZE",
-    "PART_SIZE",
-    "GumroadProvider",
-    "from_account",
-]
 
 DEFAULT_BASE_URL = "https://api.gumroad.com/v2"
 PART_SIZE = 100 * MiB
@@ -62,8 +42,6 @@ ABORT_SPACING = 3.0
 """Seconds between abort calls: parts still landing on S3 need a moment to be swept."""
 ABORT_TIMEOUT = httpx.Timeout(10.0)
 """Abort is cleanup: a hung server must not hold the user for long."""
-MAX_TEXT = 200
-"""Characters of the server's own error text kept in a message."""
 
 GUMROAD_LIMITS = PartLimits(
     min_part=PART_SIZE,
@@ -78,75 +56,6 @@ GUMROAD_LIMITS = PartLimits(
 
 _AMBIGUOUS = frozenset({408, 409, 429})
 """4xx answers to complete that do not prove nothing was committed."""
-
-
-class _BadAnswer(Exception):
-    """A 2xx answer whose body is not the JSON object the endpoint promises."""
-
-
-def _is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def link_problem(url: object) -> str | None:
-    """Why a part link cannot be used, or None: it must be https (http only on loopback)."""
-    if not isinstance(url, str) or not url:
-        return "has no link"
-    try:
-        parsed = urlsplit(url)
-        host = parsed.hostname
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL):
-        return "has a malformed link"
-    if not host:
-        return "has a link without a host"
-    if parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(host)):
-        return None
-    return "has a link that is not https"
-
-
-def _clean(text: str, secret: str = "") -> str:
-    """The server's text made safe and short for a one-line message (``secret`` cut out)."""
-    if secret:
-        text = text.replace(secret, "…")
-    text = " ".join(redact(text).split())
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-def _no_such_upload(response: httpx.Response) -> bool:
-    """True when Gumroad's error passes on S3's NoSuchUpload (its code or its text)."""
-    error = (_json_object(response) or {}).get("error")
-    if not isinstance(error, str):
-        return False
-    text = error.lower()
-    return "nosuchupload" in text or "specified upload does not exist" in text
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    """The body as a JSON object, or None when it is anything else."""
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _server_text(body: Mapping[str, Any] | None, secret: str = "") -> str | None:
-    """Gumroad's own words: ``error`` (files API), ``message`` (the rest), OAuth's
-    ``error_description``."""
-    if body is None:
-        return None
-    for name in ("error_description", "error", "message"):
-        value = body.get(name)
-        if isinstance(value, str) and value.strip():
-            return _clean(value, secret)
-    return None
 
 
 class GumroadProvider(BaseProvider):
@@ -172,94 +81,8 @@ class GumroadProvider(BaseProvider):
         account: str = "gumroad",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
-        self._token = token
-        self._base = base_url.rstrip("/")
-        self._account = account
+        self._api = GumroadApi(client, token=token, base_url=base_url, account=account)
         self._clock = clock
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        data: Mapping[str, str] | None = None,
-        *,
-        timeouts: httpx.Timeout | None = None,
-    ) -> httpx.Response:
-        """One authenticated call; network failures become TransientError."""
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        extra: dict[str, Any] = {} if timeouts is None else {"timeout": timeouts}
-        try:
-            return await self._client.request(
-                method,
-                f"{self._base}{path}",
-                data=dict(data) if data else None,
-                headers=headers,
-                **extra,
-            )
-        except httpx.TransportError as exc:
-            raise network_error(exc) from None
-
-    def _refusal(self, response: httpx.Response, what: str, fix: str = "") -> RejectedError:
-        """The RejectedError for a non-2xx answer that is not worth repeating."""
-        status = response.status_code
-        said = _server_text(_json_object(response), self._token)
-        if status == 401:
-            return RejectedError(
-                f"{what}: Gumroad rejected the token of account {self._account} (401"
-                f"{': ' + said if said else ''}); check token_env (or token_command / "
-                "token_file) in the config and that the token has not been revoked",
-                status=status,
-            )
-        if status == 403:
-            return RejectedError(
-                f"{what}: the token of account {self._account} lacks the edit_products scope "
-                "(403); authorize a token with edit_products and give it to the account "
-                "(token_env, token_command or token_file)",
-                status=status,
-            )
-        if said is None and status == 404:
-            said = "not found; check the account's base_url"
-        detail = f"({status}): {said}" if said else f"({status})"
-        return RejectedError(f"{what}: Gumroad refused the request {detail}{fix}", status=status)
-
-    def _judge(self, response: httpx.Response, what: str, fix: str = "") -> dict[str, Any]:
-        """The JSON object of a successful answer, or the right RemoteError."""
-        check_transient(response, what)
-        if not response.is_success:
-            raise self._refusal(response, what, fix)
-        body = _json_object(response)
-        if body is None:
-            raise _BadAnswer(f"answer ({response.status_code}) is not a JSON object")
-        success = body.get("success")
-        if success is not True and success is not False:
-            # Gumroad always says true or false: without it the answer is not Gumroad's
-            # (or was mangled on the way), so it proves neither success nor refusal.
-            raise _BadAnswer(f"answer ({response.status_code}) has no success true or false")
-        if success is not True:
-            said = _server_text(body, self._token) or "success is not true"
-            raise RejectedError(
-                f"{what}: Gumroad refused the request: {said}{fix}", status=response.status_code
-            )
-        return body
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        data: Mapping[str, str] | None = None,
-        *,
-        timeouts: httpx.Timeout | None = None,
-    ) -> dict[str, Any]:
-        """Send and judge one call; an answer that is not JSON is refused."""
-        response = await self._send(method, path, data, timeouts=timeouts)
-        try:
-            return self._judge(response, what)
-        except _BadAnswer as exc:
-            raise RejectedError(f"{what}: Gumroad's {exc}; check the account's base_url") from None
 
     # -- the protocol ----------------------------------------------------------------------
 
@@ -271,7 +94,7 @@ class GumroadProvider(BaseProvider):
     async def open(self, session: Session, parts: Sequence[Part]) -> OpenedSession:
         """POST /files/presign; every part link is checked before any byte is sent."""
         presigned_at = self._clock()
-        body = await self._call(
+        body = await self._api.call(
             "POST",
             "/files/presign",
             "start upload",
@@ -283,7 +106,7 @@ class GumroadProvider(BaseProvider):
                 "start upload: Gumroad's answer has no upload_id or key, so nothing can be "
                 "sent; try again later, and report it if it persists"
             )
-        problem = _links_problem(body.get("parts"), len(parts))
+        problem = links_problem(body.get("parts"), len(parts))
         if problem is not None:
             cleanup = await self._abort_quietly(key, upload_id)
             raise RejectedError(
@@ -345,7 +168,7 @@ class GumroadProvider(BaseProvider):
             data[f"parts[{i}][etag]"] = (part.etag or "").strip().strip('"')
         short = session.id[:8]
         try:
-            response = await self._send("POST", "/files/complete", data)
+            response = await self._api.send("POST", "/files/complete", data)
         except TransientError as exc:
             detail = exc.settled
             raise CompleteUnknown(_unknown_message(detail, short)) from None
@@ -362,7 +185,7 @@ class GumroadProvider(BaseProvider):
                 "; the first complete may have taken effect (then Gumroad no longer holds the "
                 f"upload): run partdeck abort {short} to settle it"
             )
-        if status == 400 and session.complete_sent <= 1 and _no_such_upload(response):
+        if status == 400 and session.complete_sent <= 1 and no_such_upload(response):
             # S3's NoSuchUpload, passed on by Gumroad, to a first complete: the upload was
             # aborted or expired, and its parts with it; only a new upload carries the file.
             raise UploadGone(
@@ -372,8 +195,8 @@ class GumroadProvider(BaseProvider):
                 code="NoSuchUpload",
             )
         try:
-            body = self._judge(response, "complete", fix)
-        except _BadAnswer as exc:
+            body = self._api.judge(response, "complete", fix)
+        except BadAnswer as exc:
             raise CompleteUnknown(_unknown_message(f"Gumroad's {exc}", short)) from None
         file_url = body.get("file_url")
         if isinstance(file_url, str) and file_url:
@@ -422,7 +245,7 @@ class GumroadProvider(BaseProvider):
             if attempt:
                 await asyncio.sleep(ABORT_SPACING)
             try:
-                body = await self._call(
+                body = await self._api.call(
                     "POST",
                     "/files/abort",
                     "abort",
@@ -437,7 +260,7 @@ class GumroadProvider(BaseProvider):
                 return attempt == 0
             if status != "accepted":
                 kind = type(status).__name__
-                shown = _clean(status, self._token) if isinstance(status, str) else kind
+                shown = self._api.clean(status) if isinstance(status, str) else kind
                 raise RejectedError(
                     f"abort: Gumroad answered an unknown status ({shown}); run partdeck abort "
                     "again later, and report it if it persists"
@@ -451,32 +274,14 @@ class GumroadProvider(BaseProvider):
 
     async def check(self) -> str:
         """GET /user: proves the token works; names the account it belongs to."""
-        body = await self._call("GET", "/user", "check account")
+        body = await self._api.call("GET", "/user", "check account")
         user = body.get("user")
         if isinstance(user, dict):
             for field in ("name", "email", "user_id"):
                 value = user.get(field)
                 if isinstance(value, str) and value.strip():
-                    return f"Gumroad account {_clean(value, self._token)}"
+                    return f"Gumroad account {self._api.clean(value)}"
         return "Gumroad token accepted"
-
-
-def _links_problem(raw: object, expected: int) -> str | None:
-    """What is wrong with presign's part list, or None: exactly 1..N, in order, usable."""
-    if not isinstance(raw, list):
-        return "has no list of part links"
-    if len(raw) != expected:
-        return f"lists {len(raw)} part link(s) for a file of {expected} part(s)"
-    for n, item in enumerate(raw, start=1):
-        if not isinstance(item, dict):
-            return f"has a malformed entry for part {n}"
-        number = item.get("part_number")
-        if type(number) is not int or number != n:
-            return f"lists part links out of order (expected part {n} in place {n})"
-        problem = link_problem(item.get("presigned_url"))
-        if problem is not None:
-            return f"for part {n} {problem}"
-    return None
 
 
 def _stored_link(remote: Mapping[str, Any], number: int) -> tuple[str, float] | None:

@@ -1,25 +1,13 @@
-"""Polar's Files API: a multipart S3 upload that Polar opens, signs and closes.
-
-``POST /v1/files/`` takes the client's part boundaries with every part's SHA-256 and
-answers with one presigned S3 URL per part (600 s, no way to sign again); each part is
-PUT there with exactly the headers Polar gives (the SHA-256 is signed in, so S3 refuses
-other bytes); ``POST /v1/files/{id}/uploaded`` hands Polar the ETags and the same
-checksums. Polar has no abort: ``DELETE /v1/files/{id}`` removes the record and the
-object, and the parts already sent stay in Polar's bucket until its lifecycle rules
-remove them.
-"""
+"""The Polar adapter: the Provider protocol over Polar's Files API."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import ipaddress
 import mimetypes
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
@@ -36,11 +24,17 @@ from tui.core.errors import (
 from tui.core.model import Part, Session
 from tui.core.plan import PartLimits
 from tui.core.ports import OpenedSession, PartTarget, Receipt
-from tui.core.redact import redact
-from tui.core.transfer import check_transient, network_error
 from tui.core.units import GiB, MiB, TiB
 from tui.providers.account import AccountSettings
 from tui.providers.base import BaseProvider
+from tui.providers.polar.answers import (
+    b64_of_hex,
+    is_int,
+    listed_uploaded,
+    parse_file_read,
+    parse_file_upload,
+)
+from tui.providers.polar.api import PolarApi
 from tui.providers.s3xml import error_of, etag_receipt
 
 LINK_LIFETIME = 600.0
@@ -56,220 +50,10 @@ POLAR_LIMITS = PartLimits(
 """The web uploader's 10,000,000 B parts under S3's rules (Polar checks no sizes itself)."""
 SERVICE = "downloadable"
 """Files for the downloadables benefit: any type, no size cap."""
-CHECKSUM_HEADER = "x-amz-checksum-sha256"
-SCOPE_FIX = "create an Organization Access Token with the files:write scope"
 ABORT_NOTE = (
     "Polar has no abort for uploads: the file record is deleted, but parts already sent "
     "stay in Polar's storage until its lifecycle rules remove them"
 )
-MAX_TEXT = 200
-"""Longest piece of a server's error text put into a message."""
-
-
-def b64_of_hex(digest: str) -> str:
-    """Base64 of the raw bytes of a hex digest, as Polar wants SHA-256 values."""
-    return base64.b64encode(bytes.fromhex(digest)).decode()
-
-
-def _clip(value: Any, secret: str = "") -> str:
-    """A server-supplied value as a short, single-line, secret-free piece of text.
-
-    ``secret`` is cut out before anything is shortened: a cut first could leave part of
-    it behind, to surface once whitespace collapses.
-    """
-    text = str(value)
-    if secret:
-        text = text.replace(secret, "…")
-    text = redact(" ".join(text[: 4 * MAX_TEXT].split()))
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _epoch(value: Any, what: str) -> float:
-    """An ISO 8601 datetime from Polar as Unix time (UTC when it names no zone)."""
-    if not isinstance(value, str):
-        raise RejectedError(f"{what}: expires_at is missing or not a date")
-    try:
-        when = datetime.fromisoformat(value)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when.timestamp()
-    except (ValueError, OverflowError, OSError):
-        raise RejectedError(f"{what}: expires_at {_clip(value)!r} is not a date") from None
-
-
-def check_part_url(url: Any, what: str) -> str:
-    """A part URL must be https, or plain http on a loopback host (the sandbox)."""
-    if not isinstance(url, str) or not url:
-        raise RejectedError(f"{what}: the part has no URL")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        raise RejectedError(f"{what}: the part URL is not a valid URL") from None
-    if parsed.scheme == "https" and parsed.host:
-        return url
-    if parsed.scheme == "http" and _loopback(parsed.host):
-        return url
-    raise RejectedError(
-        f"{what}: the part URL is not https ({_clip(parsed.scheme)}://{_clip(parsed.host)}); "
-        "refusing to send file bytes there"
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _headers(value: Any, what: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise RejectedError(f"{what}: the part's headers are not a map of strings")
-    return dict(value)
-
-
-def parse_file_upload(
-    data: Any, parts: Sequence[Part], checksums: Mapping[int, str]
-) -> dict[str, Any]:
-    """Check Polar's FileUpload answer against the request; return the session's remote.
-
-    The answer must describe the same parts with the same ranges, each with a usable URL,
-    an expiry and headers that carry the checksum we gave. Anything else raises
-    RejectedError: sending bytes on a plan Polar did not sign would fail later, and worse.
-    """
-    what = "create file"
-    if not isinstance(data, dict):
-        raise RejectedError(f"{what}: Polar's answer is not a FileUpload object")
-    file_id, upload = data.get("id"), data.get("upload")
-    if not isinstance(file_id, str) or not file_id.strip():
-        raise RejectedError(f"{what}: Polar's answer has no file id")
-    if not isinstance(upload, dict):
-        raise RejectedError(f"{what}: Polar's answer has no upload")
-    upload_id, upload_path = upload.get("id"), upload.get("path")
-    if not isinstance(upload_id, str) or not upload_id or not isinstance(upload_path, str):
-        raise RejectedError(f"{what}: Polar's answer has no upload id or path")
-    answered = upload.get("parts")
-    if not isinstance(answered, list) or len(answered) != len(parts):
-        count = len(answered) if isinstance(answered, list) else "no"
-        raise RejectedError(
-            f"{what}: Polar answered with {count} part(s) for the {len(parts)} asked for"
-        )
-    by_number = {p.number: p for p in parts}
-    links: dict[int, dict[str, Any]] = {}
-    for item in answered:
-        link = _parse_part(item, by_number, checksums, what)
-        if link["number"] in links:
-            raise RejectedError(f"{what}: Polar listed part {link['number']} twice")
-        links[link["number"]] = link
-    organization = data.get("organization_id")
-    return {
-        "file_id": file_id,
-        "upload_id": upload_id,
-        "key": upload_path,
-        "organization_id": organization if isinstance(organization, str) else None,
-        "name": data.get("name") if isinstance(data.get("name"), str) else None,
-        "parts": [links[n] for n in sorted(links)],
-    }
-
-
-def _parse_part(
-    item: Any, by_number: Mapping[int, Part], checksums: Mapping[int, str], what: str
-) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise RejectedError(f"{what}: a part in Polar's answer is not an object")
-    number: Any = item.get("number")
-    part = by_number.get(number) if _is_int(number) else None
-    if part is None:
-        raise RejectedError(f"{what}: Polar answered with a part {_clip(number)} not asked for")
-    where = f"{what}: part {part.number}"
-    if item.get("chunk_start") != part.start or item.get("chunk_end") != part.end:
-        raise RejectedError(
-            f"{where}: Polar's range {_clip(item.get('chunk_start'))}-"
-            f"{_clip(item.get('chunk_end'))} is not the {part.start}-{part.end} asked for"
-        )
-    checksum = checksums[part.number]
-    headers = _headers(item.get("headers"), where)
-    signed = {k.lower(): v for k, v in headers.items()}.get(CHECKSUM_HEADER)
-    echoed = item.get("checksum_sha256_base64")
-    if signed != checksum or echoed not in (None, checksum):
-        raise RejectedError(
-            f"{where}: Polar did not sign the part's SHA-256 as given; the part would be refused"
-        )
-    return {
-        "number": part.number,
-        "url": check_part_url(item.get("url"), where),
-        "expires_at": _epoch(item.get("expires_at"), where),
-        "headers": headers,
-        "checksum_sha256_base64": checksum,
-    }
-
-
-def parse_file_read(data: Any, file_id: str, what: str) -> None:
-    """Check the FileRead ``/uploaded`` answers: this file, marked uploaded.
-
-    Anything else leaves complete's outcome open: TransientError, so the caller looks
-    for the file in Polar's list before sending ``/uploaded`` again.
-    """
-    if not isinstance(data, dict):
-        raise TransientError(f"{what}: Polar's answer is not a file object")
-    if data.get("id") not in (None, file_id):
-        raise TransientError(f"{what}: Polar answered about another file ({_clip(data['id'])})")
-    if data.get("is_uploaded") is not True:
-        raise TransientError(f"{what}: Polar's answer does not mark the file uploaded")
-
-
-def listed_uploaded(data: Any, file_id: str) -> bool:
-    """True when a ``GET /v1/files/`` page lists ``file_id`` as uploaded."""
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return False
-    return any(
-        isinstance(i, dict) and i.get("id") == file_id and i.get("is_uploaded") is True
-        for i in items
-    )
-
-
-def polar_error_text(response: httpx.Response, secret: str = "") -> tuple[str | None, str]:
-    """(error kind, detail) from any of Polar's error bodies; detail may be empty.
-
-    Polar's own errors are ``{"type", "detail"}``, validation errors ``{"detail": [{"loc",
-    "msg", "type"}]}`` and OAuth errors ``{"error", "error_description"}``.
-    """
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError, RecursionError):  # nested absurdly deep
-        return None, _clip(response.text, secret) if response.text.strip() else ""
-    if not isinstance(body, dict):
-        return None, ""
-    if isinstance(body.get("error"), str):
-        return _clip(body["error"], secret), _clip(body.get("error_description") or "", secret)
-    kind = _clip(body["type"], secret) if isinstance(body.get("type"), str) else None
-    detail = body.get("detail")
-    if isinstance(detail, list):
-        return kind or "validation", _validation_text(detail, secret)
-    return kind, _clip(detail, secret) if detail is not None else ""
-
-
-def _validation_text(entries: list[Any], secret: str = "") -> str:
-    """``body.size: Input should be …; body.name: Field required`` (first three)."""
-    shown = []
-    for entry in entries[:3]:
-        if not isinstance(entry, dict):
-            continue
-        loc = entry.get("loc")
-        where = ".".join(str(x) for x in loc) if isinstance(loc, list) else ""
-        msg = entry.get("msg", "invalid")
-        shown.append(_clip(f"{where}: {msg}" if where else msg, secret))
-    more = len(entries) - 3
-    return "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
 
 
 class PolarProvider(BaseProvider):
@@ -300,45 +84,9 @@ class PolarProvider(BaseProvider):
         organization_id: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._api = PolarApi(client, base_url=base_url, token=token)
         self.organization_id = organization_id
         self._clock = clock
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        *,
-        body: Any = None,
-        params: Mapping[str, str | list[str]] | None = None,
-    ) -> httpx.Response:
-        """Send one API call with the token; map transport and Polar errors."""
-        try:
-            response = await self._client.request(
-                method,
-                f"{self._base}{path}",
-                json=body,
-                params=params,
-                headers=self._auth,
-            )
-        except httpx.TransportError as exc:
-            raise network_error(exc) from None
-        if not response.is_success:
-            raise_for_polar(response, what, self._token)
-        return response
-
-    @staticmethod
-    def _json(response: httpx.Response, what: str) -> Any:
-        try:
-            return response.json()
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise RejectedError(f"{what}: Polar's answer is not JSON") from None
 
     def _list_params(self, **extra: str | list[str]) -> dict[str, str | list[str]]:
         params: dict[str, str | list[str]] = dict(extra)
@@ -380,8 +128,8 @@ class PolarProvider(BaseProvider):
             request["organization_id"] = self.organization_id
         if session.digests.get("sha256"):
             request["checksum_sha256_base64"] = b64_of_hex(session.digests["sha256"])
-        response = await self._request("POST", "/v1/files/", "create file", body=request)
-        data = self._json(response, "create file")
+        response = await self._api.request("POST", "/v1/files/", "create file", body=request)
+        data = self._api.read_json(response, "create file")
         try:
             remote = parse_file_upload(data, parts, checksums)
         except RejectedError:
@@ -396,7 +144,7 @@ class PolarProvider(BaseProvider):
             return
         # The refusal that brought us here is the message that matters, not this one's.
         with contextlib.suppress(RemoteError):
-            await self._request("DELETE", f"/v1/files/{quote(file_id, safe='')}", "delete file")
+            await self._api.request("DELETE", f"/v1/files/{quote(file_id, safe='')}", "delete file")
 
     async def target(self, session: Session, part: Part) -> PartTarget:
         """The link Polar signed at create; past its expiry there is no other."""
@@ -468,7 +216,7 @@ class PolarProvider(BaseProvider):
     async def _uploaded(self, remote: Mapping[str, Any], body: dict[str, Any]) -> None:
         file_id = str(remote["file_id"])
         what = "complete"
-        response = await self._request(
+        response = await self._api.request(
             "POST", f"/v1/files/{quote(file_id, safe='')}/uploaded", what, body=body
         )
         try:
@@ -481,7 +229,7 @@ class PolarProvider(BaseProvider):
         """True when Polar lists the file as uploaded (its list shows nothing else)."""
         file_id = str(remote["file_id"])
         try:
-            response = await self._request(
+            response = await self._api.request(
                 "GET", "/v1/files/", "check file", params=self._list_params(ids=file_id)
             )
             data = response.json()
@@ -501,7 +249,7 @@ class PolarProvider(BaseProvider):
             # Polar answers 204; any other success is not its answer (something in between
             # may have sent it), so the DELETE goes once more: 204 or 404 confirm it.
             for _ in range(2):
-                response = await self._request("DELETE", path, "abort (delete file)")
+                response = await self._api.request("DELETE", path, "abort (delete file)")
                 if response.status_code == 204:
                     return ABORT_NOTE
         except RejectedError as exc:
@@ -521,7 +269,7 @@ class PolarProvider(BaseProvider):
             return None
         shown = file_id[:64]
         try:
-            response = await self._request(
+            response = await self._api.request(
                 "DELETE", f"/v1/files/{quote(file_id, safe='')}", "delete file"
             )
         except RemoteError as exc:
@@ -534,57 +282,15 @@ class PolarProvider(BaseProvider):
 
     async def check(self) -> str:
         """List one file: proves the token, its scope and the organization."""
-        response = await self._request(
+        response = await self._api.request(
             "GET", "/v1/files/", "check account", params=self._list_params(limit="1")
         )
-        data = self._json(response, "check account")
+        data = self._api.read_json(response, "check account")
         pagination = data.get("pagination") if isinstance(data, dict) else None
         count = pagination.get("total_count") if isinstance(pagination, dict) else None
-        if not _is_int(count):
+        if not is_int(count):
             raise RejectedError("check account: Polar's answer is not a file list")
         return f"Polar files API reachable ({count} uploaded file(s))"
-
-
-def raise_for_polar(response: httpx.Response, what: str, secret: str = "") -> NoReturn:
-    """Raise the RemoteError for a failed Polar API answer (5xx and 429 are transient).
-
-    ``secret`` (the token) is cut out of anything the server said.
-    """
-    check_transient(response, what)
-    status = response.status_code
-    kind, detail = polar_error_text(response, secret)
-    said = f" ({detail})" if detail else ""
-    if status == 401:
-        raise RejectedError(
-            f"{what}: Polar rejected the token{said}; check the account's token ({SCOPE_FIX})",
-            status=status,
-            code=kind,
-        )
-    if status == 403 and (kind == "insufficient_scope" or "scope" in detail.lower()):
-        raise RejectedError(
-            f"{what}: the token lacks files:write; {SCOPE_FIX}", status=status, code=kind
-        )
-    if status == 403:
-        raise RejectedError(
-            f"{what}: Polar said not permitted{said}; check that the token belongs to the "
-            "file's organization",
-            status=status,
-            code=kind,
-        )
-    if status == 404:
-        raise RejectedError(
-            f"{what}: Polar has no such file{said}; it was deleted, so upload the file again",
-            status=status,
-            code=kind,
-        )
-    if status == 422:
-        raise RejectedError(
-            f"{what}: Polar refused the request: {detail or 'invalid'}", status=status, code=kind
-        )
-    label = f"{kind}: {detail}" if kind and detail else kind or detail
-    raise RejectedError(
-        f"{what}: Polar said {status}" + (f" ({label})" if label else ""), status=status, code=kind
-    )
 
 
 def _link(session: Session, part: Part) -> Mapping[str, Any]:

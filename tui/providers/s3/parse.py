@@ -1,6 +1,6 @@
 """Values read out of S3's answers: numbers, times, the completion document, ETags.
 
-Pure functions, kept apart from the adapter (s3.py) that sends the requests.
+Pure functions, kept apart from the modules that send the requests.
 """
 
 from __future__ import annotations
