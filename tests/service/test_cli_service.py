@@ -89,6 +89,11 @@ def test_upload_follows_through_the_service_as_it_did_in_process(
     status = json.loads(run(config_file, spawned, "service", "status", "--json").stdout)
     assert status["running"] is True and status["pid"] == service_pid(spawned)
     assert {"running", "pid", "socket", "version"} <= set(status)
+    held = status["resources"]  # what an operator looks at in a service up for days
+    assert held["rss_kib"] > 10_000 and held["threads"] >= 1 and held["tasks"] >= 1
+    assert held["fds"] >= held["sockets"] >= 1 and held["objects"] > 1000
+    text = run(config_file, spawned, "service", "status").stdout
+    assert f"process {status['pid']}, " in text and " MiB, " in text and " threads, " in text
 
 
 def test_detach_returns_at_once_and_the_upload_goes_on(
@@ -147,7 +152,7 @@ def test_sigint_on_a_following_upload_pauses_what_it_started(
     spawned: Path, tmp_path: Path, proxy: FaultProxy, bucket: str
 ) -> None:
     config = slow_config(tmp_path, proxy, bucket)
-    path = make_file(tmp_path / "interrupted.bin", 20 * MiB)
+    path = make_file(tmp_path / "interrupted.bin", 40 * MiB)  # 7 s: a loaded machine too
     child = subprocess.Popen(
         partdeck(config, spawned, "upload", str(path), "--account", "moto", "--part-size", "5MiB"),
         stdout=subprocess.PIPE,

@@ -30,7 +30,7 @@ async def test_two_tuis_show_the_same_progress_and_one_pauses_for_both(
     spawned: Path, tmp_path: Path, proxy: FaultProxy, s3: Any, bucket: str
 ) -> None:
     config = slow_config(tmp_path, proxy, bucket)
-    path = make_file(tmp_path / "watched.bin", 20 * MiB)
+    path = make_file(tmp_path / "watched.bin", 40 * MiB)  # long enough for two apps to start
     engines = [await attach(spawned, config) for _ in range(2)]
     apps = [app_on(engine, config) for engine in engines]
     [session] = await engines[0].batch([path], "moto", part_size=5 * MiB)

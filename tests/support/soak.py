@@ -3,7 +3,9 @@
 ``python -m tests.support.soak PLAN.json`` runs the engine API in-process, as the app and
 the service do, in a process of its own so that what it measures (RSS, open file
 descriptors, threads, asyncio tasks, journal bytes) is the engine's and not the sandbox's
-or pytest's. Sessions on every provider run side by side; each follows a script drawn
+or pytest's. With ``service`` in the plan, the engine is a real service process instead,
+which this driver attaches to as any client does, and what is measured is the service's
+own (its ``/resources``). Sessions on every provider run side by side; each follows a script drawn
 from the seed (run, pause then resume, abort, complete by hand, retry what failed) at
 random moments. It prints one JSON line per finished session and one per resource
 sample: ``warm`` (idle, after the warm-up round), ``tick`` (every ``tick_seconds``, busy)
@@ -13,9 +15,7 @@ and ``end`` (idle, after the last session).
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
-import os
 import random
 import sys
 import threading
@@ -27,11 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import load_config
-from tui.core.engine import Engine
 from tui.core.errors import PartdeckError
 from tui.core.journal import Journal
 from tui.core.units import MiB
 from tui.runtime import open_engine
+from tui.service.api import EngineAPI
+from tui.service.attached import ServiceEngine
+from tui.service.health import resources
+from tui.service.spawn import ensure_service, stop_service
 
 EXECUTOR_THREADS = 8
 """Threads of the loop's default executor (file reads, hashing, SQLite): a fixed bound, so
@@ -60,6 +63,8 @@ class SoakPlan:
     warm_sessions: int
     seconds: float
     tick_seconds: float = 15.0
+    service: bool = False
+    """Drive a real service process (attached as a client) instead of an in-process Engine."""
 
     @classmethod
     def load(cls, path: str | Path) -> SoakPlan:
@@ -83,6 +88,8 @@ class Sample:
     journal_bytes: int
     wal_bytes: int
     elapsed: float
+    records: int = 0
+    """The service's event window (0 in-process): bounded, but filling during a soak."""
 
 
 @dataclass
@@ -120,26 +127,6 @@ def write_file(path: Path, size: int, seed: int) -> Path:
     return path
 
 
-def _proc_status(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"/proc/self/status has no {key}")
-
-
-def _fds() -> tuple[int, int]:
-    """(open file descriptors, of which sockets)."""
-    fds = sockets = 0
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{name}")
-        except OSError:  # the listing's own descriptor, closed already
-            continue
-        fds += 1
-        sockets += target.startswith("socket:")
-    return fds, sockets
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -147,22 +134,23 @@ def _size(path: Path) -> int:
         return 0
 
 
-def sample(phase: str, journal: Journal, finished: int, started: float) -> Sample:
-    """Measure the process now (after a full garbage collection)."""
-    gc.collect()
-    fds, sockets = _fds()
+def sample(
+    phase: str, held: dict[str, int], journal: Path, finished: int, started: float
+) -> Sample:
+    """One sample from what the engine's process holds (``tui.service.health.resources``)."""
     return Sample(
         phase=phase,
         finished=finished,
-        rss_kib=_proc_status("VmRSS"),
-        fds=fds,
-        sockets=sockets,
-        threads=_proc_status("Threads"),
-        tasks=len(asyncio.all_tasks()),
-        objects=len(gc.get_objects()),
-        journal_bytes=_size(journal.path),
-        wal_bytes=_size(journal.path.with_name(journal.path.name + "-wal")),
+        rss_kib=held["rss_kib"],
+        fds=held["fds"],
+        sockets=held["sockets"],
+        threads=held["threads"],
+        tasks=held["tasks"],
+        objects=held["objects"],
+        journal_bytes=_size(journal),
+        wal_bytes=_size(journal.with_name(journal.name + "-wal")),
         elapsed=round(time.monotonic() - started, 1),
+        records=held.get("records", 0),
     )
 
 
@@ -174,24 +162,51 @@ def _task_name(task: asyncio.Task[Any]) -> str:
 
 
 class Driver:
-    """Runs scripted sessions on one Engine, ``concurrency`` at a time."""
+    """Runs scripted sessions on one engine, ``concurrency`` at a time."""
 
-    def __init__(self, engine: Engine, plan: SoakPlan, emit: Callable[[dict[str, Any]], None]):
+    def __init__(
+        self, engine: EngineAPI, plan: SoakPlan, emit: Callable[[dict[str, Any]], None]
+    ) -> None:
         self.engine = engine
         self.plan = plan
         self.emit = emit
         self.next_index = 0
         self.finished = 0
         self.started = time.monotonic()
+        self.tasks: list[str] = []
+        """The service's tasks at the last sample (empty in-process)."""
 
-    def measure(self, phase: str) -> None:
+    async def held(self) -> dict[str, int]:
+        """What the engine's process holds now: this one's, or the service's."""
+        if isinstance(self.engine, ServiceEngine):
+            found = await self.engine.client.get("/resources")
+            self.tasks = found.get("task_names", [])
+            return {k: v for k, v in found.items() if isinstance(v, int)}
+        return resources()
+
+    async def measure(self, phase: str) -> None:
         """Print one sample."""
-        taken = sample(phase, self.engine.journal, self.finished, self.started)
-        self.emit({"kind": "sample", **asdict(taken)})
+        journal = Path(self.plan.state_dir) / Journal.FILENAME
+        taken = sample(phase, await self.held(), journal, self.finished, self.started)
+        self.emit({"kind": "sample", **asdict(taken), "task_names": self.tasks})
 
     async def idle(self) -> None:
-        """Wait until the engine drives nothing and its watchdog has ended."""
+        """Wait until the engine drives nothing and its watchdog has ended: in-process,
+        until this loop has only the driver's task; with the service, until the
+        service's task count stops falling (its server and its clients' streams stay)."""
         deadline = time.monotonic() + IDLE_WAIT
+        if isinstance(self.engine, ServiceEngine):
+            last = -1
+            while (
+                self.engine.running()
+                or (tasks := (await self.held())["tasks"]) != last
+                or any(name.startswith("stall-watchdog") for name in self.tasks)
+            ):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the service is not idle after {IDLE_WAIT}s: {self.tasks}")
+                last = -1 if self.engine.running() else tasks
+                await asyncio.sleep(1.0)
+            return
         while len(asyncio.all_tasks()) > 1 or self.engine.running():
             if time.monotonic() > deadline:
                 names = sorted(_task_name(t) for t in asyncio.all_tasks())
@@ -259,7 +274,7 @@ class Driver:
         except PartdeckError as exc:
             outcome.refused = str(exc)
         if outcome.session_id:
-            final = await asyncio.to_thread(engine.journal.session, outcome.session_id)
+            final = engine.session(outcome.session_id)
             outcome.state, outcome.error = str(final.state), final.error
         return outcome
 
@@ -268,25 +283,39 @@ async def soak(plan: SoakPlan, emit: Callable[[dict[str, Any]], None]) -> None:
     """Warm up, sample, soak for ``plan.seconds``, sample again."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(EXECUTOR_THREADS, thread_name_prefix="soak"))
-    config = load_config(Path(plan.config))
-    async with open_engine(config, Path(plan.state_dir)) as engine:
-        driver = Driver(engine, plan, emit)
-        await driver.phase(plan.warm_sessions, None)
-        await driver.idle()
-        driver.measure("warm")
-
-        async def ticks() -> None:
-            while True:
-                await asyncio.sleep(plan.tick_seconds)
-                driver.measure("tick")
-
-        ticker = asyncio.create_task(ticks(), name="soak-ticks")
+    if plan.service:
+        state_dir = Path(plan.state_dir)
+        client = await ensure_service(state_dir, Path(plan.config), {})
+        engine = await ServiceEngine(client, state_dir, lambda _: {}).attach()
         try:
-            await driver.phase(None, time.monotonic() + plan.seconds)
+            await _rounds(Driver(engine, plan, emit))
         finally:
-            ticker.cancel()
-        await driver.idle()
-        driver.measure("end")
+            await engine.close()
+            await stop_service(state_dir, resume_later=False)
+        return
+    config = load_config(Path(plan.config))
+    async with open_engine(config, Path(plan.state_dir)) as inline:
+        await _rounds(Driver(inline, plan, emit))
+
+
+async def _rounds(driver: Driver) -> None:
+    plan = driver.plan
+    await driver.phase(plan.warm_sessions, None)
+    await driver.idle()
+    await driver.measure("warm")
+
+    async def ticks() -> None:
+        while True:
+            await asyncio.sleep(plan.tick_seconds)
+            await driver.measure("tick")
+
+    ticker = asyncio.create_task(ticks(), name="soak-ticks")
+    try:
+        await driver.phase(None, time.monotonic() + plan.seconds)
+    finally:
+        ticker.cancel()
+    await driver.idle()
+    await driver.measure("end")
 
 
 def main() -> None:

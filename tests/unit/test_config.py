@@ -117,6 +117,11 @@ def test_service_mode_is_read(mode: str) -> None:
     assert parse_config(f'[service]\nmode = "{mode}"\n').service.mode == mode
 
 
+def test_service_events_kept_is_read() -> None:
+    assert parse_config("[service]\nevents_kept = 500\n").service.events_kept == 500
+    assert parse_config("").service.events_kept == 20_000
+
+
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     config = load_config(tmp_path / "nope.toml")
     assert config.path is None
@@ -253,6 +258,16 @@ ERRORS: list[tuple[str, str, list[str]]] = [
         ["service.mdoe is not a known setting", "did you mean mode?", "[service] takes mode"],
     ),
     ("service_not_table", 'service = "inline"\n', ["service must be a table", "[service]"]),
+    (
+        "service_events_kept_too_few",
+        "[service]\nevents_kept = 0\n",
+        ["service.events_kept must be a whole number >= 10 (got 0); e.g. events_kept = 20000"],
+    ),
+    (
+        "service_events_kept_type",
+        '[service]\nevents_kept = "many"\n',
+        ["service.events_kept must be a whole number >= 10 (got 'many')"],
+    ),
     ("top_level_mode", 'mode = "inline"\n', ["mode belongs in the [service] table"]),
     ("keys_value_type", "[keys]\nretry_part = 1\n", ["keys.retry_part", 'retry_part = "r"']),
     (

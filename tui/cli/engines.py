@@ -61,8 +61,9 @@ async def front_engine(
 
 
 async def _pause(engine: EngineAPI, session_ids: list[str]) -> None:
-    """Pause those of these sessions that are still being sent."""
+    """Pause those of these sessions that are still being sent. Each is asked, whatever
+    this client's copy of the state says (it may lag the service by an event); one that
+    has finished meanwhile answers that it is not running, which is fine."""
     for session_id in session_ids:
-        if engine.is_running(session_id):
-            with contextlib.suppress(PartdeckError):
-                await engine.pause(session_id)
+        with contextlib.suppress(PartdeckError):
+            await engine.pause(session_id)

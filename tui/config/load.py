@@ -214,7 +214,8 @@ def _parse_service(check: TableChecker, table: dict[str, Any]) -> ServiceSetting
             f"{dotted('service', 'mode')} must be {choices} (got {show(mode)}); auto attaches "
             "to the per-user service, inline runs the engine in the process (as --no-service)"
         )
-    return ServiceSettings(mode=mode)
+    kept = check.setting(table, ("service", "events_kept"), ServiceSettings.events_kept)
+    return ServiceSettings(mode=mode, events_kept=kept)
 
 
 def inline_secret_warnings(config: Config) -> list[str]:

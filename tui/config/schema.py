@@ -50,7 +50,7 @@ ENGINE_KEYS = (
 """Keys the ``[engine]`` table takes."""
 UI_KEYS = ("theme",)
 """Keys the ``[ui]`` table takes."""
-SERVICE_KEYS = ("mode",)
+SERVICE_KEYS = ("mode", "events_kept")
 """Keys the ``[service]`` table takes."""
 S3_KEYS = (
     "endpoint_url",
@@ -91,6 +91,9 @@ class ServiceSettings:
     mode: ServiceMode = "auto"
     """``auto`` (the default): attach to the per-user service; ``inline``: run the engine
     in this process."""
+    events_kept: int = 20_000
+    """Event records the service keeps for clients that drop and come back (``since=N``);
+    a client further behind reloads the snapshot. Memory grows with it until it is full."""
 
 
 @dataclass(frozen=True)

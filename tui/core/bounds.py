@@ -45,6 +45,7 @@ BOUNDS: dict[str, Bound] = {
     "parts_per_session": Bound("count", 1, None, "4"),
     "retries": Bound("count", 0, None, "5"),
     "part": Bound("count", 1, MAX_STORED, "3"),
+    "events_kept": Bound("count", 10, 10_000_000, "20000"),
 }
 """Every size and count setting by its config key (``part`` is a part number)."""
 

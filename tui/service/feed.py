@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 WINDOW = 20_000
-"""Records kept for clients that come back: minutes of eight uploads at full speed."""
+"""Records kept for clients that come back: minutes of eight uploads at full speed
+(``[service] events_kept``)."""
 HEARTBEAT = 15.0
 """Seconds of quiet after which a stream says it is still there."""
 
@@ -30,6 +31,11 @@ class EventFeed:
     def seq(self) -> int:
         """The number of the newest record (0 before the first)."""
         return self._seq
+
+    @property
+    def kept(self) -> int:
+        """How many records the window holds now (at most its bound)."""
+        return len(self._records)
 
     def publish(self, record: Record) -> int:
         """Number ``record``, keep it and wake every stream; returns its number."""

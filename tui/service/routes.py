@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tui.core.errors import PartdeckError, UsageError
+from tui.service import health
 from tui.service.protocol import (
     diagnosis_to_wire,
     error_to_wire,
@@ -73,6 +74,15 @@ def _sid(request: Request) -> str:
 @_answer
 async def status(service: Service, request: Request, body: dict[str, Any]) -> Any:
     return service.status()
+
+
+@_answer
+async def resources(service: Service, request: Request, body: dict[str, Any]) -> Any:
+    held: dict[str, object] = dict(health.resources())
+    held["records"] = service.feed.kept  # the event window: bounded, fills up first
+    held["sessions"] = len(service.published.sessions)
+    held["task_names"] = health.task_names()
+    return held
 
 
 @_answer
@@ -204,6 +214,7 @@ def build_app(service: Service) -> Starlette:
     a = "/accounts/{account}"
     table: list[tuple[str, Any, str]] = [
         ("/status", status, "GET"),
+        ("/resources", resources, "GET"),
         ("/snapshot", snapshot, "GET"),
         ("/batch", batch, "POST"),
         ("/preview", preview, "POST"),

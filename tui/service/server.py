@@ -223,6 +223,7 @@ class Service:
 
     async def _serve(self) -> None:
         config = self._config()
+        self.feed = EventFeed(config.service.events_kept)
         self._providers = ProviderCache(config, config.engine)
         for account, env in self._secrets.items():
             self._providers.supply(account, dict(env))

@@ -202,11 +202,14 @@ async def _locked(state_dir: Path) -> Any:
 
 
 async def service_status(state_dir: Path) -> Json:
-    """How the state dir's service stands: ``running``, ``pid``, ``socket``, ``version``."""
+    """How the state dir's service stands: ``running``, ``pid``, ``socket``, ``version``,
+    and what the process holds (``resources``: memory, descriptors, threads, tasks)."""
     path = service_socket(state_dir)
     client = ServiceClient(path)
     try:
         found = await client.get("/status")
+        with contextlib.suppress(ServiceError):  # a service of an older release has none
+            found["resources"] = await client.get("/resources")
     except ServiceError:
         pid = service_pid(state_dir)
         return {

@@ -37,8 +37,14 @@ def _print_status(ctx: Context, status: dict[str, object]) -> int:
     if ctx.args.json:
         print_json(status)
     elif status.get("running"):
+        held = status.get("resources")
+        size = (
+            f", {held['rss_kib'] / 1024:.0f} MiB, {held['threads']} threads"
+            if isinstance(held, dict) and {"rss_kib", "threads"} <= held.keys()
+            else ""
+        )
         line(
-            f"partdeck service {status['version']} running, process {status['pid']}, "
+            f"partdeck service {status['version']} running, process {status['pid']}{size}, "
             f"{status.get('uploading', 0)} uploading; socket {status['socket']}"
         )
     else:
