@@ -120,6 +120,7 @@ class SessionsTable(ScrollView, can_focus=True):
         cursor row; dropped when its cells change, all dropped when the looks change."""
         self._header: Strip | None = None
         self._looks: object = None
+        self._base = Style()
         self._styles: dict[str, Style] = {}
         self.cells_written = 0
         """Cells written since the table was made (added rows count every cell): a
@@ -282,10 +283,12 @@ class SessionsTable(ScrollView, can_focus=True):
         return self._styles[key]
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        looks = (self.get_pseudo_class_state(), self.rich_style, self.size.width)
+        base = self.rich_style  # not cheap: once a paint, not once a line
+        looks = (self.get_pseudo_class_state(), base, self.size.width)
         if looks != self._looks:  # focus or theme: the cursor and tint change
             self._forget_looks()
             self._looks = looks
+        self._base = base
         return super().render_lines(crop)
 
     def _row_strip(self, index: int) -> Strip:
@@ -295,9 +298,9 @@ class SessionsTable(ScrollView, can_focus=True):
         if strip is None:
             if cursor:
                 on = self._style("datatable--cursor")
-                look = RowLook(self.rich_style, on, Style.from_color(color=on.color))
+                look = RowLook(self._base, on, Style.from_color(color=on.color))
             else:
-                look = RowLook(self.rich_style)
+                look = RowLook(self._base)
             cells = self._cells[key]
             texts = [
                 (cells[c].text, self._style(f"tone--{cells[c].tone}", partial=True))
@@ -322,5 +325,5 @@ class SessionsTable(ScrollView, can_focus=True):
         elif (index := y - _HEADER + scroll_y) < len(self._keys):
             strip = self._row_strip(index)
         else:
-            return Strip.blank(width, self.rich_style)
-        return strip.crop(scroll_x, scroll_x + width).adjust_cell_length(width, self.rich_style)
+            return Strip.blank(width, self._base)
+        return strip.crop(scroll_x, scroll_x + width).adjust_cell_length(width, self._base)
