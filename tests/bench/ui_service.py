@@ -315,8 +315,8 @@ def _cross_config(path: Path, url: str) -> Path:
 def _state_cell(table: Any, session_id: str) -> str:
     """The text of the session's state cell in the sessions table ('' before its row)."""
     try:
-        return str(table.get_cell(session_id, "state").plain)
-    except Exception:  # no such row yet
+        return str(table.cell(session_id, "state").text)
+    except KeyError:  # no such row yet
         return ""
 
 

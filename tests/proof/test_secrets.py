@@ -684,7 +684,7 @@ def _screen_text(app: PartdeckApp) -> str:
 
 def _key(table: SessionsTable, row: int) -> str:
     """The session id of a row of the sessions table."""
-    return str(table.ordered_rows[row].key.value)
+    return table.row_keys[row]
 
 
 def _checked(picker: object) -> bool:

@@ -126,9 +126,8 @@ def notices(app: PartdeckApp) -> list[str]:
 
 def row_text(app: PartdeckApp, session_id: str) -> dict[str, str]:
     """The sessions table's cells of one session, as plain text by column key."""
+    from tui.ui.rows import SESSION_COLUMNS
     from tui.ui.widgets.sessions_table import SessionsTable
 
     table = app.main.query_one(SessionsTable)
-    cells = table.get_row(session_id)
-    keys = [str(c.key.value) for c in table.ordered_columns]
-    return {k: cell.plain for k, cell in zip(keys, cells, strict=True)}
+    return {key: table.cell(session_id, key).text for key, _ in SESSION_COLUMNS}

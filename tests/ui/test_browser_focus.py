@@ -92,7 +92,7 @@ async def test_every_screen_opens_with_the_keys_on_its_list_and_gives_them_back(
     async with deck.app() as (app, pilot):
         session = await app.engine.plan(path, "sandbox-s3")
         sessions = app.main.query_one(SessionsTable)
-        await until(pilot, lambda: session.id in sessions.rows, "the session's row")
+        await until(pilot, lambda: session.id in sessions.row_keys, "the session's row")
         for key, screen, widget in (
             ("A", AccountPickerScreen, DataTable),
             ("question_mark", HelpScreen, VerticalScroll),

@@ -171,7 +171,7 @@ async def test_a_10000_part_session_shows_its_whole_count(deck: Deck) -> None:
     async with deck.app(size=(80, 24), part_size="5MiB") as (app, pilot):
         session = await app.engine.plan(sparse, "sandbox-s3")
         assert len(app.engine.parts(session.id)) == 10_000
-        await until(pilot, lambda: session.id in app.main.query_one(SessionsTable).rows, "row")
+        await until(pilot, lambda: session.id in app.main.query_one(SessionsTable).row_keys, "row")
         assert row_text(app, session.id)["parts"] == "0/10000"
         lines = _screen_lines(app)
         assert any("0/10000" in line and "huge.bin" in line for line in lines), lines

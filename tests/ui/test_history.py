@@ -45,7 +45,7 @@ class Clock:
 def shown(app: PartdeckApp) -> list[str]:
     """The session ids in the sessions table, top to bottom."""
     table = app.main.query_one(SessionsTable)
-    return [str(row.key.value) for row in table.ordered_rows]
+    return list(table.row_keys)
 
 
 @asynccontextmanager

@@ -22,7 +22,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker
 
 from tui.core.diagnose import Fix
@@ -312,9 +312,9 @@ class MainScreen(Screen[None]):
             self._detail_text = text
             self.query_one("#detail", Static).update(text)
 
-    @on(DataTable.RowHighlighted, "#sessions")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.selected = event.row_key.value
+    @on(SessionsTable.Highlighted, "#sessions")
+    def _row_highlighted(self, event: SessionsTable.Highlighted) -> None:
+        self.selected = event.key
 
     def watch_selected(self, session_id: str | None) -> None:
         self._show_detail()
