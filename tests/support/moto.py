@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.support.loopback import free_port, served
+from tests.support.loopback import free_port, served_on_a_free_port
 
 __all__ = ["MotoServer", "free_port", "moto_server"]
 
@@ -24,8 +24,10 @@ class MotoServer:
 @contextmanager
 def moto_server(env: dict[str, str] | None = None) -> Iterator[MotoServer]:
     """Start ``moto_server`` on loopback; stop it on exit."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    with served(argv, f"{url}/moto-api/", "moto server", {**os.environ, **(env or {})}):
-        yield MotoServer(url=url, port=port)
+
+    def argv(port: int) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+
+    probe = "http://127.0.0.1:{port}/moto-api/"
+    with served_on_a_free_port(argv, probe, "moto server", {**os.environ, **(env or {})}) as port:
+        yield MotoServer(url=f"http://127.0.0.1:{port}", port=port)

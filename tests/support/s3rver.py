@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.loopback import free_port, served
+from tests.support.loopback import served_on_a_free_port
 
 VERSION = "3.7.1"
 ROOT = Path(__file__).resolve().parents[2] / ".cache" / "s3rver"
@@ -51,11 +51,12 @@ def s3rver_server(directory: Path) -> Iterator[S3rver]:
     problem = missing()
     if problem is not None:
         raise RuntimeError(problem)
-    port = free_port()
-    # -a 127.0.0.1: its default binds "localhost", which may be more than loopback v4;
-    # --no-vhost-buckets: a Host of 127.0.0.1 is never read as a bucket name.
-    argv = ["node", str(SCRIPT), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port),
-            "--silent", "--no-vhost-buckets"]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    with served(argv, f"{url}/", "s3rver"):
-        yield S3rver(url=url, directory=directory)
+
+    def argv(port: int) -> list[str]:
+        # -a 127.0.0.1: its default binds "localhost", which may be more than loopback v4;
+        # --no-vhost-buckets: a Host of 127.0.0.1 is never read as a bucket name.
+        return ["node", str(SCRIPT), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port),
+                "--silent", "--no-vhost-buckets"]  # fmt: skip
+
+    with served_on_a_free_port(argv, "http://127.0.0.1:{port}/", "s3rver") as port:
+        yield S3rver(url=f"http://127.0.0.1:{port}", directory=directory)
