@@ -184,14 +184,22 @@ class MainScreen(Screen[None]):
         self.render_sessions()
         engine = self.papp.engine
         sid = self.selected
-        if sid is not None and sid in self.sessions and not engine.is_running(sid):
-            session = self.sessions[sid]
-            stats = self.rows.stats.get(sid, SessionStats())
-            seen = (sid, session.updated_at, session.state, stats.done_bytes, stats.done_parts,
-                    stats.total_parts, self.rows.failed.get(sid))  # fmt: skip
-            if seen != self._loaded:  # read 10,000 parts again only when something changed
-                self._loaded = seen
-                await self.load_parts(sid)
+        running = sid is not None and engine.is_running(sid)
+        if (
+            sid is not None
+            and sid in self.sessions
+            and not running
+            and self._seen(sid) != self._loaded
+        ):
+            await self.load_parts(sid)  # 10,000 parts read again only when they may differ
+
+    def _seen(self, session_id: str) -> tuple[object, ...]:
+        """What the store says of a session, to tell whether its parts may have changed."""
+        session = self.sessions.get(session_id)
+        stats = self.rows.stats.get(session_id, SessionStats())
+        return (session_id, session and session.updated_at, session and session.state,
+                stats.done_bytes, stats.done_parts, stats.total_parts,
+                self.rows.failed.get(session_id))  # fmt: skip
 
     def tick(self) -> None:
         """Apply what changed since the last tick (4-10 times a second)."""
@@ -284,7 +292,12 @@ class MainScreen(Screen[None]):
 
     async def load_parts(self, session_id: str) -> None:
         """Show a session's parts (the engine's view when it holds them, else the store's)."""
-        parts = await self.papp.engine.load_parts(session_id)
+        self._loaded = self._seen(session_id)  # a resync meanwhile need not read them too
+        try:
+            parts = await self.papp.engine.load_parts(session_id)
+        except BaseException:
+            self._loaded = None
+            raise
         if self.selected != session_id or self._torn_down:
             return
         self._show_parts(session_id, parts, self.papp.clock())
@@ -324,6 +337,7 @@ class MainScreen(Screen[None]):
         if session_id is None:
             self._show_parts(None, [], self.papp.clock())
             return
+        self._loaded = self._seen(session_id)  # on its way: a resync meanwhile need not read
         self.background(partial(self.load_parts, session_id), group="parts", exclusive=True)
 
     @on(PartsView.Highlighted)
