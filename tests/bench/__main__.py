@@ -25,6 +25,7 @@ from tests.bench.fingerprint import bench_fingerprint
 from tests.bench.rss import bench_rss
 from tests.bench.service import bench_service_attach, bench_service_event, bench_service_idle
 from tests.bench.ui import bench_ui_cpu, bench_ui_parts
+from tests.bench.ui_attach import bench_ui_attach
 from tests.bench.ui_history import bench_ui_idle, bench_ui_open
 from tests.bench.ui_service import bench_ui_cross, bench_ui_service_cpu
 from tests.bench.upload import bench_upload
@@ -43,6 +44,7 @@ BENCHES: dict[str, Bench] = {
     "service-event": bench_service_event,
     "service-attach": bench_service_attach,
     "service-idle": bench_service_idle,
+    "ui-attach": bench_ui_attach,
     "ui-service-cpu": bench_ui_service_cpu,
     "ui-cross": bench_ui_cross,
 }
