@@ -22,6 +22,7 @@ from tests.integration.conftest import make_file
 from tests.support.crash import kill_once_verified
 from tests.support.landed import landed_bytes
 from tests.support.proof import Proof
+from tests.support.services import kill_services, service_env
 from tests.ui.conftest import Deck, row_text, until
 from tui.core.journal import Journal
 from tui.core.model import Session
@@ -104,6 +105,44 @@ def test_racing_resumes_drive_a_session_once(proof: Proof, world: Sandbox, tmp_p
             SUITE, f"race {race}: {processes} resumes, process {winners[0]} drove it, "
             f"{processes - 1} named it and stopped",
         )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_racing_resumes_through_the_service_drive_a_session_once(
+    proof: Proof, world: Sandbox, tmp_path: Path
+) -> None:
+    """Through the service the same race has no loser: the first client starts the service
+    (which carries the interrupted session on by itself), every ``resume`` follows it to
+    the end and exits 0, and the server still sees each part once."""
+    processes = proof.runs(short=4, full=6)
+    faults = world.fault_state["s3"]
+    faults.reset(FaultSpec())
+    rng = proof.rng(SUITE, "service")
+    size = 16 * MiB + rng.randrange(1, 8 * MiB)
+    path = make_file(tmp_path / "shared.bin", size, seed=rng.randrange(1 << 30))
+    config, state_dir = _slow(world, tmp_path, size, 2.0), tmp_path / "state"
+    upload = ["upload", str(path), "--account", "sandbox-s3", "--part-size", "5MiB"]
+    session_id, verified = kill_once_verified(_argv(config, state_dir, *upload), state_dir)
+    puts_before = Counter(faults.part_puts)
+    env = service_env()
+    try:
+        children = [
+            subprocess.Popen(_argv(config, state_dir, "resume", session_id[:8]), env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for _ in range(processes)
+        ]  # fmt: skip
+        errors = {c.pid: c.communicate(timeout=120)[1] for c in children}
+    finally:
+        kill_services(state_dir)
+    sent = Counter(faults.part_puts) - puts_before
+    proof.tally.add(SUITE, "resumes racing through the service", processes)
+    assert [c.returncode for c in children] == [0] * processes, errors
+    assert all("Traceback" not in e for e in errors.values()), errors
+    session = _session(state_dir)
+    assert session.state == "completed"
+    assert landed_bytes(world, session) == path.read_bytes()
+    assert max(sent.values()) == 1, f"a part was sent twice: {sent}"
+    assert not {n for (_, n) in sent} & verified
 
 
 @pytest.mark.slow
