@@ -24,6 +24,7 @@ from tests.bench.cpu import bench_cpu
 from tests.bench.fingerprint import bench_fingerprint
 from tests.bench.rss import bench_rss
 from tests.bench.service import bench_service_attach, bench_service_event, bench_service_idle
+from tests.bench.startup import bench_startup
 from tests.bench.ui import bench_ui_cpu, bench_ui_parts
 from tests.bench.ui_attach import bench_ui_attach
 from tests.bench.ui_history import bench_ui_idle, bench_ui_open
@@ -47,6 +48,7 @@ BENCHES: dict[str, Bench] = {
     "ui-attach": bench_ui_attach,
     "ui-service-cpu": bench_ui_service_cpu,
     "ui-cross": bench_ui_cross,
+    "startup": bench_startup,
 }
 
 

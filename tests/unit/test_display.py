@@ -96,3 +96,15 @@ def test_different_texts_never_look_the_same(a: str, b: str) -> None:
 def test_text_without_backslash_or_hidden_characters_is_unchanged(text: str) -> None:
     if "\\" not in text:
         assert visible(text) == text
+
+
+def test_the_ascii_fast_path_agrees_with_the_rules_for_every_ascii_character() -> None:
+    """Printable ASCII takes a shortcut; every ASCII character, alone and in a pair, still
+    shows as the character-by-character rules say."""
+    for code in range(128):
+        char = chr(code)
+        for text in (char, f"a{char}", f"\\{char}"):
+            assert unescape(visible(text)) == text
+            assert not any(is_hidden(c) for c in visible(text))
+        if char != "\\" and not is_hidden(char):
+            assert visible(f"name{char}.bin") == f"name{char}.bin"

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli.output import say
-from tui.config import (
-    Config,
-    inline_secret_warnings,
-    load_config,
-    resolve_config_path,
-    resolve_state_dir,
-)
 from tui.core.errors import ConfigError
-from tui.core.journal import Journal
+from tui.core.paths import resolve_config_path, resolve_state_dir
+
+if TYPE_CHECKING:
+    from tui.config import Config
+    from tui.core.journal import Journal
 
 __all__ = ["EXIT_FAILED", "EXIT_HANGUP", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "Context"]
 
@@ -61,6 +58,10 @@ class Context:
     def config(self) -> Config:
         """The loaded config (loaded on first use)."""
         if self._config is None:
+            # Here, not at the top: tomlkit and the schema are for the commands that read
+            # the config (``--version``, ``--help`` and ``sessions`` never do).
+            from tui.config import inline_secret_warnings, load_config
+
             self._config = load_config(self.config_path, must_exist=self._explicit)
             if self.args.command is not None:  # the UI shows them as notifications instead
                 for warning in inline_secret_warnings(self._config):
@@ -75,6 +76,7 @@ class Context:
         config = self.config
         if config.path is not None:
             return config
+        from tui.config import load_config
         from tui.sandbox.foreground import start_in_process
 
         self.sandbox, path = start_in_process(self.state_dir)
@@ -90,4 +92,6 @@ class Context:
 
     def journal(self) -> Journal:
         """The journal, for read-only commands."""
+        from tui.core.journal import Journal  # SQLite and the rows: not for --version
+
         return Journal.open(self.state_dir)

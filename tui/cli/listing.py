@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli.output import line, print_json
 from tui.cli.report import session_summary
-from tui.core.diagnose import Diagnosis
 from tui.core.display import visible
-from tui.core.journal import Journal
 from tui.core.liveness import INTERRUPTED, interrupted_note, is_interrupted
 from tui.core.model import Part, Session
 from tui.core.units import format_duration, format_size
+
+if TYPE_CHECKING:  # only typed here; ``sessions`` needs neither the diagnosis nor its ports
+    from tui.core.diagnose import Diagnosis
+    from tui.core.journal import Journal
 
 __all__ = ["print_diagnosis", "print_session", "print_sessions"]
 

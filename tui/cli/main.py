@@ -12,15 +12,12 @@ into one line and an exit code.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Sequence
 
 from tui import __version__
 from tui.cli.commands import BY_NAME, COMMANDS, Command
-from tui.cli.commands.ui import cmd_ui
 from tui.cli.context import (
     EXIT_FAILED,
     EXIT_HANGUP,
@@ -29,10 +26,8 @@ from tui.cli.context import (
     EXIT_USAGE,
     Context,
 )
-from tui.cli.logs import log_unexpected
 from tui.cli.options import Parser
 from tui.cli.output import say
-from tui.config import resolve_state_dir
 from tui.core.errors import (
     ConfigError,
     LocalFileError,
@@ -40,6 +35,7 @@ from tui.core.errors import (
     SessionBusy,
     UsageError,
 )
+from tui.core.paths import resolve_state_dir
 from tui.streams import guarded_streams
 
 __all__ = [
@@ -118,6 +114,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 async def _run_interruptible(ctx: Context, coro: Awaitable[int]) -> int:
     """Run a command; SIGINT/SIGTERM pause the sessions it drives (they stay resumable);
     SIGHUP (the terminal went away) only stops it following them: the service goes on."""
+    import asyncio
+    import signal
+
     task = asyncio.ensure_future(coro)
     loop = asyncio.get_running_loop()
 
@@ -165,10 +164,16 @@ def _run(ctx: Context) -> int:
     """Run the command ``ctx.args`` names (the UI when none): in an interruptible asyncio
     loop when it is a coroutine function."""
     if ctx.args.command is None:
+        from tui.cli.commands.ui import cmd_ui  # Textual: only for the UI
+
         return cmd_ui(ctx)
     outcome = BY_NAME[ctx.args.command].run(ctx)
     if isinstance(outcome, int):
         return outcome
+    # asyncio only here: the commands that return an exit code at once (--version, --help,
+    # sessions) never load it.
+    import asyncio
+
     return asyncio.run(_run_interruptible(ctx, outcome))
 
 
@@ -189,6 +194,8 @@ def _main(argv: Sequence[str] | None) -> tuple[Context | None, int]:
         say("interrupted")
         return ctx, EXIT_INTERRUPTED
     except Exception as exc:
+        from tui.cli.logs import log_unexpected  # logging: only for what went wrong
+
         where = log_unexpected(ctx.state_dir if ctx is not None else resolve_state_dir(None))
         say(
             f"internal error ({type(exc).__name__}); nothing uploaded is lost, "

@@ -6,9 +6,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from tui.core.bounds import check_setting
 from tui.core.errors import UsageError
-from tui.core.units import parse_duration
+
+# The checks (tui.core.bounds, tui.core.units) are imported where a value is read: every
+# command's parser is built at each start, --version's too, and reads no value.
 
 __all__ = ["Parser", "add_bandwidth_flag", "add_session_arg", "age", "setting"]
 
@@ -31,6 +32,8 @@ def setting(key: str, name: str) -> Callable[[str], int]:
     would put "argument --part-size: " before it)."""
 
     def read(text: str) -> int:
+        from tui.core.bounds import check_setting
+
         try:
             return check_setting(key, text, name, cli=True)
         except ValueError as exc:
@@ -42,6 +45,8 @@ def setting(key: str, name: str) -> Callable[[str], int]:
 
 def age(text: str) -> float:
     """An argparse type for a duration such as ``2h`` or ``7d``, in seconds."""
+    from tui.core.units import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError as exc:

@@ -8,13 +8,15 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.core.display import visible
 from tui.core.meter import RateMeter
 from tui.core.model import Event, Session
 from tui.core.units import format_duration, format_rate, format_size
-from tui.service.api import EngineAPI
+
+if TYPE_CHECKING:
+    from tui.service.api import EngineAPI
 
 PLAIN_INTERVAL = 1.0
 """Seconds between plain progress lines (no TTY)."""

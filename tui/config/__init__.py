@@ -7,7 +7,7 @@ refused unless ``PARTDECK_ALLOW_INLINE_SECRETS=1`` is set. Every problem is a on
 :class:`~tui.core.errors.ConfigError` naming the file, the key and the fix, and no message
 or repr ever holds a secret value.
 
-The package's modules: :mod:`~tui.config.paths` (where the file and the state dir are),
+The package's modules: :mod:`~tui.core.paths` (where the file and the state dir are),
 :mod:`~tui.config.schema` (the validated models), :mod:`~tui.config.load` (reading and
 checking a file), :mod:`~tui.config.accounts` (one account table),
 :mod:`~tui.config.checks` (typed reads of a table) and :mod:`~tui.config.secrets` (where
@@ -17,14 +17,6 @@ an account's secret comes from). Import from ``tui.config``: this is its public 
 from __future__ import annotations
 
 from tui.config.load import MAX_CONFIG_FILE, inline_secret_warnings, load_config, parse_config
-from tui.config.paths import (
-    CONFIG_ENV,
-    STATE_DIR_ENV,
-    default_config_path,
-    default_state_dir,
-    resolve_config_path,
-    resolve_state_dir,
-)
 from tui.config.schema import (
     DEFAULT_BASE_URLS,
     DEFAULT_BOX_UPLOAD_URL,
@@ -39,6 +31,14 @@ from tui.config.secrets import (
     ALLOW_INLINE_SECRETS_ENV,
     MAX_TOKEN_FILE,
     TOKEN_COMMAND_TIMEOUT,
+)
+from tui.core.paths import (
+    CONFIG_ENV,
+    STATE_DIR_ENV,
+    default_config_path,
+    default_state_dir,
+    resolve_config_path,
+    resolve_state_dir,
 )
 
 __all__ = [

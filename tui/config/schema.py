@@ -13,9 +13,9 @@ from typing import Literal
 import tomlkit
 
 from tui.config.checks import dotted
-from tui.config.paths import default_config_path
 from tui.config.secrets import profile_credentials, read_token_file, run_token_command
 from tui.core.errors import ConfigError
+from tui.core.paths import default_config_path
 from tui.core.settings import EngineSettings
 from tui.providers.account import DEFAULT_BASE_URLS, DEFAULT_BOX_UPLOAD_URL
 

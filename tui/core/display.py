@@ -57,6 +57,8 @@ def visible(text: object) -> str:
     so two different texts never look the same. Plain text comes back unchanged.
     """
     raw = str(text)
+    if raw.isascii() and raw.isprintable() and "\\" not in raw:
+        return raw  # the common case, at C speed: printable ASCII hides nothing
     if not any(c == "\\" or is_hidden(c) for c in raw):
         return raw
     out: list[str] = []

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tui.core.model import Part, Session
 from tui.core.plan import PartLimits
+
+if TYPE_CHECKING:  # httpx costs a short command's start (~0.1 CPU-s); only typed here
+    import httpx
 
 __all__ = [
     "OpenedSession",
@@ -181,5 +182,5 @@ class Provider(Protocol):
 
 ProviderFactory = Callable[[str], Provider]
 """Account name -> the Provider for it (raises ConfigError when the account is unusable)."""
-PartClientFactory = Callable[[str, str], httpx.AsyncClient]
+PartClientFactory = Callable[[str, str], "httpx.AsyncClient"]
 """(Account name, part URL) -> the client that sends the part (it decides TLS checks)."""

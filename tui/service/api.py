@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tui.core.diagnose import Diagnosis
-from tui.core.engine import Progress
-from tui.core.journal import Tally
 from tui.core.model import Event, Part, PlanPreview, Session
-from tui.core.ports import RemotePart, RemoteUpload
+
+if TYPE_CHECKING:  # only typed here: the engine and the journal are for whoever runs them
+    from tui.core.diagnose import Diagnosis
+    from tui.core.engine import Progress
+    from tui.core.journal import Tally
+    from tui.core.ports import RemotePart, RemoteUpload
 
 Subscriber = Callable[[Event], None]
 

@@ -1,13 +1,12 @@
-"""What a command is (:class:`Command`) and the steps the engine commands share: drive
-sessions with a reporter attached, and turn how they ended into an exit code."""
+"""The steps the engine commands share: drive sessions with a reporter attached, and turn
+how they ended into an exit code. (What a command is, :class:`Command`, is in
+:mod:`tui.cli.commands.command`.)"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
 from tui.cli.output import say
@@ -18,35 +17,9 @@ from tui.core.units import format_duration
 from tui.runtime import with_overrides
 from tui.service.api import SERVICE_EVENT, EngineAPI
 
-__all__ = ["Command", "Handler", "age_text", "drive", "engine_settings", "exit_for"]
-
-Handler = Callable[[Context], int] | Callable[[Context], Awaitable[int]]
-"""Runs a command and returns its exit code: a plain function, or a coroutine function
-(run in an asyncio loop where SIGINT/SIGTERM pause the engine)."""
+__all__ = ["age_text", "drive", "engine_settings", "exit_for"]
 
 _GOOD_END = frozenset({SessionState.COMPLETED, SessionState.ABORTED})
-
-
-def _no_arguments(parser: argparse.ArgumentParser) -> None:
-    """A command that takes nothing but the common options."""
-
-
-@dataclass(frozen=True)
-class Command:
-    """One sub-command: its name and help line, its arguments and what runs it.
-
-    ``arguments`` adds the command's own arguments to its sub-parser (a family such as
-    ``service start|stop|status`` adds sub-parsers there). ``--config``, ``--state-dir``
-    and, with ``json_flag``, ``--json`` come with every command. A ``reading`` command's
-    whole work is its output: losing it (other than to a reader that left) fails it.
-    """
-
-    name: str
-    help: str
-    run: Handler
-    arguments: Callable[[argparse.ArgumentParser], object] = _no_arguments
-    json_flag: bool = True
-    reading: bool = False
 
 
 async def drive(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from tui.cli.commands.common import Command
 from tui.cli.context import EXIT_OK, Context
 from tui.cli.listing import print_session, print_sessions
-from tui.cli.options import add_session_arg
 
-__all__ = ["SESSIONS", "SHOW", "cmd_sessions", "cmd_show"]
+__all__ = ["cmd_sessions", "cmd_show"]
 
 
 def cmd_sessions(ctx: Context) -> int:
@@ -22,13 +20,3 @@ def cmd_show(ctx: Context) -> int:
     session = journal.find(ctx.args.session)
     print_session(session, journal.parts(session.id), ctx.state_dir, as_json=ctx.args.json)
     return EXIT_OK
-
-
-SESSIONS = Command("sessions", "list every session in the journal", cmd_sessions, reading=True)
-SHOW = Command(
-    "show",
-    "show one session and every part",
-    cmd_show,
-    arguments=add_session_arg,
-    reading=True,
-)

@@ -3,21 +3,12 @@ they stay resumable with ``partdeck resume``."""
 
 from __future__ import annotations
 
-import argparse
-
-from tui.cli.commands.common import Command
 from tui.cli.context import EXIT_OK, EXIT_USAGE, Context
 from tui.cli.engines import front_engine
 from tui.cli.output import line, print_json, say
 from tui.core.errors import PartdeckError
 
-__all__ = ["PAUSE", "cmd_pause"]
-
-
-def _arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "sessions", nargs="+", metavar="SESSION", help="session ids or unique prefixes of them"
-    )
+__all__ = ["cmd_pause"]
 
 
 async def cmd_pause(ctx: Context) -> int:
@@ -41,7 +32,3 @@ async def cmd_pause(ctx: Context) -> int:
             else:
                 line(f"{paused.id[:12]}: {paused.state}; partdeck resume {paused.id[:8]} goes on")
     return EXIT_USAGE if refused else EXIT_OK
-
-
-PAUSE = Command("pause", "stop sending a session's parts; it stays resumable", cmd_pause,
-                arguments=_arguments)  # fmt: skip

@@ -3,30 +3,20 @@ discards them."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
 import time
 
-from tui.cli.commands.common import Command, age_text
+from tui.cli.commands.common import age_text
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
 from tui.cli.engines import front_engine
-from tui.cli.options import age
 from tui.cli.output import line, print_json, say
 from tui.core.errors import PartdeckError
 from tui.core.liveness import is_interrupted
 from tui.core.units import format_size
 
-__all__ = ["REMOTE", "cmd_remote"]
-
-
-def _remote_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--account", required=True, metavar="NAME")
-    p.add_argument("--older-than", type=age, metavar="AGE", help="e.g. 2h, 7d")
-    p.add_argument("--prefix", default="", metavar="P", help="key prefix below the account's")
-    p.add_argument("--abort", action="store_true", help="abort what is listed (asks on a TTY)")
-    p.add_argument("--yes", action="store_true", help="do not ask before aborting")
+__all__ = ["cmd_remote"]
 
 
 async def cmd_remote(ctx: Context) -> int:
@@ -119,12 +109,3 @@ async def cmd_remote(ctx: Context) -> int:
             if not ok:  # the problem and its fix: once, on stderr
                 say(f"abort failed: {u.key} {u.upload_id[:24]}: {error}")
     return EXIT_OK if not failed else EXIT_FAILED
-
-
-REMOTE = Command(
-    "remote",
-    "incomplete uploads the server holds, joined with the journal",
-    cmd_remote,
-    arguments=_remote_arguments,
-    reading=True,
-)

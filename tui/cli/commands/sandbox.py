@@ -5,29 +5,13 @@ Both import the sandbox (and so moto, the sandbox extra) only when they run.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from tui.cli.commands.common import Command
 from tui.cli.context import Context
 from tui.cli.logs import logging_to
 
-__all__ = ["DEMO", "SANDBOX", "cmd_demo", "cmd_sandbox"]
-
-
-def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--faults",
-        metavar="SPEC",
-        help="faults to inject: name=value,... (e.g. part_500=0.1,box.commit_202=2) or a "
-        ".toml file",
-    )
-    p.add_argument(
-        "--write-config",
-        metavar="PATH",
-        help="where to write the config (default: STATE_DIR/sandbox/config.toml)",
-    )
+__all__ = ["cmd_demo", "cmd_sandbox"]
 
 
 def cmd_demo(ctx: Context) -> int:
@@ -45,18 +29,3 @@ def cmd_sandbox(ctx: Context) -> int:
 
     out = Path(ctx.args.write_config).expanduser() if ctx.args.write_config else None
     return run_sandbox(ctx.state_dir, faults_text=ctx.args.faults, config_out=out)
-
-
-DEMO = Command(
-    "demo",
-    "upload a sample file to every provider of an in-process sandbox, offline",
-    cmd_demo,
-    json_flag=False,
-)
-SANDBOX = Command(
-    "sandbox",
-    "serve every provider's emulator on loopback and write a config for them",
-    cmd_sandbox,
-    arguments=_sandbox_arguments,
-    json_flag=False,
-)

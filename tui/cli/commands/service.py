@@ -3,25 +3,14 @@ owns the engine, so uploads outlive the terminal that started them."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from tui.cli.commands.common import Command
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
 from tui.cli.output import line, print_json
 from tui.service.frontend import all_secrets
 from tui.service.spawn import ensure_service, service_status, stop_service
 
-__all__ = ["SERVICE", "cmd_service"]
-
-ACTIONS = ("start", "stop", "restart", "status", "install", "run")
-
-
-def _arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=ACTIONS, metavar="ACTION", help=" | ".join(ACTIONS))
-    p.add_argument(
-        "--secrets-stdin", action="store_true", help=argparse.SUPPRESS
-    )  # what spawn passes to `run`
+__all__ = ["cmd_service"]
 
 
 async def _start(ctx: Context) -> int:
@@ -87,11 +76,3 @@ async def _control(ctx: Context) -> int:
                 line(f"partdeck service (process {pid}) stopped; its uploads are paused")
             return EXIT_OK
     return await _start(ctx)
-
-
-SERVICE = Command(
-    "service",
-    "the per-user service that owns the uploads: start, stop, restart, status, install, run",
-    cmd_service,
-    arguments=_arguments,
-)

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-
-from tui.cli.commands.common import Command, drive, exit_for
+from tui.cli.commands.common import drive, exit_for
 from tui.cli.context import EXIT_FAILED, EXIT_OK, Context
 from tui.cli.engines import front_engine
 from tui.cli.listing import print_diagnosis
-from tui.cli.options import add_session_arg
 from tui.cli.output import line, print_json
 
 __all__ = [
-    "ABORT",
-    "COMPLETE",
-    "INSPECT",
-    "VERIFY",
     "cmd_abort",
     "cmd_complete",
     "cmd_inspect",
     "cmd_verify",
 ]
-
-
-def _complete_arguments(p: argparse.ArgumentParser) -> None:
-    add_session_arg(p)
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="send complete again where the provider allows it once and its outcome is unknown",
-    )
 
 
 async def cmd_complete(ctx: Context) -> int:
@@ -87,26 +71,3 @@ async def cmd_inspect(ctx: Context) -> int:
         d = await engine.inspect(session.id)
     print_diagnosis(d, ctx.state_dir, as_json=ctx.args.json)
     return EXIT_OK
-
-
-COMPLETE = Command(
-    "complete",
-    "finish a session whose parts are all sent",
-    cmd_complete,
-    arguments=_complete_arguments,
-)
-ABORT = Command("abort", "discard a session's remote upload", cmd_abort, arguments=add_session_arg)
-VERIFY = Command(
-    "verify",
-    "re-hash the local file against the recorded fingerprints",
-    cmd_verify,
-    arguments=add_session_arg,
-    reading=True,
-)
-INSPECT = Command(
-    "inspect",
-    "why a session is stuck: journal, local file and server",
-    cmd_inspect,
-    arguments=add_session_arg,
-    reading=True,
-)

@@ -2,66 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from tui.cli.commands.common import Command, drive, engine_settings, exit_for
+from tui.cli.commands.common import drive, engine_settings, exit_for
 from tui.cli.context import EXIT_OK, Context
 from tui.cli.engines import front_engine, on_service
-from tui.cli.options import add_bandwidth_flag, add_session_arg, setting
 from tui.cli.output import line, print_json
 from tui.cli.report import session_summary
 from tui.core.errors import UsageError
 from tui.core.model import Session, SessionState
 from tui.service.api import EngineAPI
 
-__all__ = ["RESUME", "RETRY", "UPLOAD", "cmd_resume", "cmd_retry", "cmd_upload"]
-
-
-def _no_complete_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-complete", action="store_true", help="stop once every part is sent")
-
-
-def _upload_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--account", required=True, metavar="NAME")
-    p.add_argument(
-        "--part-size",
-        type=setting("part_size", "--part-size"),
-        metavar="SIZE",
-        help="e.g. 8MiB, 100MB, 5242880",
-    )
-    p.add_argument(
-        "--parts-in-flight",
-        type=setting("parts_in_flight", "--parts-in-flight"),
-        metavar="N",
-        help="parts sent at once, across every file",
-    )
-    _no_complete_flag(p)
-    add_bandwidth_flag(p)
-    p.add_argument(
-        "--detach",
-        action="store_true",
-        help="hand the files to the service and return at once, printing the session ids",
-    )
-
-
-def _resume_arguments(p: argparse.ArgumentParser) -> None:
-    add_session_arg(p)
-    _no_complete_flag(p)
-    add_bandwidth_flag(p)
-
-
-def _retry_arguments(p: argparse.ArgumentParser) -> None:
-    add_session_arg(p)
-    add_bandwidth_flag(p)
-    p.add_argument(
-        "parts",
-        nargs="*",
-        type=setting("part", "PART"),
-        metavar="PART",
-        help="part numbers (default: every failed part)",
-    )
+__all__ = ["cmd_resume", "cmd_retry", "cmd_upload"]
 
 
 async def cmd_upload(ctx: Context) -> int:
@@ -135,10 +87,3 @@ async def cmd_retry(ctx: Context) -> int:
 
         done = await drive(ctx, engine, [session], retry)
     return exit_for(done, no_complete=not ctx.config.engine.auto_complete)
-
-
-UPLOAD = Command(
-    "upload", "upload files in parts to one account", cmd_upload, arguments=_upload_arguments
-)
-RESUME = Command("resume", "carry on with a session", cmd_resume, arguments=_resume_arguments)
-RETRY = Command("retry", "send parts of a session again", cmd_retry, arguments=_retry_arguments)

@@ -1,12 +1,14 @@
 """Where the config file and the state directory are: a flag, else an env var, else the
-per-user default (platformdirs)."""
+per-user default (platformdirs).
+
+It sits in core, not in :mod:`tui.config` (which re-exports it), so that a command that
+only needs the paths (``partdeck sessions``) does not load the config package (tomlkit,
+the schema) to find them."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import platformdirs
 
 __all__ = [
     "CONFIG_ENV",
@@ -27,11 +29,15 @@ _APP = "partdeck"
 
 def default_config_path() -> Path:
     """The per-user config file, e.g. ``~/.config/partdeck/config.toml`` on Linux."""
+    import platformdirs  # only when no flag or env var names it
+
     return platformdirs.user_config_path(_APP, appauthor=False) / "config.toml"
 
 
 def default_state_dir() -> Path:
     """The per-user state directory (journal and logs), e.g. ``~/.local/state/partdeck``."""
+    import platformdirs
+
     return platformdirs.user_state_path(_APP, appauthor=False)
 
 
