@@ -29,6 +29,7 @@ from tui.core.diagnose import Fix
 from tui.core.display import visible
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.ui.actions import Selection, applies
+from tui.ui.heap import freeze_startup_heap
 from tui.ui.keys import MAIN_BINDINGS
 from tui.ui.rows import SessionStats, detail_text
 from tui.ui.screens.files import tilde
@@ -147,6 +148,7 @@ class MainScreen(Screen[None]):
         await self.resync()
         await self.query_one(SessionsTable).wait_for_refresh()
         await self.resync(full=True)
+        freeze_startup_heap()
 
     async def _poll(self) -> None:
         """Read the journal again if another process wrote to it (a cheap check)."""
