@@ -1,8 +1,8 @@
 """The main screen: every session, live, and the parts of the selected one.
 
-The tables refresh on a tick (TICK_HZ) from what the bridge noted, and early when a
-session changes state; what the keys do is in ``SessionCommands``, in workers, and
-refusals come back as notifications, never tracebacks.
+The tables refresh on a tick (TICK_HZ) from what the bridge noted, and early (EARLY_GAP
+after the last tick at the soonest) when a session changes state; what the keys do is in
+``SessionCommands``, in workers, and refusals come back as notifications, never tracebacks.
 Between the tables, two pictures of the selected session: its part map and rate graph,
 fed the same parts as the parts view (``_show_parts``) and the rate history on each tick.
 """
@@ -29,12 +29,14 @@ from tui.core.diagnose import Fix
 from tui.core.display import visible
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.ui.actions import Selection, applies
+from tui.ui.heap import freeze_startup_heap
 from tui.ui.keys import MAIN_BINDINGS
 from tui.ui.rows import SessionStats, detail_text
 from tui.ui.screens.files import tilde
 from tui.ui.screens.main_commands import SessionCommands
 from tui.ui.session_feed import SessionFeed
 from tui.ui.session_list import SessionList
+from tui.ui.ticker import Ticker
 from tui.ui.widgets.part_map import PartMap
 from tui.ui.widgets.parts_view import PartsView
 from tui.ui.widgets.rate_graph import RateGraph
@@ -48,6 +50,8 @@ S = SessionState
 
 TICK_HZ = 5
 """Table refreshes per second (the brief allows 4-10)."""
+EARLY_GAP = 0.1
+"""Least time between a tick and one a state change brings forward (so at most 10 Hz)."""
 RESYNC_SECONDS = 1.0
 """How often the journal is checked for writes by another partdeck (a headless upload);
 the sessions are read again only when there were some."""
@@ -87,8 +91,7 @@ class MainScreen(Screen[None]):
         self._loaded: tuple[object, ...] | None = None
         """What the journal said of the selected session when its parts were last read."""
         self._detail_text: str | None = None
-        self._early = False
-        """An early tick is due (``_wake``)."""
+        self._ticker = Ticker(self, self.tick, 1 / TICK_HZ, EARLY_GAP)
 
     @property
     def _torn_down(self) -> bool:
@@ -130,8 +133,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#sessions").border_title = "Sessions"
         self.query_one("#parts").border_title = "Parts"
-        self.set_interval(1 / TICK_HZ, self.tick, name="tick")
-        self.papp.bridge.wake = self._wake
+        self._ticker.start()
+        self.papp.bridge.wake = self._ticker.wake  # a state change shows early
         self.set_interval(RESYNC_SECONDS, self._poll, name="resync")
         self.query_one(SessionsTable).focus()
         self.background(self._open_history, group="history")
@@ -139,24 +142,13 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         self.papp.bridge.wake = None
 
-    def _wake(self) -> None:
-        """A session changed state: tick now instead of at the next interval. Called from
-        the engine's event (maybe outside the app's context), so the tick is run from the
-        screen's own message queue; the changes of one burst share that tick."""
-        if not self._early:
-            self._early = True
-            self.call_later(self._woken)
-
-    def _woken(self) -> None:
-        self._early = False
-        self.tick()
-
     async def _open_history(self) -> None:
         """Show the unfinished and newest finished sessions first, then read the whole
         history (for the search and the folded count) once that frame is up."""
         await self.resync()
         await self.query_one(SessionsTable).wait_for_refresh()
         await self.resync(full=True)
+        freeze_startup_heap()
 
     async def _poll(self) -> None:
         """Read the journal again if another process wrote to it (a cheap check)."""

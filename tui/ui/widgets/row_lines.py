@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -56,6 +57,36 @@ def fit(text: str, width: int, right: bool) -> str:
     return set_cell_size(text, width)
 
 
+@lru_cache(maxsize=4096)
+def _under(look: RowLook, row: int, column: int) -> tuple[Style, Style]:
+    """The style under a cell (row, meta, cursor) and that of its padding."""
+    pre = look.base + Style.from_meta({"row": row, "column": column}) + look.cursor
+    return pre, pre + look.over if look.over else pre
+
+
+@lru_cache(maxsize=8192)
+def _cell(
+    text: str, style: Style, spec: Column, look: RowLook, row: int, column: int
+) -> tuple[Segment, ...]:
+    """One cell's segments, padding included: each cell is drawn once per text, tone and
+    place, so a row whose sent, rate and ETA moved draws those three cells only."""
+    pre, padding = _under(look, row, column)
+    body = pre + style
+    pad = Segment(" " * PAD, padding)
+    text = fit(text, spec.width, spec.right)
+    return tuple(
+        Segment.simplify([pad, Segment(text, body + look.over if look.over else body), pad])
+    )
+
+
+@lru_cache(maxsize=1024)
+def _fill(look: RowLook, row: int) -> Style:
+    """The style of the blank right of the last column."""
+    return (
+        look.base + look.cursor + Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
+    )
+
+
 def row_strip(
     cells: Sequence[tuple[str, Style]],
     columns: Sequence[Column],
@@ -64,17 +95,14 @@ def row_strip(
     width: int,
 ) -> Strip:
     """One row (``row`` is -1 for the header) as a Strip at least ``width`` cells wide:
-    ``cells`` are (text, style) in column order; the row's style fills the rest."""
+    ``cells`` are (text, style) in column order; the row's style fills the rest.
+
+    Adjacent cells never share a style (the meta names the column), so joining each
+    cell's simplified segments is the simplified row."""
     segments: list[Segment] = []
-    over = look.over if look.over else None
     for column, ((text, style), spec) in enumerate(zip(cells, columns, strict=True)):
-        pre = look.base + Style.from_meta({"row": row, "column": column}) + look.cursor
-        pad = Segment(" " * PAD, pre + over if over else pre)
-        body = pre + style
-        segments += (pad, Segment(fit(text, spec.width, spec.right), body + over if over else body))
-        segments.append(pad)
-    rest = max(0, width - table_width(columns))
-    fill = look.base + look.cursor
-    fill += Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
-    segments.append(Segment(" " * rest, fill))
-    return Strip(segments).simplify()
+        segments += _cell(text, style, spec, look, row, column)
+    used = table_width(columns)
+    rest = max(0, width - used)
+    segments.append(Segment(" " * rest, _fill(look, row)))
+    return Strip(segments, used + rest)

@@ -36,6 +36,7 @@ _WIDTHS = {
 value (tests/ui/test_columns.py), and file to ETA fit in 80 columns with a scrollbar."""
 _RIGHT = frozenset({"parts", "sent", "rate", "eta", "size", "age"})
 _COLUMNS = tuple(Column(_WIDTHS[key], key in _RIGHT) for key, _ in SESSION_COLUMNS)
+_KEYS = tuple(key for key, _ in SESSION_COLUMNS)
 _HEADER = 1
 
 
@@ -122,6 +123,8 @@ class SessionsTable(ScrollView, can_focus=True):
         self._looks: object = None
         self._base = Style()
         self._styles: dict[str, Style] = {}
+        self._tones: dict[str, Style] = {}
+        self._looks_of: dict[bool, RowLook] = {}
         self.cells_written = 0
         """Cells written since the table was made (added rows count every cell): a
         measure of how much a refresh touched."""
@@ -274,6 +277,8 @@ class SessionsTable(ScrollView, can_focus=True):
         self._strips.clear()
         self._header = None
         self._styles.clear()
+        self._tones.clear()
+        self._looks_of.clear()
         self._looks = None
 
     def _style(self, name: str, partial: bool = False) -> Style:
@@ -296,19 +301,31 @@ class SessionsTable(ScrollView, can_focus=True):
         cursor = index == self._cursor
         strip = self._strips.get((key, cursor))
         if strip is None:
+            look = self._row_look(cursor)
+            cells = self._cells[key]
+            tone = self._tone
+            texts = [(cell.text, tone(cell.tone)) for cell in map(cells.__getitem__, _KEYS)]
+            strip = row_strip(texts, _COLUMNS, look, index, self.size.width)
+            self._strips[(key, cursor)] = strip
+        return strip
+
+    def _row_look(self, cursor: bool) -> RowLook:
+        """The look of a plain row or of the cursor row (made once per looks)."""
+        look = self._looks_of.get(cursor)
+        if look is None:
             if cursor:
                 on = self._style("datatable--cursor")
                 look = RowLook(self._base, on, Style.from_color(color=on.color))
             else:
                 look = RowLook(self._base)
-            cells = self._cells[key]
-            texts = [
-                (cells[c].text, self._style(f"tone--{cells[c].tone}", partial=True))
-                for c, _ in SESSION_COLUMNS
-            ]
-            strip = row_strip(texts, _COLUMNS, look, index, self.size.width)
-            self._strips[(key, cursor)] = strip
-        return strip
+            self._looks_of[cursor] = look
+        return look
+
+    def _tone(self, tone: str) -> Style:
+        style = self._tones.get(tone)
+        if style is None:
+            style = self._tones[tone] = self._style(f"tone--{tone}", partial=True)
+        return style
 
     def _header_strip(self) -> Strip:
         if self._header is None:
