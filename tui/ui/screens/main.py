@@ -29,7 +29,7 @@ from tui.core.diagnose import Fix
 from tui.core.display import visible
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.ui.actions import Selection, applies
-from tui.ui.heap import freeze_startup_heap
+from tui.ui.heap import freeze_startup_heap, thaw_heap
 from tui.ui.keys import MAIN_BINDINGS
 from tui.ui.rows import SessionStats, detail_text
 from tui.ui.screens.files import tilde
@@ -141,6 +141,7 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.papp.bridge.wake = None
+        thaw_heap()
 
     async def _open_history(self) -> None:
         """Show the unfinished and newest finished sessions first, then read the whole
