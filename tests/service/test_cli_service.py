@@ -166,7 +166,7 @@ def test_sigint_on_a_following_upload_pauses_what_it_started(
     assert "paused" in err
     session_id, _ = verified_parts(spawned)
     assert session_id is not None
-    assert journal_state(spawned, session_id) == "paused"
+    assert journal_state(spawned, session_id) == "paused", err
     assert service_pid(spawned) is not None, "the service itself goes on"
 
 

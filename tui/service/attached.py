@@ -21,6 +21,7 @@ from tui.core.errors import SessionNotFound
 from tui.core.journal import Tally
 from tui.core.model import Event, Part, PlanPreview, Session
 from tui.core.ports import RemotePart, RemoteUpload
+from tui.core.waits import wait_set
 from tui.service.api import SERVICE_EVENT, Subscriber
 from tui.service.client import ServiceClient, check_version
 from tui.service.mirror import Mirror, MirrorReads
@@ -288,8 +289,7 @@ class ServiceEngine:
 
         Raises ServiceError when the service has been out of reach for LOST_LIMIT."""
         while self.is_running(session_id):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), 1.0)
+            await wait_set(self._changed, 1.0)
             if self._lost is not None and time.monotonic() - self._lost[0] > LOST_LIMIT:
                 raise ServiceError(
                     f"{self._lost[1]}, for over {LOST_LIMIT:.0f}s; the session stays "

@@ -9,6 +9,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tui.core.waits import wait_set
+
 WINDOW = 20_000
 """Records kept for clients that come back: minutes of eight uploads at full speed
 (``[service] events_kept``)."""
@@ -74,8 +76,5 @@ class EventFeed:
             if batch:
                 seq = batch[-1]["seq"]
                 continue
-            changed = self._changed
-            try:
-                await asyncio.wait_for(changed.wait(), heartbeat)
-            except TimeoutError:
+            if not await wait_set(self._changed, heartbeat):
                 yield {"heartbeat": self._seq}

@@ -126,7 +126,8 @@ class AccountPickerScreen(ModalScreen[str | None]):
     @work(group="account-checks")
     async def _check(self, name: str) -> None:
         try:
-            said = await asyncio.wait_for(self.papp.engine.check_account(name), CHECK_TIMEOUT)
+            async with asyncio.timeout(CHECK_TIMEOUT):  # not wait_for: see tui.core.waits
+                said = await self.papp.engine.check_account(name)
             cell = Text(f"✓ {visible(redact(said))}", style="green")
         except TimeoutError:
             cell = Text(f"✗ no answer in {CHECK_TIMEOUT:.0f}s", style="bold red")
