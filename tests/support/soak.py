@@ -33,7 +33,7 @@ from tui.core.units import MiB
 from tui.runtime import open_engine
 from tui.service.api import EngineAPI
 from tui.service.attached import ServiceEngine
-from tui.service.health import resources
+from tui.service.health import resources, task_names
 from tui.service.spawn import ensure_service, stop_service
 
 EXECUTOR_THREADS = 8
@@ -154,13 +154,6 @@ def sample(
     )
 
 
-def _task_name(task: asyncio.Task[Any]) -> str:
-    """A task's name and where its coroutine waits, to tell which one lingers."""
-    frames = task.get_stack(limit=1)
-    where = f" at {frames[0].f_code.co_qualname}:{frames[0].f_lineno}" if frames else ""
-    return f"{task.get_name()} ({getattr(task.get_coro(), '__qualname__', '?')}{where})"
-
-
 class Driver:
     """Runs scripted sessions on one engine, ``concurrency`` at a time."""
 
@@ -209,7 +202,7 @@ class Driver:
             return
         while len(asyncio.all_tasks()) > 1 or self.engine.running():
             if time.monotonic() > deadline:
-                names = sorted(_task_name(t) for t in asyncio.all_tasks())
+                names = task_names()
                 raise RuntimeError(f"the engine is not idle after {IDLE_WAIT}s: tasks {names}")
             await asyncio.sleep(0.1)
 
