@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from tui.core.errors import (
     TransientError,
     UsageError,
 )
+from tui.core.journal import Journal
 from tui.core.model import Event, Part, PartState, PlanPreview, Session, SessionState
 from tui.service.client import check_version
 from tui.service.protocol import (
@@ -78,6 +80,25 @@ def test_parts_events_and_previews_round_trip() -> None:
     assert event_from_wire(wire(event_to_wire(event))) == event  # type: ignore[arg-type]
     preview = PlanPreview("/a", 10, 1, 5, [(0, 5), (5, 10)], from_server=False)
     assert preview_from_wire(wire(preview_to_wire(preview))) == preview  # type: ignore[arg-type]
+
+
+def test_stored_part_rows_are_the_wire_rows_of_their_parts(tmp_path: Path) -> None:
+    """The service sends a paused session's rows as stored, without making Parts: they
+    must be exactly what part_to_wire makes of those parts."""
+    journal = Journal.open(tmp_path)
+    try:
+        sid = "b" * 32
+        parts = [
+            Part(sid, 1, 0, 5, PartState.VERIFIED, attempts=2, xxh3="ab", md5="cd", etag='"e"'),
+            Part(sid, 2, 5, 9, PartState.FAILED, error="HTTP 500", target_expires_at=9.5),
+            Part(sid, 3, 9, 10),
+        ]
+        journal.create(session(id=sid, size=10, remote={}), parts)
+        rows = wire(journal.part_rows(sid))
+        assert rows == wire([part_to_wire(p) for p in journal.parts(sid)])
+        assert [part_from_wire(r) for r in rows] == parts  # type: ignore[union-attr, arg-type]
+    finally:
+        journal.close()
 
 
 def test_a_diagnosis_round_trips() -> None:

@@ -288,6 +288,17 @@ class Journal:
         )
         return [part_from(r) for r in rows]
 
+    def part_rows(self, session_id: str) -> list[tuple[Any, ...]]:
+        """A session's parts in number order as plain rows, in ``Part``'s field order with
+        the state as its value: what the service sends, without making 10,000 Parts."""
+        return [
+            tuple(r)
+            for r in self._query(
+                f"SELECT {PART_COLS} FROM parts WHERE session_id = ? ORDER BY number",
+                (session_id,),
+            )
+        ]
+
     def part_counts(self) -> dict[str, dict[str, int]]:
         """For every session, how many parts are in each state."""
         counts: dict[str, dict[str, int]] = {}
@@ -337,6 +348,11 @@ class Journal:
             (limit,),
         )
         return [session_from(r) for r in rows]
+
+    def newest_session(self) -> str | None:
+        """Id of the newest session (by creation; the lower id on a tie), or None."""
+        rows = self._query("SELECT id FROM sessions ORDER BY created_at DESC, id LIMIT 1")
+        return str(rows[0]["id"]) if rows else None
 
     def part_tallies(self, session_ids: Sequence[str] | None = None) -> dict[str, dict[str, Tally]]:
         """For these sessions (None: every one), per part state: how many parts, how many

@@ -44,7 +44,13 @@ class SessionReads(Protocol):
         """Sessions not completed or aborted, plus those named in ``also``."""
         ...
 
-    def newest_finished(self, limit: int) -> list[Session]: ...
+    def newest_finished(self, limit: int) -> list[Session]:
+        """The ``limit`` newest completed or aborted sessions (by creation), newest first."""
+        ...
+
+    def newest_session(self) -> str | None:
+        """Id of the newest session (by creation; the lower id on a tie), or None."""
+        ...
 
     def part_tallies(self, session_ids: Sequence[str] | None = None) -> dict[str, dict[str, Tally]]:
         """Per session: part state -> (count, bytes)."""
@@ -95,6 +101,11 @@ class EngineAPI(Protocol):
         ...
 
     async def load_parts(self, session_id: str) -> list[Part]: ...
+
+    def prefetch_parts(self, session_id: str) -> None:
+        """A hint that ``load_parts(session_id)`` comes soon: an engine whose reads are
+        slow may start it now (the service works while the app builds its screen)."""
+        ...
 
     async def preview(
         self, path: str | Path, account: str, part_size: int | None = None

@@ -73,6 +73,7 @@ class ServiceEngine:
         self._follower: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._accounts: dict[str, Json] = {}
+        self._prefetched: dict[str, asyncio.Task[list[Part]]] = {}
         self.status: Json = {}
 
     # -- the link --------------------------------------------------------------------------
@@ -226,11 +227,35 @@ class ServiceEngine:
         return True if found is None else bool(found)
 
     async def load_parts(self, session_id: str) -> list[Part]:
-        """Fetch a session's parts and keep them current from the event stream."""
+        """Fetch a session's parts and keep them current from the event stream (a fetch
+        ``prefetch_parts`` started is taken over: its parts, as they now stand)."""
+        pending = self._prefetched.pop(session_id, None)
+        if pending is None:
+            return await self._fetch_parts(session_id)
+        fetched = await pending
+        return self.mirror.loaded_parts(session_id) or fetched
+
+    def prefetch_parts(self, session_id: str) -> None:
+        """Start fetching a session's parts now (one prefetch at a time: a new one drops
+        the last); 10,000 parts take the service some 50 ms."""
+        if session_id in self._prefetched:
+            return
+        self._drop_prefetched()
+        self._prefetched[session_id] = asyncio.create_task(
+            self._fetch_parts(session_id), name="service-prefetch-parts"
+        )
+
+    async def _fetch_parts(self, session_id: str) -> list[Part]:
         answer = await self.client.get(f"/sessions/{session_id}/parts")
         parts = [part_from_wire(p) for p in answer["parts"]]
         self.mirror.set_parts(session_id, parts, int(answer["seq"]))
         return parts
+
+    def _drop_prefetched(self) -> None:
+        for task in self._prefetched.values():
+            task.cancel()
+            task.add_done_callback(_retrieved)  # a failed fetch nobody took is no error
+        self._prefetched.clear()
 
     # -- commands --------------------------------------------------------------------------
 
@@ -348,11 +373,18 @@ class ServiceEngine:
 
     async def close(self) -> None:
         """Stop following and close the connection; the service carries on."""
+        self._drop_prefetched()
         if self._follower is not None:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
         await self.client.aclose()
+
+
+def _retrieved(task: asyncio.Task[list[Part]]) -> None:
+    """Take a dropped fetch's outcome, so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _absolute(path: str | Path) -> str:

@@ -115,7 +115,7 @@ class Mirror:
     def sessions_list(self) -> list[Session]:
         """Every session, oldest first."""
         with self._lock:
-            return sorted(self.sessions.values(), key=lambda s: s.created_at)
+            return sorted(self.sessions.values(), key=lambda s: (s.created_at, s.id))
 
     def loaded_parts(self, session_id: str) -> list[Part] | None:
         """The session's parts in order, if they were loaded."""
@@ -145,9 +145,18 @@ class MirrorReads:
 
     def newest_finished(self, limit: int) -> list[Session]:
         finished = [s for s in self.sessions() if s.final]
-        return sorted(finished, key=lambda s: s.updated_at, reverse=True)[:limit]
+        return sorted(finished, key=_newest_first)[:limit]
+
+    def newest_session(self) -> str | None:
+        sessions = self.sessions()
+        return min(sessions, key=_newest_first).id if sessions else None
 
     def part_tallies(self, session_ids: Sequence[str] | None = None) -> dict[str, dict[str, Tally]]:
         tallies = self._mirror.tallies
         ids = list(tallies) if session_ids is None else [i for i in session_ids if i in tallies]
         return {i: dict(tallies[i]) for i in ids}
+
+
+def _newest_first(session: Session) -> tuple[float, str]:
+    """Sort key of the journal's ``ORDER BY created_at DESC, id``."""
+    return (-session.created_at, session.id)

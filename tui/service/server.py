@@ -152,9 +152,17 @@ class Service:
         return found
 
     async def parts(self, session_id: str) -> dict[str, Any]:
-        """A session's parts as the engine sees them now, and the record they stand at."""
-        found = await self.engine.load_parts(session_id)
-        return {"parts": [part_to_wire(p) for p in found], "seq": self.feed.seq}
+        """A session's parts as the engine sees them now, and the record they stand at.
+
+        The record is taken first: one that lands during the read is applied again on top,
+        which changes nothing (a part record carries the whole part)."""
+        seq = self.feed.seq
+        live = self.engine.live_parts(session_id)
+        if live is not None:
+            rows: list[Any] = [part_to_wire(p) for p in live]
+        else:  # rows as stored are already the wire's (see Journal.part_rows)
+            rows = await asyncio.to_thread(self.engine.store.part_rows, session_id)
+        return {"parts": rows, "seq": seq}
 
     async def batch(
         self,

@@ -113,6 +113,7 @@ class PartdeckApp(App[None]):
         return state_variable_defaults(self.current_theme)
 
     def on_mount(self) -> None:
+        self.main.warm_up()
         problems = self._load_themes() + self.keymap.problems
         if problems:
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)

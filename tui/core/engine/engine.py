@@ -175,6 +175,9 @@ class Engine:
             return self.parts(session_id)
         return await asyncio.to_thread(self.journal.parts, session_id)
 
+    def prefetch_parts(self, session_id: str) -> None:
+        """Nothing to start early: ``load_parts`` reads the journal in a few milliseconds."""
+
     async def remote_uploads(self, account: str, prefix: str = "") -> list[RemoteUpload]:
         """The account's incomplete uploads as the server lists them."""
         return await self._providers(account).list_uploads(prefix)

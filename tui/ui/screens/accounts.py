@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from tui.config import Account
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.redact import redact
 from tui.ui.keys import PICKER_BINDINGS
+from tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tui.ui.app import PartdeckApp
@@ -81,7 +82,7 @@ class AccountPickerScreen(ModalScreen[str | None]):
                 else "c: check again  ·  esc: back",
                 id="hint",
             )
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         box = self.query_one(Vertical)

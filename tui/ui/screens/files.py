@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
@@ -23,6 +23,7 @@ from tui.core.units import format_size
 from tui.ui.keys import BROWSER_BINDINGS
 from tui.ui.listing import Entry, list_directory
 from tui.ui.widgets.filter_box import FilterBox
+from tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tui.ui.app import PartdeckApp
@@ -92,7 +93,7 @@ class FileBrowserScreen(Screen[Batch | None]):
         yield FilterBox(placeholder="filter names (esc to clear)", id="filter")
         yield DataTable(cursor_type="row", id="files")
         yield Static("", id="summary", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.account is None and len(self.papp.config.accounts) == 1:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.core.diagnose import Diagnosis, Fix, LocalState, ServerView
 from tui.core.display import visible
@@ -22,6 +22,7 @@ from tui.core.units import format_duration, format_size
 from tui.ui.keys import INSPECT_BINDINGS
 from tui.ui.rows import part_label
 from tui.ui.screens.files import tilde
+from tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tui.ui.app import PartdeckApp
@@ -71,7 +72,7 @@ class InspectScreen(Screen[Fix | None]):
             yield Static("asking the server and the file…", id="summary", markup=False)
             yield Static("", id="fix", markup=False)
             yield DataTable(cursor_type="row", id="findings")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

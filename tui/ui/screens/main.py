@@ -9,6 +9,7 @@ fed the same parts as the parts view (``_show_parts``) and the rate history on e
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
@@ -22,8 +23,8 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
-from textual.worker import Worker
+from textual.widgets import Header, Input, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tui.core.diagnose import Fix
 from tui.core.display import visible
@@ -37,6 +38,7 @@ from tui.ui.screens.main_commands import SessionCommands
 from tui.ui.session_feed import SessionFeed
 from tui.ui.session_list import SessionList
 from tui.ui.ticker import Ticker
+from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.part_map import PartMap
 from tui.ui.widgets.parts_view import PartsView
 from tui.ui.widgets.rate_graph import RateGraph
@@ -92,6 +94,8 @@ class MainScreen(Screen[None]):
         """What the journal said of the selected session when its parts were last read."""
         self._detail_text: str | None = None
         self._ticker = Ticker(self, self.tick, 1 / TICK_HZ, EARLY_GAP)
+        self._parts_worker: Worker[None] | None = None
+        """The last read of the selected session's parts."""
 
     @property
     def _torn_down(self) -> bool:
@@ -128,7 +132,14 @@ class MainScreen(Screen[None]):
                 yield PartMap(id="part-map")
                 yield RateGraph(id="rate-graph")
             yield PartsView(id="parts")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
+
+    def warm_up(self) -> None:
+        """Before the screen is built: let the engine start reading the parts the first
+        frame shows (the table's first row is the newest session, see SessionList)."""
+        newest = self.papp.engine.store.newest_session()
+        if newest is not None:
+            self.papp.engine.prefetch_parts(newest)
 
     def on_mount(self) -> None:
         self.query_one("#sessions").border_title = "Sessions"
@@ -144,10 +155,17 @@ class MainScreen(Screen[None]):
         thaw_heap()
 
     async def _open_history(self) -> None:
-        """Show the unfinished and newest finished sessions first, then read the whole
-        history (for the search and the folded count) once that frame is up."""
+        """Show the unfinished and newest finished sessions first, and the selected one's
+        parts; only once that frame is up, read the whole history (for the search and the
+        folded count) and freeze the heap built so far."""
         await self.resync()
         await self.query_one(SessionsTable).wait_for_refresh()
+        if self._parts_worker is not None:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):  # the worker tells
+                await self._parts_worker.wait()
+            if self._torn_down:
+                return
+            await self.query_one(PartsView).wait_for_refresh()
         await self.resync(full=True)
         freeze_startup_heap()
 
@@ -331,7 +349,9 @@ class MainScreen(Screen[None]):
             self._show_parts(None, [], self.papp.clock())
             return
         self._loaded = self._seen(session_id)  # on its way: a resync meanwhile need not read
-        self.background(partial(self.load_parts, session_id), group="parts", exclusive=True)
+        self._parts_worker = self.background(
+            partial(self.load_parts, session_id), group="parts", exclusive=True
+        )
 
     @on(PartsView.Highlighted)
     def _part_highlighted(self) -> None:
