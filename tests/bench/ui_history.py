@@ -15,7 +15,7 @@ screen refresh after the sessions table holds its rows (polled every millisecond
 
 ``ui-idle``: the app's CPU, as a fraction of one core, while it sits idle: once the whole
 history has been read (for the search), after a second to settle, ``time.process_time()``
-(every thread: the 5 Hz tick, the 1 s journal check, the rate meter, Textual) over
+(every thread: the 4 Hz tick, the 1 s journal check, the rate meter, Textual) over
 ``IDLE_SECONDS`` of wall time. Target: ours < 0.02 core. Headless Textual composes frames
 but does not write them; idle, there is nothing to write.
 """

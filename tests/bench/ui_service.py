@@ -44,7 +44,7 @@ a file of 64 MiB with --quick, else 256 MiB), so it runs through the whole run. 
 * untimed: both clients' mirrors have the session running (before a pause) or let go
   (before a resume: the service may say ``paused`` a moment before it lets the session go);
   then a random wait of 50-250 ms (seeded), so the samples fall at every phase of the
-  app's 5 Hz tick;
+  app's 4 Hz tick;
 * t0: A's ``pause`` (when the session is running) or ``start`` (when it is paused) is
   started in a task;
 * the loop is polled every millisecond until B's sessions table holds ``paused`` (or

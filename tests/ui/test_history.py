@@ -124,7 +124,7 @@ async def test_an_idle_tick_touches_no_row(tmp_path: Path) -> None:
         for step in range(1, 6):  # ticks within one minute: every age text stays the same
             clock.now = NOW + step * 0.2
             app.main.tick()
-        await pilot.pause(1.5)  # the 5 Hz ticks and one journal check (no other writer)
+        await pilot.pause(1.5)  # the 4 Hz ticks and one journal check (no other writer)
         assert table.cells_written == written
         assert app.main.rows.rows_computed == computed
         assert app.main.feed.reads == reads
