@@ -12,18 +12,21 @@ import asyncio
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
 
+from tui.core import checksums
 from tui.core.errors import LocalChanged, LocalFileError
 
 CHUNK = 1024 * 1024
 """Bytes read at a time; also the memory one part in flight holds."""
 
-ALGORITHMS = frozenset({"md5", "sha1", "sha256"})
+CRCS = frozenset({"crc64nvme", "crc32c", "crc32"})
+"""S3's flexible checksums of the CRC family (``tui.core.checksums``)."""
+ALGORITHMS = frozenset({"md5", "sha1", "sha256"}) | CRCS
 """Digests a provider may ask for, beside the xxh3_128 fingerprint every part gets."""
 
 
@@ -35,6 +38,8 @@ class Digests:
     md5: str | None = None
     sha1: str | None = None
     sha256: str | None = None
+    crcs: Mapping[str, str] = field(default_factory=dict)
+    """The CRCs asked for, by name, as S3 writes them (base64 of the big-endian bytes)."""
 
 
 def read_chunks(fd: int, start: int, end: int, chunk: int = CHUNK) -> Iterator[bytes]:
@@ -93,7 +98,8 @@ def hash_range(path: str, start: int, end: int, algorithms: Iterable[str] = ()) 
     if unknown:
         raise ValueError(f"unknown digest algorithms: {sorted(unknown)}")
     fingerprint = xxhash.xxh3_128()
-    others: dict[str, Any] = {name: hashlib.new(name) for name in sorted(wanted)}
+    others: dict[str, Any] = {name: hashlib.new(name) for name in sorted(wanted - CRCS)}
+    others.update({name: checksums.algorithm(name).new() for name in sorted(wanted & CRCS)})
     fd = open_for_read(path)
     try:
         for data in read_chunks(fd, start, end):
@@ -106,7 +112,8 @@ def hash_range(path: str, start: int, end: int, algorithms: Iterable[str] = ()) 
         os.close(fd)
     return Digests(
         xxh3=fingerprint.hexdigest(),
-        **{name: h.hexdigest() for name, h in others.items()},
+        **{name: h.hexdigest() for name, h in others.items() if name not in CRCS},
+        crcs={name: checksums.encode(others[name].digest()) for name in sorted(wanted & CRCS)},
     )
 
 
