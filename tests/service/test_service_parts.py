@@ -8,6 +8,8 @@ import gc
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.service.conftest import in_process, secrets_for
 from tui.core.journal import Journal
 from tui.core.model import Part, PartState, Session, SessionState
@@ -162,3 +164,31 @@ def test_the_journal_and_the_mirror_agree_on_the_newest(state_dir: Path) -> None
         assert empty.newest_session() is None
     finally:
         empty.close()
+
+
+def test_a_mirror_lets_go_of_the_parts_loaded_longest_ago(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past PARTS_KEPT parts, the oldest loads go (a part record for them is then not
+    applied); the newest load always stays, however big."""
+    from tui.service import mirror as mirror_module
+    from tui.service.mirror import Mirror
+    from tui.service.protocol import part_to_wire
+
+    monkeypatch.setattr(mirror_module, "PARTS_KEPT", 10)
+    mirror = Mirror()
+
+    def parts(sid: str, count: int) -> list[Part]:
+        return [Part(sid, n, n - 1, n) for n in range(1, count + 1)]
+
+    mirror.set_parts("a", parts("a", 4), 1)
+    mirror.set_parts("b", parts("b", 4), 2)
+    mirror.set_parts("a", parts("a", 4), 3)  # loaded again: now the newest
+    mirror.set_parts("c", parts("c", 4), 4)  # 12 held: b, loaded longest ago, goes
+    assert list(mirror.parts) == ["a", "c"]
+    assert mirror.loaded_parts("b") is None
+    late = Part("b", 1, 0, 1, PartState.VERIFIED)
+    mirror.apply({"seq": 5, "event": {"session_id": "b"}, "part": part_to_wire(late)})
+    assert mirror.loaded_parts("b") is None
+    mirror.set_parts("d", parts("d", 25), 6)  # bigger than the bound by itself
+    assert list(mirror.parts) == ["d"]

@@ -19,6 +19,12 @@ from tui.service.protocol import (
 )
 
 
+PARTS_KEPT = 200_000
+"""Parts a mirror holds at most, over every session whose parts were loaded: past it,
+the sessions loaded longest ago are let go (a later ``load_parts`` fetches them again),
+so a TUI that browses many big sessions for days stays bounded."""
+
+
 def _tally(data: dict[str, Any]) -> dict[str, Tally]:
     return {state: Tally(int(n), int(size)) for state, (n, size) in data.items()}
 
@@ -79,8 +85,15 @@ class Mirror:
     def set_parts(self, session_id: str, parts: Sequence[Part], seq: int) -> None:
         """Keep a session's parts, as loaded at record ``seq``, current from now on."""
         with self._lock:
+            self.parts.pop(session_id, None)  # to the end: the newest load
             self.parts[session_id] = {p.number: p for p in parts}
             self._parts_seq[session_id] = seq
+            held = sum(len(found) for found in self.parts.values())
+            for oldest in list(self.parts)[:-1]:
+                if held <= PARTS_KEPT:
+                    break
+                held -= len(self.parts.pop(oldest))
+                self._parts_seq.pop(oldest, None)
             self._version += 1
 
     def apply(self, record: Json) -> None:
