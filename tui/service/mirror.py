@@ -18,7 +18,6 @@ from tui.service.protocol import (
     session_from_wire,
 )
 
-
 PARTS_KEPT = 200_000
 """Parts a mirror holds at most, over every session whose parts were loaded: past it,
 the sessions loaded longest ago are let go (a later ``load_parts`` fetches them again),

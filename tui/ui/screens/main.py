@@ -334,10 +334,13 @@ class MainScreen(Screen[None]):
         self.query_one("#detail", Static).set_class(bool(session.error), "-error")
 
     def _set_detail(self, text: str) -> None:
-        """Update the detail line only when its text changes (an update re-lays the screen)."""
+        """Update the detail line only when its text changes, and lay the screen out again
+        only when its height may have (a line more or less: it never wraps)."""
         if text != self._detail_text:
+            before = self._detail_text
             self._detail_text = text
-            self.query_one("#detail", Static).update(text)
+            relayout = before is None or _lines(before) != _lines(text)
+            self.query_one("#detail", Static).update(text, layout=relayout)
 
     @on(SessionsTable.Highlighted, "#sessions")
     def _row_highlighted(self, event: SessionsTable.Highlighted) -> None:
@@ -466,3 +469,8 @@ class MainScreen(Screen[None]):
     def start_batch(self, paths: list[Path], account: str) -> None:
         """Plan and start one session per file on ``account``."""
         self.commands.start_batch(paths, account)
+
+
+def _lines(text: str) -> int:
+    """How many lines a text takes in the never-wrapping detail line (none when empty)."""
+    return text.count("\n") + 1 if text else 0
