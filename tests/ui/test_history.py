@@ -198,3 +198,24 @@ async def test_the_parts_view_repaints_each_second_only_while_an_expiry_counts_d
                 clock.now += 1.0
                 app.main.tick()
             assert bool(repaints) == counts_down, name
+
+
+async def test_a_click_on_a_part_puts_the_cursor_on_that_part(tmp_path: Path) -> None:
+    """The parts view has a border and a header line: the first part is the third line
+    of the widget, and a click on it (or on any part's line) selects exactly that part."""
+    async with history_app(tmp_path) as (app, pilot, showcase):
+        view = app.main.query_one(PartsView)
+        table = app.main.query_one(SessionsTable)
+        big = max(showcase, key=lambda s: s.size // s.part_size)
+        table.move_cursor(row=table.get_row_index(big.id), animate=False)
+        await until(
+            pilot, lambda: len(view.parts) > 3 and view.parts[0].session_id == big.id, "parts"
+        )
+        await pilot.pause()
+        for line, index in ((2, 0), (4, 2), (3, 1)):  # border, header, then the parts
+            await pilot.click(PartsView, offset=(10, line))
+            await pilot.pause()
+            assert view.cursor == index, (line, view.cursor)
+        await pilot.click(PartsView, offset=(10, 1))  # the header: the cursor stays
+        await pilot.pause()
+        assert view.cursor == 1

@@ -144,8 +144,11 @@ class PartsView(ScrollView, can_focus=True):
             self.cursor = len(self._parts) - 1 if end else 0
 
     def on_click(self, event: events.Click) -> None:
-        row = int(self.scroll_offset.y) + event.y - 1
-        if event.y >= 1 and 0 <= row < len(self._parts):
+        offset = event.get_content_offset(self)  # inside the border: the header is line 0
+        if offset is None or offset.y < 1:
+            return
+        row = int(self.scroll_offset.y) + offset.y - 1
+        if 0 <= row < len(self._parts):
             self.cursor = row
 
     def on_resize(self, event: events.Resize) -> None:
