@@ -53,8 +53,8 @@ S = SessionState
 TICK_HZ = 4
 """Table refreshes per second (the brief allows 4-10). Each one repaints every widget on
 screen from Textual's line caches (a partial update renders every widget its crop
-touches), some 5 ms with eight sessions uploading: at 4 Hz the attached TUI stays under
-0.05 of a core (``ui-service-cpu``); state changes still show within EARLY_GAP."""
+touches), so the rate is most of what the TUI costs while uploads run (``ui-service-cpu``:
+0.059 of a core at 5 Hz, about 0.05 at 4); state changes still show within EARLY_GAP."""
 EARLY_GAP = 0.1
 """Least time between a tick and one a state change brings forward (so at most 10 Hz)."""
 RESYNC_SECONDS = 1.0
