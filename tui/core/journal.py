@@ -283,21 +283,17 @@ class Journal:
 
     def parts(self, session_id: str) -> list[Part]:
         """A session's parts in number order."""
-        rows = self._query(
-            f"SELECT {PART_COLS} FROM parts WHERE session_id = ? ORDER BY number", (session_id,)
-        )
-        return [part_from(r) for r in rows]
+        return [part_from(r) for r in self._parts_query(session_id)]
 
     def part_rows(self, session_id: str) -> list[tuple[Any, ...]]:
         """A session's parts in number order as plain rows, in ``Part``'s field order with
         the state as its value: what the service sends, without making 10,000 Parts."""
-        return [
-            tuple(r)
-            for r in self._query(
-                f"SELECT {PART_COLS} FROM parts WHERE session_id = ? ORDER BY number",
-                (session_id,),
-            )
-        ]
+        return [tuple(r) for r in self._parts_query(session_id)]
+
+    def _parts_query(self, session_id: str) -> list[sqlite3.Row]:
+        return self._query(
+            f"SELECT {PART_COLS} FROM parts WHERE session_id = ? ORDER BY number", (session_id,)
+        )
 
     def part_counts(self) -> dict[str, dict[str, int]]:
         """For every session, how many parts are in each state."""
