@@ -15,6 +15,7 @@ from tests.ui.conftest import Deck, row_text, until
 from tui.core.units import MiB
 from tui.ui.screens.inspect import InspectScreen
 from tui.ui.screens.main import MainScreen
+from tui.ui.widgets.detail_line import DetailLine
 
 
 async def test_killed_session_shows_interrupted_and_resumes(deck: Deck) -> None:
@@ -37,7 +38,7 @@ async def test_killed_session_shows_interrupted_and_resumes(deck: Deck) -> None:
         assert isinstance(screen, MainScreen)
         screen.selected = session_id
         await pilot.pause()
-        assert f"partdeck resume {session_id[:8]}" in screen._detail_text
+        assert f"partdeck resume {session_id[:8]}" in (screen.query_one(DetailLine).text or "")
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, InspectScreen), "the inspect view")
         inspect = app.screen

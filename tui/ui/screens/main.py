@@ -23,7 +23,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tui.core.diagnose import Fix
@@ -38,6 +38,7 @@ from tui.ui.screens.main_commands import SessionCommands
 from tui.ui.session_feed import SessionFeed
 from tui.ui.session_list import SessionList
 from tui.ui.ticker import Ticker
+from tui.ui.widgets.detail_line import DetailLine
 from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.part_map import PartMap
 from tui.ui.widgets.parts_view import PartsView
@@ -95,7 +96,6 @@ class MainScreen(Screen[None]):
         """What the keys do to a session."""
         self._loaded: tuple[object, ...] | None = None
         """What the journal said of the selected session when its parts were last read."""
-        self._detail_text: str | None = None
         self._ticker = Ticker(self, self.tick, 1 / TICK_HZ, EARLY_GAP)
         self._parts_worker: Worker[None] | None = None
         """The last read of the selected session's parts."""
@@ -130,7 +130,7 @@ class MainScreen(Screen[None]):
         with Vertical(id="panes"):
             yield Input(placeholder="search every session: file, account, state, id", id="search")
             yield SessionsTable(id="sessions")
-            yield Static("", id="detail", markup=False)
+            yield DetailLine(id="detail")
             with Horizontal(id="pictures", classes="-none"):
                 yield PartMap(id="part-map")
                 yield RateGraph(id="rate-graph")
@@ -325,22 +325,13 @@ class MainScreen(Screen[None]):
             view.border_title = Text(f"Parts of {visible(os.path.basename(session.path))}")
 
     def _show_detail(self) -> None:
+        line = self.query_one(DetailLine)
         session = self.sessions.get(self.selected or "")
         if session is None:
-            self._set_detail("no sessions yet: press n to pick files" if not self.sessions else "")
-            self.query_one("#detail", Static).set_class(False, "-error")
+            line.show("no sessions yet: press n to pick files" if not self.sessions else "")
             return
-        self._set_detail(detail_text(session, self.rows.stats.get(session.id), tilde))
-        self.query_one("#detail", Static).set_class(bool(session.error), "-error")
-
-    def _set_detail(self, text: str) -> None:
-        """Update the detail line only when its text changes, and lay the screen out again
-        only when its height may have (a line more or less: it never wraps)."""
-        if text != self._detail_text:
-            before = self._detail_text
-            self._detail_text = text
-            relayout = before is None or _lines(before) != _lines(text)
-            self.query_one("#detail", Static).update(text, layout=relayout)
+        stats = self.rows.stats.get(session.id)
+        line.show(detail_text(session, stats, tilde), error=bool(session.error))
 
     @on(SessionsTable.Highlighted, "#sessions")
     def _row_highlighted(self, event: SessionsTable.Highlighted) -> None:
@@ -469,8 +460,3 @@ class MainScreen(Screen[None]):
     def start_batch(self, paths: list[Path], account: str) -> None:
         """Plan and start one session per file on ``account``."""
         self.commands.start_batch(paths, account)
-
-
-def _lines(text: str) -> int:
-    """How many lines a text takes in the never-wrapping detail line (none when empty)."""
-    return text.count("\n") + 1 if text else 0
