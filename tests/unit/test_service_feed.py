@@ -28,11 +28,11 @@ def test_a_client_further_back_than_the_window_is_told_to_take_a_snapshot() -> N
 async def test_a_stream_waits_for_new_records_and_ends_when_closed() -> None:
     feed = EventFeed()
     feed.publish({"n": 0})
-    got: list[int] = []
+    got: list[list[int]] = []
 
     async def read() -> None:
-        async for record in feed.stream(0):
-            got.append(record["seq"])
+        async for batch in feed.batches(0):
+            got.append([record["seq"] for record in batch])
 
     reader = asyncio.create_task(read())
     await asyncio.sleep(0.01)
@@ -41,13 +41,13 @@ async def test_a_stream_waits_for_new_records_and_ends_when_closed() -> None:
     await asyncio.sleep(0.01)
     feed.close()
     await asyncio.wait_for(reader, 1)
-    assert got == [1, 2, 3]
+    assert got == [[1], [2, 3]]  # the two published in one turn go out as one batch
 
 
 async def test_a_quiet_stream_says_it_is_there_and_a_lost_one_is_reset() -> None:
     feed = EventFeed(window=2)
-    stream = feed.stream(0, heartbeat=0.01)
-    assert await anext(stream) == {"heartbeat": 0}
+    stream = feed.batches(0, heartbeat=0.01)
+    assert await anext(stream) == [{"heartbeat": 0}]
     for n in range(5):
         feed.publish({"n": n})
-    assert await anext(feed.stream(1)) == {"reset": True, "seq": 5}
+    assert await anext(feed.batches(1)) == [{"reset": True, "seq": 5}]

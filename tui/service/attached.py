@@ -72,6 +72,9 @@ class ServiceEngine:
         """Since when (monotonic) and why the service cannot be reached."""
         self._follower: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        self._stopped: dict[str, asyncio.Event] = {}
+        """Set when the session is no longer driven: ``wait`` wakes for that, not for
+        every record."""
         self._accounts: dict[str, Json] = {}
         self._prefetched: dict[str, asyncio.Task[list[Part]]] = {}
         self.status: Json = {}
@@ -131,6 +134,8 @@ class ServiceEngine:
     def _wake(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+        for sid in [sid for sid in self._stopped if sid not in self.mirror.running]:
+            self._stopped.pop(sid).set()
 
     def _tell(self, event: Event) -> None:
         for callback in list(self._subscribers):
@@ -314,7 +319,7 @@ class ServiceEngine:
 
         Raises ServiceError when the service has been out of reach for LOST_LIMIT."""
         while self.is_running(session_id):
-            await wait_set(self._changed, 1.0)
+            await wait_set(self._stopped.setdefault(session_id, asyncio.Event()), 1.0)
             if self._lost is not None and time.monotonic() - self._lost[0] > LOST_LIMIT:
                 raise ServiceError(
                     f"{self._lost[1]}, for over {LOST_LIMIT:.0f}s; the session stays "

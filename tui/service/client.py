@@ -108,9 +108,14 @@ class ServiceClient:
             ) as response:
                 if response.status_code >= 400:
                     raise error_from_wire(json.loads(await response.aread()))
-                async for line in response.aiter_lines():
-                    if line:
-                        yield json.loads(line)
+                # Raw bytes split on newlines: no text decoding and no line decoder
+                # between the socket and json (the stream is ASCII JSON, one per line).
+                pending = b""
+                async for chunk in response.aiter_raw():
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    for line in lines:
+                        if line:
+                            yield json.loads(line)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
 

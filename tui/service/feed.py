@@ -63,18 +63,19 @@ class EventFeed:
         self._closed = True
         self._changed.set()
 
-    async def stream(self, seq: int, heartbeat: float = HEARTBEAT) -> AsyncIterator[Record]:
-        """Records after ``seq`` as they come; ``{"reset": true}`` when some were missed,
-        ``{"heartbeat": seq}`` after ``heartbeat`` seconds of quiet; ends on ``close``."""
+    async def batches(self, seq: int, heartbeat: float = HEARTBEAT) -> AsyncIterator[list[Record]]:
+        """Records after ``seq`` as they come, every record ready at once in one list (a
+        client then wakes once for a burst); ``[{"reset": true}]`` when some were missed,
+        ``[{"heartbeat": seq}]`` after ``heartbeat`` seconds of quiet; ends on ``close``.
+        It never holds a record back to wait for more: that costs every event its wait."""
         while not self._closed:
             batch = self.since(seq)
             if batch is None:
-                yield {"reset": True, "seq": self._seq}
+                yield [{"reset": True, "seq": self._seq}]
                 return
-            for record in batch:
-                yield record
             if batch:
+                yield batch
                 seq = batch[-1]["seq"]
                 continue
             if not await wait_set(self._changed, heartbeat):
-                yield {"heartbeat": self._seq}
+                yield [{"heartbeat": self._seq}]

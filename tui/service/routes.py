@@ -200,8 +200,11 @@ def _events(service: Service) -> Handler:
             return JSONResponse(error, status_code=400)
 
         async def lines() -> AsyncIterator[bytes]:
-            async for record in service.feed.stream(since):
-                yield json.dumps(record, separators=(",", ":")).encode() + b"\n"
+            # One chunk per batch: a client wakes once for a burst, not once a record.
+            async for batch in service.feed.batches(since):
+                yield b"".join(
+                    json.dumps(record, separators=(",", ":")).encode() + b"\n" for record in batch
+                )
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
