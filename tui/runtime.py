@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +28,12 @@ class ProviderCache:
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._providers: dict[str, Provider] = {}
         self._supplied: dict[str, dict[str, str | None]] = {}
+        self._facts: Callable[[str], Mapping[str, str]] = lambda _: {}
+
+    def remember_with(self, facts: Callable[[str], Mapping[str, str]]) -> None:
+        """Where each new provider finds what earlier ones learnt of its account's store
+        (``Provider.learned``, kept in the journal)."""
+        self._facts = facts
 
     @property
     def config(self) -> Config:
@@ -78,6 +84,7 @@ class ProviderCache:
         if provider is None:
             account = self.account(account_name)
             provider = make_provider(account, self.client(account.verify_tls))
+            provider.learn(self._facts(account_name))
             self._providers[account_name] = provider
         return provider
 
@@ -99,6 +106,7 @@ async def open_engine(
     settings = settings or config.engine
     journal = Journal.open(state_dir)
     providers = providers or ProviderCache(config, settings)
+    providers.remember_with(journal.account_facts)
     engine = Engine(
         journal, providers, providers.client(), settings, part_client=providers.part_client
     )

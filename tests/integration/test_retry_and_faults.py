@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.conftest import CLI, make_file
+from tests.support.config import write_s3_config
 from tests.support.faultproxy import FaultProxy, Rule
+from tui.core import checksums
 from tui.core.units import MiB
 
 PART = ("--part-size", "5MiB")
@@ -133,13 +135,16 @@ def test_retry_of_a_verified_part_sends_identical_bytes(
 
 
 def test_corrupted_etag_is_never_verified(
-    cli: CLI, proxied_config: Path, proxy: FaultProxy, tmp_path: Path
+    cli: CLI, proxy: FaultProxy, tmp_path: Path, bucket: str, s3_env: None
 ) -> None:
+    md5_config = write_s3_config(
+        tmp_path / "md5.toml", proxy.url, bucket, checksum="md5", retries=2, parts_in_flight=4
+    )
     proxy.add(Rule(op="upload_part", part=1, action="corrupt_etag", times=-1))
     path = make_file(tmp_path / "corrupt.bin", 3 * MiB)
-    result = cli("upload", path, "--account", "moto", *PART, "--json", config=proxied_config)
+    result = cli("upload", path, "--account", "moto", *PART, "--json", config=md5_config)
     assert result.code == 1
-    shown = cli("show", result.summary["session"], "--json", config=proxied_config).json_lines()
+    shown = cli("show", result.summary["session"], "--json", config=md5_config).json_lines()
     assert shown[1]["state"] == "failed"
     assert "is not the MD5 of the bytes sent" in shown[1]["error"]
     short = result.summary["session"][:8]
@@ -149,6 +154,25 @@ def test_corrupted_etag_is_never_verified(
         f"retry them with partdeck retry {short} or abort"
     )
     assert len(proxy.ops("upload_part")) == 3  # first try plus retries = 2
+    assert not proxy.ops("complete")
+
+
+def test_a_wrong_checksum_echoed_is_never_verified(
+    cli: CLI, proxied_config: Path, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    proxy.add(Rule(op="upload_part", part=1, action="corrupt_checksum", times=-1))
+    path = make_file(tmp_path / "crc.bin", 3 * MiB)
+    result = cli("upload", path, "--account", "moto", *PART, "--json", config=proxied_config)
+    assert result.code == 1
+    shown = cli("show", result.summary["session"], "--json", config=proxied_config).json_lines()
+    assert shown[0]["remote"]["checksum"] == "crc64nvme"
+    assert shown[1]["state"] == "failed"
+    crc = checksums.checksum("crc64nvme", path.read_bytes())
+    assert shown[1]["error"] == (
+        f"part 1: the server's crc64nvme AAAAAAAAAAA= is not the one of the bytes sent ({crc}); "
+        "sending the part again (gave up after 3 attempts)"
+    )
+    assert len(proxy.ops("upload_part")) == 3
     assert not proxy.ops("complete")
 
 

@@ -74,6 +74,43 @@ def test_an_upload_lands_byte_identical(
     assert landed == path.read_bytes()
 
 
+def test_a_store_that_ignores_checksums_is_checked_with_md5_from_then_on(
+    cli: CLI, tmp_path: Path, state_dir: Path, store: Any, store_config: tuple[Path, str]
+) -> None:
+    # s3rver takes x-amz-checksum-* without checking or echoing it: no part may pass as
+    # verified on the strength of a checksum nobody checked.
+    config, bucket = store_config
+    first = make_file(tmp_path / "first.bin", 11 * MiB, seed=21)
+    up = cli("upload", first, "--account", "s3rver", "--part-size", "5MiB", "--json", config=config)
+    assert up.code == 0, up.err
+    assert store.get_object(Bucket=bucket, Key="up/first.bin")["Body"].read() == first.read_bytes()
+    journal = Journal.open(state_dir)
+    try:
+        assert "checksums_ignored" in journal.account_facts("s3rver")
+        session = journal.session(up.summary["session"])
+        parts = journal.parts(session.id)
+    finally:
+        journal.close()
+    assert session.remote["checksum"] == "md5"
+    assert all(p.state == "verified" and p.md5 and p.etag == p.md5 for p in parts)
+    assert any(p.attempts == 2 for p in parts)  # sent again with Content-MD5, at most once
+    assert all(p.attempts <= 2 for p in parts)
+
+    second = make_file(tmp_path / "second.bin", 11 * MiB, seed=22)
+    again = cli(
+        "upload", second, "--account", "s3rver", "--part-size", "5MiB", "--json", config=config
+    )
+    assert again.code == 0, again.err
+    journal = Journal.open(state_dir)
+    try:
+        later = journal.session(again.summary["session"])
+        parts = journal.parts(later.id)
+    finally:
+        journal.close()
+    assert later.remote["checksum"] == "md5"  # known from the journal: MD5 from the start
+    assert all(p.state == "verified" and p.attempts == 1 for p in parts)
+
+
 def test_resume_after_a_kill_goes_on_from_the_journal(
     cli: CLI, tmp_path: Path, state_dir: Path, store: Any, store_config: tuple[Path, str]
 ) -> None:
@@ -84,6 +121,11 @@ def test_resume_after_a_kill_goes_on_from_the_journal(
             "--state-dir", str(state_dir)]  # fmt: skip
     session_id, verified = kill_once_verified(argv, state_dir, want=2)
     assert verified and len(verified) < 6
+    journal = Journal.open(state_dir)
+    try:
+        tries = {p.number: p.attempts for p in journal.parts(session_id) if p.number in verified}
+    finally:
+        journal.close()
 
     resumed = cli("resume", session_id[:8], config=config)
     assert resumed.code == 0, resumed.err
@@ -98,7 +140,7 @@ def test_resume_after_a_kill_goes_on_from_the_journal(
     finally:
         journal.close()
     # The journal said these were on the store; nothing sent them again.
-    assert {n: parts[n].attempts for n in verified} == dict.fromkeys(verified, 1)
+    assert {n: parts[n].attempts for n in verified} == tries
 
     inspected = cli("inspect", session_id[:8], "--json", config=config)
     assert inspected.code == 0, inspected.err

@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 
 
-def write_s3_config(path: Path, endpoint: str, bucket: str, **engine: int | str) -> Path:
-    """Write a config with an ``[engine]`` table of ``engine`` and the ``moto`` account."""
+def write_s3_config(
+    path: Path, endpoint: str, bucket: str, *, checksum: str | None = None, **engine: int | str
+) -> Path:
+    """Write a config with an ``[engine]`` table of ``engine`` and the ``moto`` account
+    (whose ``checksum`` setting is left to its default unless given)."""
     lines = ["[engine]"]
     for key, value in engine.items():
         lines.append(f"{key} = {json.dumps(value)}")
@@ -22,6 +25,8 @@ def write_s3_config(path: Path, endpoint: str, bucket: str, **engine: int | str)
         'access_key_env = "PARTDECK_TEST_AK"',
         'secret_key_env = "PARTDECK_TEST_SK"',
     ]
+    if checksum is not None:
+        lines.append(f'checksum = "{checksum}"')
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -37,7 +37,8 @@ class Rule:
 
     Actions: ``status`` (answer ``status`` with ``body``), ``reset`` (drop the connection),
     ``stall`` (wait ``delay`` seconds, then forward), ``corrupt_etag`` (forward, then change
-    the ETag), ``error_200`` (forward, then answer 200 with an S3 ``<Error>`` body).
+    the ETag), ``corrupt_checksum`` (forward, then change every ``x-amz-checksum-*``
+    value the server echoes), ``error_200`` (forward, then answer 200 with an S3 ``<Error>`` body).
     """
 
     op: str
@@ -146,6 +147,14 @@ class FaultProxy:
                         headers = [
                             (k, '"0123456789abcdef0123456789abcdef"')
                             if k.lower() == "etag"
+                            else (k, v)
+                            for k, v in headers
+                        ]
+                    if rule is not None and rule.action == "corrupt_checksum":
+                        headers = [
+                            (k, "AAAAAAAAAAA=")
+                            if k.lower().startswith("x-amz-checksum-")
+                            and k.lower() != "x-amz-checksum-type"
                             else (k, v)
                             for k, v in headers
                         ]

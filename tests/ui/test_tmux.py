@@ -11,7 +11,6 @@ tmux is required, not optional: .ci/run installs it, and without it this test fa
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
@@ -29,6 +28,7 @@ import pytest
 
 from tests.support.leaks import Leaks
 from tui.config import load_config
+from tui.core import checksums
 from tui.core.journal import Journal
 from tui.core.model import PartState, SessionState
 from tui.ui.rows import FILE_WIDTH
@@ -286,8 +286,9 @@ def test_one_upload_from_the_file_browser_to_completed(
     assert session.location is not None
     data = upload.read_bytes()
     assert [p.state for p in parts] == [PartState.VERIFIED] * PARTS
+    assert session.remote["checksum"] == "crc64nvme"  # the sandbox's gateway checks it
     for part in parts:
-        assert part.md5 == hashlib.md5(data[part.start : part.end]).hexdigest(), part
+        assert part.checksum == checksums.checksum("crc64nvme", data[part.start : part.end])
 
     # The bytes are on the sandbox (checked now: it stops when partdeck exits).
     assert _sandbox_object(state, session.location) == data

@@ -192,18 +192,20 @@ def test_s3_defaults() -> None:
     assert account.access_key_env == "AWS_ACCESS_KEY_ID"
     assert account.secret_key_env == "AWS_SECRET_ACCESS_KEY"
     assert account.min_part_size is None
+    assert account.checksum == "auto"
     assert account.verify_tls is True
     assert account.base_url is None
 
 
 def test_s3_values_are_parsed() -> None:
     account = parse_config(
-        S3 + 'prefix = "p/"\nregion = "eu-west-1"\nmin_part_size = "1MiB"\n'
+        S3 + 'prefix = "p/"\nregion = "eu-west-1"\nmin_part_size = "1MiB"\nchecksum = "crc32c"\n'
         'access_key_env = "MY_KEY"\nsecret_key_env = "MY_SECRET"\nverify_tls = false\n'
     ).account("my-s3")
     assert account.prefix == "p/"
     assert account.region == "eu-west-1"
     assert account.min_part_size == MiB
+    assert account.checksum == "crc32c"
     assert (account.access_key_env, account.secret_key_env) == ("MY_KEY", "MY_SECRET")
     assert account.verify_tls is False
 
@@ -352,6 +354,19 @@ ERRORS: list[tuple[str, str, list[str]]] = [
             "accounts.my-s3.min_part_size must be at most 5 GiB, the largest part S3 takes "
             '(got 6 GiB); e.g. min_part_size = "5MiB"'
         ],
+    ),
+    (
+        "checksum_unknown",
+        S3 + 'checksum = "sha1"\n',
+        [
+            'accounts.my-s3.checksum must be one of "auto", "crc64nvme", "crc32c", "crc32", '
+            '"sha256", "md5" (got \'sha1\'); e.g. checksum = "auto"'
+        ],
+    ),
+    (
+        "checksum_on_gumroad",
+        GUMROAD + 'checksum = "md5"\n',
+        ["accounts.gumroad-main.checksum applies only to s3 accounts; remove it"],
     ),
     ("verify_tls_type", S3 + 'verify_tls = "no"\n', ["accounts.my-s3.verify_tls", "true or false"]),
     (

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.journals.make_journal import part_checksum
 from tui.core import journal_migrations
 from tui.core.journal import SCHEMA_VERSION, Journal, JournalError, JournalTooNew
 from tui.core.journal_migrations import Migration
@@ -49,7 +50,11 @@ V1_SESSIONS: dict[str, tuple[str, SessionState, tuple[PartState, ...]]] = {
 }
 """What journal-v1.sqlite3 (written by the release that recorded schema 1) holds."""
 
-EXPECTED = {"journal-v1.sqlite3": V1_SESSIONS}
+EXPECTED = {
+    "journal-v1.sqlite3": V1_SESSIONS,
+    "journal-v2.sqlite3": V1_SESSIONS,
+    "journal-v3.sqlite3": V1_SESSIONS,
+}
 """Every fixture with what it holds: a new fixture without an entry here fails."""
 
 
@@ -106,6 +111,13 @@ def test_journal_of_an_earlier_release_opens_with_every_session(
         assert "retry it or abort" in (sessions["0c0ffee0000000000000000000000003"].error or "")
         assert journal.parts("0c0ffee0000000000000000000000003")[1].attempts == 5
         assert journal.speed("s3-main") == 12_500_000.0
+        first_s3 = journal.parts("0c0ffee0000000000000000000000001")
+        if fixture >= "journal-v3":  # S3 sessions opened with CRC64NVME
+            assert sessions["0c0ffee0000000000000000000000001"].remote["checksum"] == "crc64nvme"
+            assert [p.checksum for p in first_s3] == [part_checksum(n) for n in (1, 2, 3)]
+        else:  # older sessions sent Content-MD5: no checksum, and none made up
+            assert "checksum" not in sessions["0c0ffee0000000000000000000000001"].remote
+            assert [p.checksum for p in first_s3] == [None, None, None]
     finally:
         journal.close()
 

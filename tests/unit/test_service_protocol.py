@@ -19,6 +19,7 @@ from tui.core.journal import Journal
 from tui.core.model import Event, Part, PartState, PlanPreview, Session, SessionState
 from tui.service.client import check_version
 from tui.service.protocol import (
+    PROTOCOL,
     ServiceVersionMismatch,
     diagnosis_from_wire,
     diagnosis_to_wire,
@@ -134,7 +135,7 @@ def test_errors_come_back_as_their_own_class_with_their_line(error: Exception) -
 
 
 def test_a_service_of_another_release_is_named_with_the_command_that_fixes_it() -> None:
-    check_version({"version": __import__("tui").__version__, "protocol": 1})
+    check_version({"version": __import__("tui").__version__, "protocol": PROTOCOL})
     mismatch = r"version 0\.0\.1 .* partdeck service restart"
     with pytest.raises(ServiceVersionMismatch, match=mismatch):
-        check_version({"version": "0.0.1", "protocol": 1})
+        check_version({"version": "0.0.1", "protocol": PROTOCOL})

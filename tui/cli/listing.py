@@ -86,6 +86,7 @@ def part_dict(p: Part) -> dict[str, Any]:
         "etag": p.etag,
         "error": p.error,
         "xxh3": p.xxh3,
+        "checksum": p.checksum,
     }
 
 
@@ -100,7 +101,9 @@ def print_session(s: Session, parts: list[Part], state_dir: Path, *, as_json: bo
                 "interrupted": interrupted,
                 "part_size": s.part_size,
                 "remote": {
-                    k: v for k, v in s.remote.items() if k in ("upload_id", "key", "bucket")
+                    k: v
+                    for k, v in s.remote.items()
+                    if k in ("upload_id", "key", "bucket", "checksum")
                 },
             }
         )
@@ -117,6 +120,8 @@ def print_session(s: Session, parts: list[Part], state_dir: Path, *, as_json: bo
     line(f"state     {interrupted_note(s) if interrupted else s.state}")
     if s.location:
         line(f"location  {s.location}")
+    if "checksum" in s.remote:
+        line(f"checksum  {s.remote['checksum']} (checked by the store on every part)")
     if s.error:
         line(f"error     {s.error}")
     line("")

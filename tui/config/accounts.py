@@ -22,6 +22,7 @@ from tui.config.schema import (
     SECRET_KEYS,
     Account,
 )
+from tui.core.checksums import SETTINGS
 
 __all__ = ["parse_account"]
 
@@ -77,6 +78,7 @@ def parse_account(
             secret_key_env=check.env_name(table, (*path, "secret_key_env"), "AWS_SECRET_ACCESS_KEY")
             or "AWS_SECRET_ACCESS_KEY",
             min_part_size=check.setting(table, (*path, "min_part_size")),
+            checksum=check.choice(table, (*path, "checksum"), SETTINGS, "auto"),
             profile=check.text(table, (*path, "profile"), '"default"'),
             credentials_file=check.path(table, (*path, "credentials_file"), source),
             verify_tls=verify_tls,

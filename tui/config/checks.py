@@ -77,6 +77,19 @@ class TableChecker:
             )
         return value
 
+    def choice(
+        self, table: dict[str, Any], path: tuple[str, ...], choices: tuple[str, ...], default: str
+    ) -> str:
+        """One of ``choices``; ``default`` when it is not set."""
+        value = table.get(path[-1], default)
+        if value not in choices:
+            listed = ", ".join(f'"{c}"' for c in choices)
+            self.fail(
+                f"{dotted(*path)} must be one of {listed} (got {show(value)}); "
+                f'e.g. {path[-1]} = "{default}"'
+            )
+        return str(value)
+
     @overload
     def setting(self, table: dict[str, Any], path: tuple[str, ...], default: int) -> int: ...
     @overload

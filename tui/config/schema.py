@@ -62,6 +62,7 @@ S3_KEYS = (
     "min_part_size",
     "profile",
     "credentials_file",
+    "checksum",
 )
 """Keys only s3 accounts take."""
 HTTP_KEYS = ("base_url", "token_env", "token_command", "token_file")
@@ -138,6 +139,9 @@ class Account:
     """s3 only: the shared credentials file for ``profile`` (default ~/.aws/credentials)."""
     min_part_size: int | None = None
     """s3 only: smallest part the store accepts, where it differs from 5 MiB."""
+    checksum: str = "auto"
+    """s3 only: the checksum every part carries (``tui.core.checksums.SETTINGS``):
+    ``auto`` sends CRC64NVME and falls back to MD5 on a store that refuses it."""
     verify_tls: bool = True
     """Check TLS certificates; may be false only for loopback hosts."""
     source: Path | None = None

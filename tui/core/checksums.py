@@ -106,6 +106,11 @@ ALGORITHMS: dict[str, Algorithm] = {
 and the ETag, so it is not one of these)."""
 
 
+SETTINGS = ("auto", "crc64nvme", "crc32c", "crc32", "sha256", "md5")
+"""What an S3 account's ``checksum`` setting takes: ``auto`` is CRC64NVME, falling back
+to MD5 by itself on a store that refuses flexible checksums."""
+
+
 def algorithm(name: str) -> Algorithm:
     """The algorithm called ``name``; a one-line ValueError naming the choices."""
     try:

@@ -20,6 +20,7 @@ import xxhash
 
 from tui.core import checksums
 from tui.core.errors import LocalChanged, LocalFileError
+from tui.core.model import Part
 
 CHUNK = 1024 * 1024
 """Bytes read at a time; also the memory one part in flight holds."""
@@ -40,6 +41,15 @@ class Digests:
     sha256: str | None = None
     crcs: Mapping[str, str] = field(default_factory=dict)
     """The CRCs asked for, by name, as S3 writes them (base64 of the big-endian bytes)."""
+
+
+def part_digest(part: Part, name: str) -> str | None:
+    """The digest ``name`` of a part as recorded: its MD5, SHA-1 or SHA-256 (hex), or its
+    checksum for one of S3's CRCs (the one its session was opened with)."""
+    if name in CRCS:
+        return part.checksum
+    value: str | None = getattr(part, name)
+    return value
 
 
 def read_chunks(fd: int, start: int, end: int, chunk: int = CHUNK) -> Iterator[bytes]:

@@ -77,6 +77,11 @@ class TransientError(RemoteError):
         self.retry_after = retry_after
 
 
+class TargetStale(TransientError):
+    """The part's target no longer fits it (it sends digests the session has stopped
+    using): worth sending again, on a target made anew."""
+
+
 class RejectedError(RemoteError):
     """The provider said no; sending the same request again will not help."""
 

@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -172,7 +172,7 @@ class Journal:
                 session_row(session),
             )
             db.executemany(
-                f"INSERT INTO parts ({PART_COLS}) VALUES ({'?,' * 12}?)",
+                f"INSERT INTO parts ({PART_COLS}) VALUES ({'?,' * 13}?)",
                 [part_row(p) for p in parts],
             )
             if event is not None:
@@ -200,7 +200,7 @@ class Journal:
                 # An upsert, not REPLACE: REPLACE deletes the row and would cascade to parts.
                 db.execute(UPSERT_SESSION, session_row(session))
             db.executemany(
-                f"INSERT OR REPLACE INTO parts ({PART_COLS}) VALUES ({'?,' * 12}?)",
+                f"INSERT OR REPLACE INTO parts ({PART_COLS}) VALUES ({'?,' * 13}?)",
                 [part_row(p) for p in parts],
             )
             for event in events:
@@ -221,6 +221,23 @@ class Journal:
             return float(rows[0]["value"]) if rows else None
         except ValueError:
             return None
+
+    def account_facts(self, account: str) -> dict[str, str]:
+        """What partdeck has learnt of ``account``'s store (``Provider.learned``)."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (f"facts:{account}",))
+        try:
+            facts = json.loads(rows[0]["value"]) if rows else {}
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in facts.items()} if isinstance(facts, dict) else {}
+
+    def record_account_facts(self, account: str, facts: Mapping[str, str]) -> None:
+        """Remember what partdeck has learnt of ``account``'s store, for later processes."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (f"facts:{account}", json.dumps(dict(facts), sort_keys=True)),
+            )
 
     @staticmethod
     def _insert_event(db: sqlite3.Connection, event: Event) -> None:

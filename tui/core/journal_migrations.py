@@ -118,9 +118,16 @@ def _session_digests(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE sessions ADD COLUMN digests TEXT NOT NULL DEFAULT '{}'")
 
 
+def _part_checksums(db: sqlite3.Connection) -> None:
+    """A part's S3 flexible checksum (CRC64NVME and the like), beside its MD5."""
+    if "checksum" not in {row[1] for row in db.execute("PRAGMA table_info(parts)")}:
+        db.execute("ALTER TABLE parts ADD COLUMN checksum TEXT")
+
+
 MIGRATIONS: Sequence[Migration] = (
     Migration("sessions, parts and the event log", _tables),
     Migration("sessions.digests: whole-file digests a provider needs", _session_digests),
+    Migration("parts.checksum: a part's S3 flexible checksum", _part_checksums),
 )
 """Migration ``n`` (1-based) brings a journal at schema ``n - 1`` to schema ``n``."""
 

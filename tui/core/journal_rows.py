@@ -16,7 +16,7 @@ SESSION_COLS = (
 )
 PART_COLS = (
     'session_id, number, start, "end", state, attempts, xxh3, md5, sha1, sha256, etag, error, '
-    "target_expires_at"
+    "target_expires_at, checksum"
 )
 
 
@@ -65,6 +65,7 @@ def part_row(p: Part) -> tuple[Any, ...]:
         p.etag,
         _redacted(p.error),
         p.target_expires_at,
+        p.checksum,
     )
 
 

@@ -105,6 +105,9 @@ class Part:
     etag: str | None = None
     error: str | None = None
     target_expires_at: float | None = None
+    checksum: str | None = None
+    """The part's S3 flexible checksum, base64 as S3 writes it, under the algorithm its
+    session was opened with (``Session.remote["checksum"]``); None where that is MD5."""
 
     @property
     def size(self) -> int:

@@ -6,7 +6,7 @@ each adapter under ``tui.providers`` satisfies it. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -56,7 +56,8 @@ class RemotePart:
     size: int
     etag: str | None
     digest: str | None = None
-    """A digest the server reports for the part (Box: hex SHA-1), when it has one."""
+    """A digest the server reports for the part (Box: hex SHA-1; S3: the part's flexible
+    checksum, base64), when it has one."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class OpenedSession:
     """Where the object will be, for people (no secrets)."""
     ranges: list[tuple[int, int]] | None = field(default=None)
     """Part boundaries the server chose, replacing the client's plan; None to keep it."""
+    note: str | None = None
+    """One line for people about how the session was opened (S3: the store refused
+    flexible checksums, so it falls back to MD5); logged with the session's start."""
 
 
 class Provider(Protocol):
@@ -90,7 +94,8 @@ class Provider(Protocol):
     """The provider's name as people write it, for messages (``Polar``, ``S3``)."""
     limits: PartLimits
     digests: frozenset[str]
-    """Digests each part needs besides the xxh3 fingerprint (``md5``, ``sha1``, ``sha256``)."""
+    """Digests each part needs besides the xxh3 fingerprint (``md5``, ``sha1``, ``sha256``,
+    or one of S3's CRCs), unless ``part_digests`` says otherwise for a session."""
     digests_before_open: bool
     """True when every part's digests must be known before the session opens."""
     can_list_parts: bool
@@ -116,6 +121,22 @@ class Provider(Protocol):
     """False when a failed ``open`` may still have created something remote that cannot
     be found again (a new asset or upload per call): it is then repeated only when the
     request never reached the server or was refused with 429."""
+
+    @property
+    def learned(self) -> dict[str, str]:
+        """What the provider found out about its store that holds for every later session
+        (S3: that it refuses flexible checksums). The engine keeps it in the journal per
+        account and hands it to the next provider built for the account (``learn``)."""
+        ...
+
+    def part_digests(self, session: Session) -> frozenset[str]:
+        """The digests each part of ``session`` needs (known once it is opened, where the
+        session chose them then: S3's checksum algorithm)."""
+        ...
+
+    def learn(self, facts: Mapping[str, str]) -> None:
+        """Take up what an earlier provider of this account had ``learned``."""
+        ...
 
     def part_size(self, size: int, requested: int | None) -> int:
         """The part size to plan with for a file of ``size`` bytes."""

@@ -87,6 +87,11 @@ class AccountSettings(Protocol):
         """s3 only: smallest part the store accepts, where it differs from 5 MiB."""
         ...
 
+    @property
+    def checksum(self) -> str:
+        """s3 only: the checksum parts carry (``tui.core.checksums.SETTINGS``)."""
+        ...
+
     def token(self) -> str:
         """The API token (raises ConfigError when it cannot be found)."""
         ...

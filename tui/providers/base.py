@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from tui.core.errors import UsageError
@@ -26,6 +27,18 @@ class BaseProvider:
     overwrites_parts: bool = True
     complete_repeatable: bool = True
     open_repeatable: bool = True
+
+    @property
+    def learned(self) -> dict[str, str]:
+        """Nothing learnt: this provider's store behaves as its API says."""
+        return {}
+
+    def learn(self, facts: Mapping[str, str]) -> None:
+        """Nothing to take up."""
+
+    def part_digests(self, session: Session) -> frozenset[str]:
+        """The same digests for every session."""
+        return self.digests
 
     def part_size(self, size: int, requested: int | None) -> int:
         """The client picks, clamped to the provider's limits."""

@@ -34,6 +34,7 @@ def make_provider(account: AccountSettings, client: httpx.AsyncClient) -> Provid
             endpoint_url=account.endpoint_url,
             prefix=account.prefix,
             min_part_size=account.min_part_size,
+            checksum=account.checksum,
         )
     module = importlib.import_module(ADAPTERS[account.provider])
     provider: Provider = module.from_account(account, client)

@@ -46,6 +46,13 @@ class FaultSpec:
     """Share of part uploads refused as if their link had expired (403 Request has expired)."""
     corrupt_etag: float = 0.0
     """Share of part uploads stored fine but answered with a wrong ETag."""
+    part_corrupt: float = 0.0
+    """S3 gateways: share of part uploads whose bytes arrive with one byte changed, as if
+    damaged on the way; the store's check of the part's checksum (or Content-MD5) answers
+    400 BadDigest."""
+    refuse_checksums: int = 0
+    """S3 gateways: 1 to refuse S3's flexible-checksum headers on every call, as Backblaze
+    B2 does (400 InvalidArgument: Unsupported header)."""
     commit_202: int = 0
     """Box: commits per session answered 202 + Retry-After before the real answer."""
     abort_accepted: int = 0
@@ -77,6 +84,8 @@ class FaultSpec:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(FaultSpec)}
+_PART_FAULTS = ("part_500", "part_reset", "part_stall", "expire_early", "part_corrupt")
+"""The faults ``FaultSpec.limit`` counts."""
 
 
 def _value(name: str, raw: Any) -> Any:
@@ -219,8 +228,7 @@ class Faults:
         with self._lock:
             if spec.parts and number not in spec.parts:
                 return None
-            part_faults = ("part_500", "part_reset", "part_stall", "expire_early")
-            if spec.limit is not None and sum(self.injected[f] for f in part_faults) >= spec.limit:
+            if spec.limit is not None and sum(self.injected[f] for f in _PART_FAULTS) >= spec.limit:
                 return None
             draw = self._rng.random()
             for name, share in (
@@ -236,6 +244,30 @@ class Faults:
                     )
                 draw -= share
             return None
+
+    def damage(self, number: int) -> bool:
+        """True when this part upload's bytes should arrive changed (``part_corrupt``)."""
+        spec = self.spec
+        with self._lock:
+            if not spec.part_corrupt or (spec.parts and number not in spec.parts):
+                return False
+            if spec.limit is not None and sum(self.injected[f] for f in _PART_FAULTS) >= spec.limit:
+                return False
+            if self._rng.random() < spec.part_corrupt:
+                self.injected["part_corrupt"] += 1
+                return True
+            return False
+
+    def refuses(self, headers: Iterable[str]) -> str | None:
+        """The first flexible-checksum header of a request, when they are refused."""
+        if not self.spec.refuse_checksums:
+            return None
+        for name in headers:
+            if name.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum-")):
+                with self._lock:
+                    self.injected["refuse_checksums"] += 1
+                return name.lower()
+        return None
 
     def corrupt(self, number: int, wrong: str) -> str | None:
         """``wrong`` when this part's ETag (or sha1) should be answered wrong, else None."""

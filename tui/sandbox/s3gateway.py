@@ -15,6 +15,7 @@ import email.utils
 import hashlib
 import hmac
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
@@ -29,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tui.core import checksums
 from tui.sandbox.backend import SigV2Auth
 from tui.sandbox.faults import Faults, part_fault_response
 
@@ -237,8 +239,10 @@ class SignatureChecker:
             )
 
 
-def check_digests(headers: Mapping[str, str], body: bytes) -> None:
-    """Content-MD5 and x-amz-checksum-sha256, checked as S3 checks them."""
+def check_digests(headers: Mapping[str, str], body: bytes, *, data: bool = True) -> dict[str, str]:
+    """Content-MD5 and (on a request whose body is object ``data``) every
+    ``x-amz-checksum-*`` value, checked as S3 checks them; the checksums found right, by
+    name (S3 echoes them in its answer). A complete's checksum is the whole object's."""
     md5 = headers.get("content-md5")
     if md5 is not None:
         try:
@@ -251,11 +255,91 @@ def check_digests(headers: Mapping[str, str], body: bytes) -> None:
             raise Rejection(
                 400, "BadDigest", "The Content-MD5 you specified did not match what we received."
             )
-    sha = headers.get("x-amz-checksum-sha256")
-    if sha is not None and sha != base64.b64encode(hashlib.sha256(body).digest()).decode():
-        raise Rejection(
-            400, "BadDigest", "The SHA256 you specified did not match the calculated checksum."
-        )
+    found: dict[str, str] = {}
+    for name, algo in checksums.ALGORITHMS.items() if data else ():
+        value = headers.get(algo.header)
+        if value is None:
+            continue
+        if value.strip() != checksums.checksum(name, body):
+            raise Rejection(
+                400,
+                "BadDigest",
+                f"The {algo.s3_name} you specified did not match the calculated checksum.",
+            )
+        found[name] = value.strip()
+    return found
+
+
+class FullObjectChecks:
+    """What S3 does with full-object checksums: it remembers each part's CRC as it checked
+    it, and at CompleteMultipartUpload combines the CRCs of the parts listed and refuses
+    an object value that differs (BadDigest), or a part value that is not the one it
+    stored (InvalidPart)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, int], tuple[str, str, int]] = {}
+
+    def took_part(self, upload_id: str, number: int, found: Mapping[str, str], size: int) -> None:
+        """Remember the CRC a part upload carried (checked right)."""
+        for name, value in found.items():
+            if checksums.algorithm(name).full_object:
+                self._parts[(upload_id, number)] = (name, value, size)
+
+    def check_complete(self, upload_id: str, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Refuse a complete S3 would refuse; the object's value when it carries one."""
+        listed = _listed_parts(body)
+        for number, given in listed:
+            held = self._parts.get((upload_id, number))
+            if given is not None and held is not None and given != held[1]:
+                raise Rejection(
+                    400,
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found. The part may not "
+                    "have been uploaded, or the specified entity tag may not match the "
+                    "part's entity tag.",
+                )
+        if headers.get("x-amz-checksum-type", "").upper() != "FULL_OBJECT":
+            return None
+        for name, algo in checksums.ALGORITHMS.items():
+            claimed = headers.get(algo.header)
+            if claimed is None or not algo.full_object:
+                continue
+            kept = [self._parts.get((upload_id, n)) for n, _ in listed]
+            values = [(k[1], k[2]) for k in kept if k is not None and k[0] == name]
+            if not listed or len(values) != len(listed):
+                return None  # parts this gateway did not see: nothing to combine
+            whole = checksums.whole_object(name, values)
+            if claimed.strip() != whole:
+                raise Rejection(
+                    400,
+                    "BadDigest",
+                    f"The {algo.s3_name} you specified did not match the calculated checksum.",
+                )
+            return f"<Checksum{algo.s3_name}>{whole}</Checksum{algo.s3_name}>"
+        return None
+
+    def forget(self, upload_id: str) -> None:
+        """Drop an upload's parts (completed or aborted)."""
+        for key in [k for k in self._parts if k[0] == upload_id]:
+            del self._parts[key]
+
+
+def _listed_parts(body: bytes) -> list[tuple[int, str | None]]:
+    """(part number, its checksum value or None) of each part a complete lists."""
+    try:
+        root = ET.fromstring(body) if body.strip() and b"<!DOCTYPE" not in body else None
+    except ET.ParseError:
+        return []
+    listed: list[tuple[int, str | None]] = []
+    for part in [] if root is None else root.iter():
+        if part.tag.rsplit("}", 1)[-1] != "Part":
+            continue
+        fields = {c.tag.rsplit("}", 1)[-1]: (c.text or "").strip() for c in part}
+        if not fields.get("PartNumber", "").isdigit():
+            continue
+        value = next((v for k, v in fields.items() if k.startswith("Checksum")), None)
+        listed.append((int(fields["PartNumber"]), value))
+    return listed
 
 
 def _signature(query: Mapping[str, str], authorization: str) -> str:
@@ -303,6 +387,7 @@ def create_gateway(
     ``GET /_sandbox/stats`` reports the counts.
     """
     checker = SignatureChecker(keys, clock)
+    full_object = FullObjectChecks()
     client = httpx.AsyncClient(base_url=upstream, timeout=httpx.Timeout(300.0))
 
     async def stats(request: Request) -> Response:
@@ -325,12 +410,28 @@ def create_gateway(
             if broken is not None:
                 return broken
         body = await request.body()
+        if faults is not None and part is not None and body and faults.damage(part):
+            body = bytes([body[0] ^ 0xFF]) + body[1:]  # one byte changed on the way
         headers = {k.lower(): v for k, v in request.headers.items()}
+        upload_id = query.get("uploadId")
+        completing = request.method == "POST" and upload_id is not None
         try:
             checker.check(
                 request.method, url, parse_qsl(raw_query, keep_blank_values=True), headers, body
             )
-            check_digests(headers, body)
+            refused = faults.refuses(headers) if faults is not None else None
+            if refused is not None:
+                raise Rejection(
+                    400,
+                    "InvalidArgument",
+                    f"Unsupported header '{refused}' received for this API call.",
+                )
+            found = check_digests(headers, body, data=not completing)
+            whole = (
+                full_object.check_complete(upload_id, headers, body)
+                if completing and upload_id is not None
+                else None
+            )
         except Rejection as rejection:
             return rejection.response()
         forwarded = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
@@ -350,14 +451,26 @@ def create_gateway(
             # bare 500; S3 says 404 NoSuchUpload (ListParts and Abort already do on moto).
             return Rejection(*NO_SUCH_UPLOAD).response()
         out = {k: v for k, v in upstream_response.headers.items() if k.lower() not in _HOP_HEADERS}
+        content = upstream_response.content
+        if upstream_response.is_success and upload_id is not None:
+            if part is not None:  # S3 echoes the checksums it checked
+                full_object.took_part(upload_id, part, found, len(body))
+                out.update({checksums.algorithm(n).header: v for n, v in found.items()})
+            elif completing or request.method == "DELETE":
+                full_object.forget(upload_id)
+            if completing and whole is not None:  # S3 says the object's value too
+                content = content.replace(
+                    b"</CompleteMultipartUploadResult>",
+                    f"{whole}<ChecksumType>FULL_OBJECT</ChecksumType>"
+                    "</CompleteMultipartUploadResult>".encode(),
+                )
         if faults is not None and part is not None and upstream_response.is_success:
             wrong = faults.corrupt(part, hashlib.md5(b"corrupted" + body[:64]).hexdigest())
             if wrong is not None:
                 out = {k: v for k, v in out.items() if k.lower() != "etag"}
                 out["ETag"] = f'"{wrong}"'
-        return Response(
-            upstream_response.content, status_code=upstream_response.status_code, headers=out
-        )
+        out.pop("content-length", None)
+        return Response(content, status_code=upstream_response.status_code, headers=out)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

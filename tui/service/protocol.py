@@ -16,10 +16,10 @@ from tui.core.engine import Progress
 from tui.core.model import Event, Part, PartState, PlanPreview, Session, SessionState
 from tui.core.ports import RemotePart, RemoteUpload
 
-PROTOCOL = 1
+PROTOCOL = 2
 """Bumped when a wire form changes incompatibly; client and service must agree."""
 
-REMOTE_KEYS = ("upload_id", "key", "bucket")
+REMOTE_KEYS = ("upload_id", "key", "bucket", "checksum")
 """The parts of a session's remote record that travel: ids, never URLs or tokens."""
 
 Json = dict[str, Any]

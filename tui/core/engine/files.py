@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from tui.core.digest import check_readable, hash_range_async
+from tui.core.digest import check_readable, hash_range_async, part_digest
 from tui.core.engine.events import Events
 from tui.core.engine.live import LiveSession
 from tui.core.engine.messages import format_numbers
@@ -93,20 +93,22 @@ class LocalFile:
     @staticmethod
     def needs_hash(live: LiveSession, part: Part) -> bool:
         """True when ``part`` lacks its fingerprint or a digest its provider checks."""
-        return part.xxh3 is None or any(getattr(part, d) is None for d in live.provider.digests)
+        wanted = live.provider.part_digests(live.session)
+        return part.xxh3 is None or any(part_digest(part, d) is None for d in wanted)
 
     async def hash(self, live: LiveSession, part: Part) -> None:
         """Fingerprint ``part`` and take the digests its provider checks, then commit."""
         await self.check_unchanged(live)
         state = part.state
         part.move(P.HASHING)
-        digests = await hash_range_async(
-            live.session.path, part.start, part.end, live.provider.digests
-        )
+        wanted = live.provider.part_digests(live.session)
+        digests = await hash_range_async(live.session.path, part.start, part.end, wanted)
         part.xxh3 = digests.xxh3
         part.md5 = digests.md5 or part.md5
         part.sha1 = digests.sha1 or part.sha1
         part.sha256 = digests.sha256 or part.sha256
+        for value in digests.crcs.values():  # a session has one checksum algorithm
+            part.checksum = value
         part.move(state if state != P.HASHING else P.PENDING)
         await self._events.commit(parts=[part])
 

@@ -21,6 +21,7 @@ from tui.core.errors import (
     RejectedError,
     RemoteError,
     TargetExpired,
+    TargetStale,
     TransientError,
     UploadGone,
     UsageError,
@@ -75,6 +76,7 @@ class Pipeline:
         try:
             await self._prepare(live)
             await self._scheduler.send_all(live, self._send_part)
+            await self._remote.remember(live)
             await self._record_speed(live)
             if all(p.done for p in live.parts.values()):
                 await self._events.set_session(session, S.UPLOADED)
@@ -193,6 +195,9 @@ class Pipeline:
             except UploadGone:
                 raise  # the session stops: no part of a gone upload is worth sending
             except TransientError as exc:
+                if isinstance(exc, TargetStale):
+                    live.targets.pop(part.number, None)
+                    await self._remote.remember(live)  # what the provider learnt, at once
                 server = exc.status is not None and exc.status >= 500
                 if server and await live.gone_probe.gone(live.provider, session):
                     raise UploadGone(f"part {part.number}: {exc.settled}") from None
@@ -221,6 +226,7 @@ class Pipeline:
         session, provider, events = live.session, live.provider, self._events
         if self._files.needs_hash(live, part):
             await self._files.hash(live, part)
+            live.targets.pop(part.number, None)  # it carries the digests it was made with
         else:
             await self._files.check_unchanged(live)
         if part.number in live.check_remote and await self._remote.found_on_server(live, part):

@@ -58,6 +58,7 @@ class RemoteSession:
             "session",
             session,
             state=str(S.UPLOADING),
+            message=opened.note,
             data={"location": session.location, "parts": len(live.parts)},
         )
         await self._events.commit(
@@ -67,6 +68,16 @@ class RemoteSession:
             replace_parts_of=replace,
             durable=True,  # a power loss must not forget a remote upload that exists
         )
+        await self.remember(live)
+
+    async def remember(self, live: LiveSession) -> None:
+        """Keep what the provider learnt of its store (``Provider.learned``) for the
+        account's later sessions, in any process; and the session's remote record, which
+        may have changed with it."""
+        learned, journal = live.provider.learned, self._events.journal
+        if learned and learned != journal.account_facts(live.session.account):
+            await asyncio.to_thread(journal.record_account_facts, live.session.account, learned)
+            await self._events.commit(session=live.session)
 
     async def reconcile(self, live: LiveSession) -> None:
         """Ask the server which parts it holds; keep the journal honest both ways. Where

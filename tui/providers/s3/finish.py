@@ -6,12 +6,21 @@ import asyncio
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+from tui.core import checksums
 from tui.core.errors import CompleteUnknown, RejectedError, TransientError, UploadGone
 from tui.core.gone import GONE_TEXT
 from tui.core.model import Part, Session
+from tui.providers.s3 import flexible
 from tui.providers.s3.bucket import S3Bucket
 from tui.providers.s3.parse import is_completion, multipart_etag
-from tui.providers.s3xml import UNSUPPORTED_STATUSES, error_of, raise_for_s3, server_said
+from tui.providers.s3xml import (
+    UNSUPPORTED_STATUSES,
+    error_of,
+    parse_xml,
+    raise_for_s3,
+    server_said,
+    text,
+)
 
 ABORT_TRIES = 10
 ABORT_SPACING = 1.0
@@ -24,12 +33,15 @@ COMPLETE_BACKOFF = 1.0
 async def complete(bucket: S3Bucket, session: Session, parts: Sequence[Part]) -> str | None:
     """CompleteMultipartUpload; an ambiguous failure is checked against the object."""
     key, upload_id = session.remote["key"], session.remote["upload_id"]
+    name = flexible.session_algorithm(session)
     body = "".join(
         f"<Part><PartNumber>{p.number}</PartNumber><ETag>&quot;{escape(p.etag or '')}"
-        "&quot;</ETag></Part>"
+        f"&quot;</ETag>{flexible.part_element(p, name)}</Part>"
         for p in sorted(parts, key=lambda p: p.number)
     )
     xml = f"<CompleteMultipartUpload>{body}</CompleteMultipartUpload>".encode()
+    # The whole object's CRC: S3 checks the object it assembles against it.
+    headers = {"Content-Type": "application/xml", **flexible.complete_headers(parts, name)}
     location = f"s3://{bucket.name}/{key}"
     last: TransientError | None = None
     for attempt in range(COMPLETE_TRIES):
@@ -42,7 +54,7 @@ async def complete(bucket: S3Bucket, session: Session, parts: Sequence[Part]) ->
                 key,
                 {"uploadId": upload_id},
                 xml,
-                headers={"Content-Type": "application/xml"},
+                headers=headers,
                 check=False,
             )
         except TransientError as exc:
@@ -51,6 +63,7 @@ async def complete(bucket: S3Bucket, session: Session, parts: Sequence[Part]) ->
         code, message = error_of(response.content)
         if response.is_success and code is None:
             if is_completion(response.content):
+                check_object_checksum(response.content, parts, name)
                 return location
             # A 200 that is not S3's result (a page from something in between, an empty
             # or cut answer) says nothing: ask again, then the object says if it landed.
@@ -62,7 +75,7 @@ async def complete(bucket: S3Bucket, session: Session, parts: Sequence[Part]) ->
         if code == "NoSuchUpload" and (repeated or response.status_code == 404):
             # After a complete that may have landed (this one's earlier try, another
             # process's), the object says whether it did; else S3's 404 means gone.
-            found = await object_matches(bucket, key, parts)
+            found = await object_matches(bucket, key, parts, name)
             if found:
                 return location
             if found is None:
@@ -81,7 +94,7 @@ async def complete(bucket: S3Bucket, session: Session, parts: Sequence[Part]) ->
             raise_for_s3(response, "complete")
         except TransientError as exc:
             last = exc
-    if await object_matches(bucket, key, parts):
+    if await object_matches(bucket, key, parts, name):
         return location
     said = last.settled if last else "no answer"
     raise CompleteUnknown(
@@ -90,17 +103,39 @@ async def complete(bucket: S3Bucket, session: Session, parts: Sequence[Part]) ->
     )
 
 
-async def object_matches(bucket: S3Bucket, key: str, parts: Sequence[Part]) -> bool | None:
-    """True when the object exists with the multipart ETag these parts make; None when
-    the server could not say (no answer, or a 5xx)."""
+def check_object_checksum(body: bytes, parts: Sequence[Part], name: str) -> None:
+    """Refuse a completion whose object checksum is not the one of the parts sent."""
+    whole = flexible.whole_object(parts, name)
+    if whole is None:
+        return
+    said = text(parse_xml(body, "complete"), f"Checksum{checksums.algorithm(name).s3_name}")
+    if said is not None and said.strip() != whole:
+        raise RejectedError(
+            f"complete: the store says the object's {name} is {said.strip()}, but the parts "
+            f"sent make {whole}: the object is not the file; delete it and upload again"
+        )
+
+
+async def object_matches(
+    bucket: S3Bucket, key: str, parts: Sequence[Part], name: str = flexible.MD5
+) -> bool | None:
+    """True when the object exists with the checksum (a CRC session) or the multipart
+    ETag (an MD5 session) these parts make; None when the server could not say (no
+    answer, or a 5xx)."""
+    whole = flexible.whole_object(parts, name)
+    ask = {"x-amz-checksum-mode": "ENABLED"} if whole is not None else None
     try:
-        response = await bucket.request("HEAD", "check object", key, check=False)
+        response = await bucket.request("HEAD", "check object", key, headers=ask, check=False)
     except TransientError:
         return None
     if response.status_code >= 500:
         return None
     if response.status_code != 200:
         return False
+    if whole is not None:
+        said = response.headers.get(checksums.algorithm(name).header)
+        if said is not None:
+            return bool(said.strip() == whole)
     etag: str = response.headers.get("ETag", "").strip('"')
     md5s = [p.md5 for p in sorted(parts, key=lambda p: p.number)]
     if all(md5s) and len(parts) > 0:

@@ -58,6 +58,11 @@ def iso_time(value: str | None) -> float | None:
         return None
 
 
+def _is_checksum(tag: str) -> bool:
+    """``ChecksumCRC64NVME`` and the like: a part's value, not ``ChecksumType``."""
+    return tag.startswith("Checksum") and tag != "ChecksumType"
+
+
 def parts_page(root: ET.Element, marker: int) -> tuple[list[RemotePart], int | None]:
     """The parts one ListParts page lists, and the marker of the next page (None when
     this is the last). A RejectedError ends the listing, rather than trusting it, when an
@@ -79,7 +84,10 @@ def parts_page(root: ET.Element, marker: int) -> tuple[list[RemotePart], int | N
                 "and Size, so its list of parts cannot be trusted"
             )
         etag = text(el, "ETag")
-        found.append(RemotePart(number, size, etag.strip('"') if etag else None))
+        checksum = next(
+            (c.text.strip() for c in el if _is_checksum(local_name(c)) and c.text), None
+        )
+        found.append(RemotePart(number, size, etag.strip('"') if etag else None, checksum))
     given = text(root, "NextPartNumberMarker")
     if text(root, "IsTruncated") != "true" or not given:
         return found, None

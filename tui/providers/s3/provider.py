@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 import os
 import time
@@ -16,7 +15,7 @@ from tui.core.model import Part, Session
 from tui.core.plan import S3_LIMITS, PartLimits
 from tui.core.ports import OpenedSession, PartTarget, Receipt, RemotePart, RemoteUpload
 from tui.providers.base import BaseProvider
-from tui.providers.s3 import finish, listing
+from tui.providers.s3 import finish, flexible, listing
 from tui.providers.s3.bucket import S3Bucket
 from tui.providers.s3xml import etag_receipt, parse_xml, raise_for_s3, text
 
@@ -43,6 +42,7 @@ class S3Provider(BaseProvider):
         endpoint_url: str | None = None,
         prefix: str = "",
         min_part_size: int | None = None,
+        checksum: str = "auto",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bucket = S3Bucket(
@@ -54,6 +54,12 @@ class S3Provider(BaseProvider):
             endpoint_url=endpoint_url,
         )
         self.prefix = prefix
+        self.checksum = checksum
+        """The account's ``checksum`` setting (``flexible.CHOICES``)."""
+        self._refused: str | None = None
+        """What the store answered when it refused flexible checksums (then MD5)."""
+        self._ignored = False
+        """True once the store took a part without checking its checksum (then MD5)."""
         self._clock = clock
         self.limits: PartLimits = S3_LIMITS
         self.lacking: dict[str, CallUnsupported] = {}
@@ -73,6 +79,32 @@ class S3Provider(BaseProvider):
         """The signing region."""
         return self._bucket.region
 
+    @property
+    def learned(self) -> dict[str, str]:
+        """That the store refuses flexible checksums (and what it said), or ignores them."""
+        facts = {flexible.REFUSED: self._refused} if self._refused else {}
+        if self._ignored:
+            facts[flexible.IGNORED] = "yes"
+        return facts
+
+    def learn(self, facts: Mapping[str, str]) -> None:
+        """Take up what an earlier process found of the store's checksums."""
+        self._refused = facts.get(flexible.REFUSED) or self._refused
+        self._ignored = self._ignored or flexible.IGNORED in facts
+
+    @property
+    def algorithm(self) -> str:
+        """The algorithm a session opened now uses: the setting's; MD5 where the store
+        refuses or ignores flexible checksums."""
+        if self.checksum == flexible.MD5 or self._refused or self._ignored:
+            return flexible.MD5
+        return flexible.AUTO if self.checksum == "auto" else self.checksum
+
+    def part_digests(self, session: Session) -> frozenset[str]:
+        """MD5, or the session's flexible checksum (SHA-256 as the hash it is)."""
+        name = flexible.session_algorithm(session) if session.opened else self.algorithm
+        return frozenset({name})
+
     def key_for(self, path: str) -> str:
         """The object key for a local file: the account's prefix plus the file name."""
         return f"{self.prefix}{os.path.basename(path)}"
@@ -91,30 +123,48 @@ class S3Provider(BaseProvider):
     # -- the protocol ----------------------------------------------------------------------
 
     async def open(self, session: Session, parts: Sequence[Part]) -> OpenedSession:
-        """CreateMultipartUpload."""
+        """CreateMultipartUpload, declaring the account's checksum. A store that refuses
+        the checksum headers gets the request again without them, and the account uses
+        MD5 from then on (``learned``), said in one line."""
         key = self.key_for(session.path)
         content_type = mimetypes.guess_type(session.path)[0] or "application/octet-stream"
-        response = await self._bucket.request(
-            "POST", "create upload", key, {"uploads": None}, headers={"Content-Type": content_type}
-        )
+        name, note = self.algorithm, None
+        try:
+            response = await self._create(key, content_type, name)
+        except RejectedError as exc:
+            if name == flexible.MD5 or not flexible.refuses_checksums(exc):
+                raise
+            self._refused = exc.settled
+            note = (
+                f"the S3 store of bucket {self.bucket} refuses {name} checksums ({exc.settled}); "
+                "this account sends Content-MD5 from now on"
+            )
+            name = flexible.MD5
+            response = await self._create(key, content_type, name)
         root = parse_xml(response.content, "create upload")
         upload_id = text(root, "UploadId")
         if not upload_id:
             raise RejectedError("create upload: the server's answer has no UploadId")
         return OpenedSession(
-            remote={"upload_id": upload_id, "key": key, "bucket": self.bucket},
+            remote={"upload_id": upload_id, "key": key, "bucket": self.bucket, "checksum": name},
             location=f"s3://{self.bucket}/{key}",
+            note=note,
+        )
+
+    async def _create(self, key: str, content_type: str, name: str) -> httpx.Response:
+        headers = {"Content-Type": content_type, **flexible.create_headers(name)}
+        return await self._bucket.request(
+            "POST", "create upload", key, {"uploads": None}, headers=headers
         )
 
     async def target(self, session: Session, part: Part) -> PartTarget:
-        """A freshly presigned UploadPart URL with Content-MD5 signed in."""
+        """A freshly presigned UploadPart URL with the part's checksum (or Content-MD5)
+        signed in: the store checks the bytes against it."""
         url = self._bucket.url(
             session.remote["key"],
             {"partNumber": part.number, "uploadId": session.remote["upload_id"]},
         )
-        headers: dict[str, str] = {}
-        if part.md5:
-            headers["Content-MD5"] = base64.b64encode(bytes.fromhex(part.md5)).decode()
+        headers = flexible.part_headers(part, flexible.session_algorithm(session))
         return PartTarget(
             url=self._bucket.presign("PUT", url, headers, PART_URL_LIFETIME),
             headers=headers,
@@ -122,8 +172,40 @@ class S3Provider(BaseProvider):
         )
 
     def receipt(self, session: Session, part: Part, response: httpx.Response) -> Receipt:
-        """The part's ETag must equal its MD5 when it is an MD5."""
-        return etag_receipt(part, response, f"part {part.number}")
+        """Judged by what the part was sent with (a session may have turned to MD5 while
+        it was on its way): Content-MD5, the ETag must equal the part's MD5; a checksum,
+        the value the store echoes must equal the part's."""
+        name, what = flexible.sent_algorithm(response), f"part {part.number}"
+        if name == flexible.MD5:
+            return etag_receipt(part, response, what)
+        try:
+            raise_for_s3(response, what)
+        except RejectedError as exc:
+            if flexible.refuses_checksums(exc):
+                raise RejectedError(
+                    f"{exc.settled}; the store refuses {name} checksums on parts: set "
+                    'checksum = "md5" on the account, then abort this session and upload again',
+                    status=exc.status,
+                    code=exc.code,
+                ) from None
+            raise
+        try:
+            return flexible.checked_receipt(part, name, response, what)
+        except flexible.ChecksumsIgnored:
+            # The part goes again with Content-MD5 (hashed anew: its target is minted
+            # again), and so does every later part and session of the account.
+            self._ignored = True
+            session.remote["checksum"] = flexible.MD5
+            raise
+
+    def remote_receipt(self, part: Part, remote: RemotePart) -> Receipt | None:
+        """A listed part is ours when its size and its checksum (or MD5 ETag) match."""
+        ours = part.checksum or flexible.part_value(part, "sha256")
+        if ours is None or remote.digest is None:
+            return super().remote_receipt(part, remote)
+        if remote.size == part.size and remote.digest == ours:
+            return Receipt(etag=(remote.etag or "").strip('"'), verified=True)
+        return None
 
     async def remote_parts(self, session: Session) -> list[RemotePart] | None:
         """ListParts, every page. CallUnsupported where the store lacks ListParts (then
