@@ -19,6 +19,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from tests.bench.aws import (
+    bench_aws_cpu,
+    bench_aws_server,
+    bench_aws_small,
+    bench_aws_small_wall,
+    bench_aws_wall,
+)
 from tests.bench.common import Context, DataFiles, Result, Sizes, Skipped
 from tests.bench.cpu import bench_cpu
 from tests.bench.fingerprint import bench_fingerprint
@@ -49,6 +56,11 @@ BENCHES: dict[str, Bench] = {
     "ui-service-cpu": bench_ui_service_cpu,
     "ui-cross": bench_ui_cross,
     "startup": bench_startup,
+    "aws-cpu": bench_aws_cpu,
+    "aws-wall": bench_aws_wall,
+    "aws-server": bench_aws_server,
+    "aws-small": bench_aws_small,
+    "aws-small-wall": bench_aws_small_wall,
 }
 
 

@@ -22,7 +22,7 @@ from tests.support.config import write_s3_config
 from tests.support.moto import MotoServer
 from tui.core import checksums
 from tui.core.journal import Journal
-from tui.core.model import Part
+from tui.core.model import Part, PartState
 from tui.core.units import MiB
 from tui.sandbox.faults import Faults, FaultSpec
 from tui.sandbox.s3gateway import create_gateway
@@ -210,3 +210,109 @@ def test_an_object_checksum_other_than_the_parts_make_is_refused(
     )
     assert finished["ChecksumCRC64NVME"] == right
     assert client.get_object(Bucket=bucket, Key="whole.bin")["Body"].read() == data
+
+
+# -- small files: one PutObject ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * MiB])
+def test_a_file_under_the_threshold_is_one_put_object(
+    size: int,
+    cli: CLI,
+    gateway: Gateway,
+    tmp_path: Path,
+    state_dir: Path,
+    s3: Any,
+    bucket: str,
+    s3_env: None,
+) -> None:
+    url, _ = gateway()
+    config = write_s3_config(tmp_path / "c.toml", url, bucket, multipart_threshold=None)
+    path = make_file(tmp_path / "small.bin", size, seed=7)
+    up = cli("upload", path, "--account", "moto", *PART, "--no-complete", "--json", config=config)
+    assert up.code == 0, up.err
+    shown = cli("show", up.summary["session"], "--json", config=config).json_lines()
+    assert shown[0]["remote"] == {"bucket": bucket, "key": "up/small.bin", "checksum": "crc64nvme"}
+    assert [(p["state"], p["attempts"]) for p in shown[1:]] == [("verified", 1)]
+    assert shown[1]["checksum"] == checksums.checksum("crc64nvme", path.read_bytes())
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    done = cli("complete", up.summary["session"][:8], "--json", config=config)
+    assert done.code == 0, done.err
+    assert done.summary["state"] == "completed"
+    assert s3.get_object(Bucket=bucket, Key="up/small.bin")["Body"].read() == path.read_bytes()
+
+
+def test_a_put_object_refused_over_its_checksum_goes_again_with_md5(
+    cli: CLI, gateway: Gateway, tmp_path: Path, state_dir: Path, s3: Any, bucket: str, s3_env: None
+) -> None:
+    url, faults = gateway(refuse_checksums=1)
+    config = write_s3_config(tmp_path / "c.toml", url, bucket, multipart_threshold=None)
+    path = make_file(tmp_path / "b2-small.bin", 2 * MiB, seed=8)
+    up = cli("upload", path, "--account", "moto", "--json", config=config)
+    assert up.code == 0, up.err
+    assert faults.stats()["injected"] == {"refuse_checksums": 1}
+    (part,) = _parts(state_dir, up.summary["session"])
+    assert (part.state, part.attempts, part.md5) == (
+        "verified",
+        2,
+        hashlib.md5(path.read_bytes()).hexdigest(),
+    )
+    assert "checksums_refused" in _facts(state_dir)
+    assert s3.get_object(Bucket=bucket, Key="up/b2-small.bin")["Body"].read() == path.read_bytes()
+
+
+def test_abort_of_a_put_object_session_says_the_object_stays(
+    cli: CLI, gateway: Gateway, tmp_path: Path, s3: Any, bucket: str, s3_env: None
+) -> None:
+    url, _ = gateway()
+    config = write_s3_config(tmp_path / "c.toml", url, bucket, multipart_threshold=None)
+    path = make_file(tmp_path / "kept.bin", MiB, seed=9)
+    up = cli("upload", path, "--account", "moto", "--no-complete", "--json", config=config)
+    assert up.code == 0, up.err
+    aborted = cli("abort", up.summary["session"][:8], config=config)
+    assert aborted.code == 0, aborted.err
+    assert "goes up as one PutObject" in aborted.out + aborted.err
+    assert "partdeck deletes no object" in aborted.out + aborted.err
+    assert s3.get_object(Bucket=bucket, Key="up/kept.bin")["Body"].read() == path.read_bytes()
+
+
+def test_a_put_object_damaged_on_the_way_gets_bad_digest_and_goes_again(
+    cli: CLI, gateway: Gateway, tmp_path: Path, state_dir: Path, s3: Any, bucket: str, s3_env: None
+) -> None:
+    url, faults = gateway(part_corrupt=1.0, limit=1)
+    config = write_s3_config(tmp_path / "c.toml", url, bucket, multipart_threshold=None)
+    path = make_file(tmp_path / "small-damaged.bin", 3 * MiB, seed=10)
+    up = cli("upload", path, "--account", "moto", "--json", config=config)
+    assert up.code == 0, up.err
+    assert faults.stats()["injected"] == {"part_corrupt": 1}
+    (part,) = _parts(state_dir, up.summary["session"])
+    assert (part.state, part.attempts) == ("verified", 2)
+    assert s3.get_object(Bucket=bucket, Key="up/small-damaged.bin")["Body"].read() == (
+        path.read_bytes()
+    )
+
+
+def test_a_part_the_store_lists_with_its_checksum_is_not_sent_again(
+    cli: CLI, gateway: Gateway, tmp_path: Path, state_dir: Path, s3: Any, bucket: str, s3_env: None
+) -> None:
+    # As after a crash between the store's 200 and the journal's commit: the journal says
+    # pending, ListParts lists the part with its CRC64NVME, and that is proof enough.
+    url, faults = gateway()
+    config = write_s3_config(tmp_path / "c.toml", url, bucket)
+    path = make_file(tmp_path / "listed.bin", 11 * MiB, seed=11)
+    up = cli("upload", path, "--account", "moto", *PART, "--no-complete", "--json", config=config)
+    assert up.code == 0, up.err
+    session_id = up.summary["session"]
+    journal = Journal.open(state_dir)
+    try:
+        parts = journal.parts(session_id)
+        parts[1].state = PartState.PENDING
+        journal.commit(parts=[parts[1]])
+    finally:
+        journal.close()
+    puts = faults.stats()["part_puts"]
+    resumed = cli("resume", session_id[:8], "--json", config=config)
+    assert resumed.code == 0, resumed.err
+    assert resumed.summary["state"] == "completed"
+    assert faults.stats()["part_puts"] == puts  # nothing sent again
+    assert s3.get_object(Bucket=bucket, Key="up/listed.bin")["Body"].read() == path.read_bytes()

@@ -57,7 +57,7 @@ def store_config(
         '[accounts.s3rver]\nprovider = "s3"\n'
         f'endpoint_url = "{s3rver.url}"\nregion = "us-east-1"\nbucket = "{bucket}"\n'
         'prefix = "up/"\naccess_key_env = "PARTDECK_S3RVER_AK"\n'
-        'secret_key_env = "PARTDECK_S3RVER_SK"\n'
+        'secret_key_env = "PARTDECK_S3RVER_SK"\nmultipart_threshold = 0\n'
     )
     return path, bucket
 

@@ -855,6 +855,7 @@ def _hostile_config(bench: Bench, proxies: dict[str, HostileProxy]) -> Path:
             lines.append(
                 f'endpoint_url = "{proxy.url}"\nbucket = "{world.backends["s3"].bucket}"\n'
                 f'profile = "{PROFILE}"\ncredentials_file = "{world.root / "aws-credentials"}"\n'
+                "multipart_threshold = 0\n"  # the cases answer the multipart calls
             )
             continue
         lines.append(

@@ -7,10 +7,18 @@ from pathlib import Path
 
 
 def write_s3_config(
-    path: Path, endpoint: str, bucket: str, *, checksum: str | None = None, **engine: int | str
+    path: Path,
+    endpoint: str,
+    bucket: str,
+    *,
+    checksum: str | None = None,
+    multipart_threshold: int | None = 0,
+    **engine: int | str,
 ) -> Path:
     """Write a config with an ``[engine]`` table of ``engine`` and the ``moto`` account
-    (whose ``checksum`` setting is left to its default unless given)."""
+    (whose ``checksum`` setting is left to its default unless given). Its
+    ``multipart_threshold`` is 0 unless given (None: the default, 8 MiB): these tests
+    prove multipart uploads with small files, which would otherwise be one PutObject."""
     lines = ["[engine]"]
     for key, value in engine.items():
         lines.append(f"{key} = {json.dumps(value)}")
@@ -27,6 +35,8 @@ def write_s3_config(
     ]
     if checksum is not None:
         lines.append(f'checksum = "{checksum}"')
+    if multipart_threshold is not None:
+        lines.append(f"multipart_threshold = {multipart_threshold}")
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -193,6 +193,7 @@ def test_s3_defaults() -> None:
     assert account.secret_key_env == "AWS_SECRET_ACCESS_KEY"
     assert account.min_part_size is None
     assert account.checksum == "auto"
+    assert account.multipart_threshold == 8 * MiB
     assert account.verify_tls is True
     assert account.base_url is None
 
@@ -200,12 +201,14 @@ def test_s3_defaults() -> None:
 def test_s3_values_are_parsed() -> None:
     account = parse_config(
         S3 + 'prefix = "p/"\nregion = "eu-west-1"\nmin_part_size = "1MiB"\nchecksum = "crc32c"\n'
+        'multipart_threshold = "64MiB"\n'
         'access_key_env = "MY_KEY"\nsecret_key_env = "MY_SECRET"\nverify_tls = false\n'
     ).account("my-s3")
     assert account.prefix == "p/"
     assert account.region == "eu-west-1"
     assert account.min_part_size == MiB
     assert account.checksum == "crc32c"
+    assert account.multipart_threshold == 64 * MiB
     assert (account.access_key_env, account.secret_key_env) == ("MY_KEY", "MY_SECRET")
     assert account.verify_tls is False
 
@@ -362,6 +365,11 @@ ERRORS: list[tuple[str, str, list[str]]] = [
             'accounts.my-s3.checksum must be one of "auto", "crc64nvme", "crc32c", "crc32", '
             '"sha256", "md5" (got \'sha1\'); e.g. checksum = "auto"'
         ],
+    ),
+    (
+        "multipart_threshold_past_put_max",
+        S3 + 'multipart_threshold = "6GiB"\n',
+        ["accounts.my-s3.multipart_threshold must be at most 5 GiB"],
     ),
     (
         "checksum_on_gumroad",

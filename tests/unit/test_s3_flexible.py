@@ -161,3 +161,14 @@ def test_the_gateway_combines_the_parts_and_refuses_another_object_value() -> No
     with pytest.raises(Rejection) as wrong_part:
         gate.check_complete("u", asked, body.replace(values[1].encode(), b"AAAAAAAAAAA="))
     assert wrong_part.value.code == "InvalidPart"
+
+
+def test_a_file_under_the_multipart_threshold_is_one_part_whatever_was_asked() -> None:
+    provider = S3Provider(httpx.AsyncClient(), bucket="b", access_key="a", secret_key="s")
+    assert provider.part_size(3 * 1024 * 1024, 5 * 1024 * 1024) == 3 * 1024 * 1024
+    assert provider.part_size(0, None) == 1  # one empty part
+    assert provider.part_size(8 * 1024 * 1024, None) == 8 * 1024 * 1024  # the default part
+    everything = S3Provider(
+        httpx.AsyncClient(), bucket="b", access_key="a", secret_key="s", multipart_threshold=0
+    )
+    assert everything.part_size(3 * 1024 * 1024, None) == 8 * 1024 * 1024

@@ -23,6 +23,7 @@ from tui.config.schema import (
     Account,
 )
 from tui.core.checksums import SETTINGS
+from tui.core.plan import MULTIPART_THRESHOLD
 
 __all__ = ["parse_account"]
 
@@ -79,6 +80,9 @@ def parse_account(
             or "AWS_SECRET_ACCESS_KEY",
             min_part_size=check.setting(table, (*path, "min_part_size")),
             checksum=check.choice(table, (*path, "checksum"), SETTINGS, "auto"),
+            multipart_threshold=check.setting(
+                table, (*path, "multipart_threshold"), MULTIPART_THRESHOLD
+            ),
             profile=check.text(table, (*path, "profile"), '"default"'),
             credentials_file=check.path(table, (*path, "credentials_file"), source),
             verify_tls=verify_tls,

@@ -16,6 +16,7 @@ from tui.config.checks import dotted
 from tui.config.secrets import profile_credentials, read_token_file, run_token_command
 from tui.core.errors import ConfigError
 from tui.core.paths import default_config_path
+from tui.core.plan import MULTIPART_THRESHOLD
 from tui.core.settings import EngineSettings
 from tui.providers.account import DEFAULT_BASE_URLS, DEFAULT_BOX_UPLOAD_URL
 
@@ -63,6 +64,7 @@ S3_KEYS = (
     "profile",
     "credentials_file",
     "checksum",
+    "multipart_threshold",
 )
 """Keys only s3 accounts take."""
 HTTP_KEYS = ("base_url", "token_env", "token_command", "token_file")
@@ -139,6 +141,8 @@ class Account:
     """s3 only: the shared credentials file for ``profile`` (default ~/.aws/credentials)."""
     min_part_size: int | None = None
     """s3 only: smallest part the store accepts, where it differs from 5 MiB."""
+    multipart_threshold: int = MULTIPART_THRESHOLD
+    """s3 only: files smaller than this go up as one PutObject (0: every file multipart)."""
     checksum: str = "auto"
     """s3 only: the checksum every part carries (``tui.core.checksums.SETTINGS``):
     ``auto`` sends CRC64NVME and falls back to MD5 on a store that refuses it."""

@@ -39,6 +39,9 @@ BOUNDS: dict[str, Bound] = {
         "size", 1, S3_LIMITS.max_part, "16MiB", "the largest part any provider takes"
     ),
     "min_part_size": Bound("size", 1, S3_LIMITS.max_part, "5MiB", "the largest part S3 takes"),
+    "multipart_threshold": Bound(
+        "size", 0, S3_LIMITS.max_part, "8MiB", "the largest object one PutObject takes"
+    ),
     "bandwidth_limit": Bound("size", 1, MAX_STORED, "50MB"),
     "link_speed": Bound("size", 1, MAX_STORED, "20MB"),
     "parts_in_flight": Bound("count", 1, None, "8"),

@@ -28,6 +28,8 @@ class PartLimits:
 
 S3_LIMITS = PartLimits()
 """Amazon S3's multipart rules: 5 MiB..5 GiB parts, 10,000 parts, 5 TiB objects."""
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
+"""S3 files smaller than this go up as one PutObject (aws cli's ``multipart_threshold``)."""
 
 
 def choose_part_size(size: int, limits: PartLimits, requested: int | None = None) -> int:

@@ -92,6 +92,11 @@ class AccountSettings(Protocol):
         """s3 only: the checksum parts carry (``tui.core.checksums.SETTINGS``)."""
         ...
 
+    @property
+    def multipart_threshold(self) -> int:
+        """s3 only: files smaller than this go up as one PutObject."""
+        ...
+
     def token(self) -> str:
         """The API token (raises ConfigError when it cannot be found)."""
         ...

@@ -35,6 +35,7 @@ def make_provider(account: AccountSettings, client: httpx.AsyncClient) -> Provid
             prefix=account.prefix,
             min_part_size=account.min_part_size,
             checksum=account.checksum,
+            multipart_threshold=account.multipart_threshold,
         )
     module = importlib.import_module(ADAPTERS[account.provider])
     provider: Provider = module.from_account(account, client)

@@ -45,7 +45,8 @@ class FaultSpec:
     expire_early: float = 0.0
     """Share of part uploads refused as if their link had expired (403 Request has expired)."""
     corrupt_etag: float = 0.0
-    """Share of part uploads stored fine but answered with a wrong ETag."""
+    """Share of part uploads stored fine but answered with a wrong ETag (and, on an S3
+    gateway, a wrong value for each checksum it echoes)."""
     part_corrupt: float = 0.0
     """S3 gateways: share of part uploads whose bytes arrive with one byte changed, as if
     damaged on the way; the store's check of the part's checksum (or Content-MD5) answers

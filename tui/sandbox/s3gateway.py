@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import hashlib
 import hmac
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -318,6 +319,21 @@ class FullObjectChecks:
             return f"<Checksum{algo.s3_name}>{whole}</Checksum{algo.s3_name}>"
         return None
 
+    def list_parts(self, upload_id: str, body: bytes) -> bytes:
+        """A ListParts answer with each part's checksum in it, as S3 lists them (moto
+        leaves them out)."""
+
+        def with_value(match: re.Match[bytes]) -> bytes:
+            entry = match.group(0)
+            number = re.search(rb"<PartNumber>(\d+)</PartNumber>", entry)
+            held = self._parts.get((upload_id, int(number.group(1)))) if number else None
+            if held is None:
+                return entry
+            tag = f"Checksum{checksums.algorithm(held[0]).s3_name}"
+            return entry.replace(b"</Part>", f"<{tag}>{held[1]}</{tag}></Part>".encode())
+
+        return re.sub(rb"<Part>.*?</Part>", with_value, body, flags=re.S)
+
     def forget(self, upload_id: str) -> None:
         """Drop an upload's parts (completed or aborted)."""
         for key in [k for k in self._parts if k[0] == upload_id]:
@@ -367,6 +383,13 @@ def _part_number(method: str, query: Mapping[str, str]) -> int | None:
         return None
 
 
+def _is_put_object(method: str, raw_path: str, query: Mapping[str, str]) -> bool:
+    """True for a PutObject: a PUT of a key (``/bucket/key``) with no sub-resource (a
+    presigned URL's ``X-Amz-*`` parameters are not one)."""
+    resources = [k for k in query if not k.startswith("X-Amz-")]
+    return method == "PUT" and not resources and "/" in raw_path.strip("/")
+
+
 async def _upload_missing(client: httpx.AsyncClient, raw_path: str, upload_id: str) -> bool:
     """True when the S3 server behind says it holds no upload ``upload_id`` at ``raw_path``."""
     query = urlencode({"uploadId": upload_id, "max-parts": 1})
@@ -400,11 +423,14 @@ def create_gateway(
         url = f"http://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         part = _part_number(request.method, query)
+        single = part is None and _is_put_object(request.method, raw_path, query)
+        if single:
+            part = 1  # a PutObject is the one part of its upload: part faults hit it too
         if faults is not None:
             faults.saw_signature(_signature(query, request.headers.get("authorization", "")))
         if faults is not None and part is not None:
-            faults.count_put(query["uploadId"], part)
-            if faults.gone_now(query["uploadId"]):
+            faults.count_put(query.get("uploadId", raw_path), part)
+            if not single and faults.gone_now(query["uploadId"]):
                 await client.delete(raw_path, params={"uploadId": query["uploadId"]})
             broken = await part_fault_response(faults, part)
             if broken is not None:
@@ -452,12 +478,16 @@ def create_gateway(
             return Rejection(*NO_SUCH_UPLOAD).response()
         out = {k: v for k, v in upstream_response.headers.items() if k.lower() not in _HOP_HEADERS}
         content = upstream_response.content
+        if upstream_response.is_success and request.method == "PUT":
+            # S3 echoes the checksums it checked (UploadPart and PutObject alike).
+            out.update({checksums.algorithm(n).header: v for n, v in found.items()})
         if upstream_response.is_success and upload_id is not None:
-            if part is not None:  # S3 echoes the checksums it checked
+            if part is not None and not single:
                 full_object.took_part(upload_id, part, found, len(body))
-                out.update({checksums.algorithm(n).header: v for n, v in found.items()})
             elif completing or request.method == "DELETE":
                 full_object.forget(upload_id)
+            if request.method == "GET" and part is None:  # ListParts
+                content = full_object.list_parts(upload_id, content)
             if completing and whole is not None:  # S3 says the object's value too
                 content = content.replace(
                     b"</CompleteMultipartUploadResult>",
@@ -466,10 +496,11 @@ def create_gateway(
                 )
         if faults is not None and part is not None and upstream_response.is_success:
             wrong = faults.corrupt(part, hashlib.md5(b"corrupted" + body[:64]).hexdigest())
-            if wrong is not None:
+            if wrong is not None:  # a garbled answer: the checksums it echoes too
                 out = {k: v for k, v in out.items() if k.lower() != "etag"}
                 out["ETag"] = f'"{wrong}"'
-        out.pop("content-length", None)
+                for name in found:
+                    out[checksums.algorithm(name).header] = checksums.checksum(name, wrong.encode())
         return Response(content, status_code=upstream_response.status_code, headers=out)
 
     @contextlib.asynccontextmanager

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from tui.core.errors import CallUnsupported, RejectedError, UsageError
+from tui.core.errors import CallUnsupported, RejectedError, TargetStale, UsageError
 from tui.core.model import Part, Session
-from tui.core.plan import S3_LIMITS, PartLimits
+from tui.core.plan import MULTIPART_THRESHOLD, S3_LIMITS, PartLimits, check_file_size
 from tui.core.ports import OpenedSession, PartTarget, Receipt, RemotePart, RemoteUpload
 from tui.providers.base import BaseProvider
 from tui.providers.s3 import finish, flexible, listing
@@ -21,6 +21,11 @@ from tui.providers.s3xml import etag_receipt, parse_xml, raise_for_s3, text
 
 PART_URL_LIFETIME = 3600
 """Seconds a minted part URL lives; minted again on demand, so short is safe."""
+
+
+def is_single(session: Session) -> bool:
+    """True for a session sent as one PutObject: no multipart upload behind it."""
+    return bool(session.remote.get("single"))
 
 
 class S3Provider(BaseProvider):
@@ -43,6 +48,7 @@ class S3Provider(BaseProvider):
         prefix: str = "",
         min_part_size: int | None = None,
         checksum: str = "auto",
+        multipart_threshold: int = MULTIPART_THRESHOLD,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bucket = S3Bucket(
@@ -55,7 +61,9 @@ class S3Provider(BaseProvider):
         )
         self.prefix = prefix
         self.checksum = checksum
-        """The account's ``checksum`` setting (``flexible.CHOICES``)."""
+        """The account's ``checksum`` setting (``checksums.SETTINGS``)."""
+        self.multipart_threshold = multipart_threshold
+        """Files smaller than this are one PutObject (``single``), larger ones multipart."""
         self._refused: str | None = None
         """What the store answered when it refused flexible checksums (then MD5)."""
         self._ignored = False
@@ -105,6 +113,14 @@ class S3Provider(BaseProvider):
         name = flexible.session_algorithm(session) if session.opened else self.algorithm
         return frozenset({name})
 
+    def part_size(self, size: int, requested: int | None) -> int:
+        """One part for a file under the multipart threshold (whatever part size was
+        asked for, as aws cli does), else the client's choice within S3's limits."""
+        if size < self.multipart_threshold:
+            check_file_size(size, self.limits)
+            return max(size, 1)
+        return super().part_size(size, requested)
+
     def key_for(self, path: str) -> str:
         """The object key for a local file: the account's prefix plus the file name."""
         return f"{self.prefix}{os.path.basename(path)}"
@@ -129,6 +145,11 @@ class S3Provider(BaseProvider):
         key = self.key_for(session.path)
         content_type = mimetypes.guess_type(session.path)[0] or "application/octet-stream"
         name, note = self.algorithm, None
+        if len(parts) == 1 and session.size < self.multipart_threshold:
+            # One PutObject: nothing to create; the part's PUT makes the object.
+            remote = {"key": key, "bucket": self.bucket, "checksum": name, "single": True}
+            remote["content_type"] = content_type
+            return OpenedSession(remote=remote, location=f"s3://{self.bucket}/{key}")
         try:
             response = await self._create(key, content_type, name)
         except RejectedError as exc:
@@ -158,13 +179,19 @@ class S3Provider(BaseProvider):
         )
 
     async def target(self, session: Session, part: Part) -> PartTarget:
-        """A freshly presigned UploadPart URL with the part's checksum (or Content-MD5)
-        signed in: the store checks the bytes against it."""
-        url = self._bucket.url(
-            session.remote["key"],
-            {"partNumber": part.number, "uploadId": session.remote["upload_id"]},
-        )
+        """A freshly presigned UploadPart (or PutObject) URL with the part's checksum (or
+        Content-MD5) signed in: the store checks the bytes against it."""
         headers = flexible.part_headers(part, flexible.session_algorithm(session))
+        if is_single(session):
+            url = self._bucket.url(session.remote["key"])
+            headers["Content-Type"] = str(
+                session.remote.get("content_type", "application/octet-stream")
+            )
+        else:
+            url = self._bucket.url(
+                session.remote["key"],
+                {"partNumber": part.number, "uploadId": session.remote["upload_id"]},
+            )
         return PartTarget(
             url=self._bucket.presign("PUT", url, headers, PART_URL_LIFETIME),
             headers=headers,
@@ -181,6 +208,17 @@ class S3Provider(BaseProvider):
         try:
             raise_for_s3(response, what)
         except RejectedError as exc:
+            if flexible.refuses_checksums(exc) and is_single(session):
+                # A PutObject is the whole upload: send it again with Content-MD5.
+                self._refused = exc.settled
+                session.remote["checksum"] = flexible.MD5
+                raise TargetStale(
+                    f"the S3 store of bucket {self.bucket} refuses {name} checksums "
+                    f"({exc.settled}); sending the file again with Content-MD5, as this "
+                    "account does from now on",
+                    status=exc.status,
+                    code=exc.code,
+                ) from None
             if flexible.refuses_checksums(exc):
                 raise RejectedError(
                     f"{exc.settled}; the store refuses {name} checksums on parts: set "
@@ -210,6 +248,8 @@ class S3Provider(BaseProvider):
     async def remote_parts(self, session: Session) -> list[RemotePart] | None:
         """ListParts, every page. CallUnsupported where the store lacks ListParts (then
         the journal alone says which parts are on the server)."""
+        if is_single(session):
+            return None  # one PutObject: no upload to list; the journal decides
         known = self.lacking.get("ListParts")
         if known is not None:
             raise known
@@ -223,12 +263,21 @@ class S3Provider(BaseProvider):
             raise self._lacks("ListParts", exc) from None
 
     async def complete(self, session: Session, parts: Sequence[Part]) -> str | None:
-        """CompleteMultipartUpload; an ambiguous failure is checked against the object."""
+        """CompleteMultipartUpload; an ambiguous failure is checked against the object. A
+        PutObject session is complete once its part is verified: the object is there."""
+        if is_single(session):
+            return f"s3://{self.bucket}/{session.remote['key']}"
         return await finish.complete(self._bucket, session, parts)
 
     async def abort(self, session: Session) -> str | None:
         """AbortMultipartUpload, repeated until ListParts says the upload is gone. A store
-        that lacks the call leaves the parts sent: the note says so."""
+        that lacks the call leaves the parts sent: the note says so. A PutObject session
+        has no upload to abort, and partdeck never deletes an object."""
+        if is_single(session):
+            return (
+                f"nothing to abort: {session.path} goes up as one PutObject; if it was sent, "
+                f"s3://{self.bucket}/{session.remote['key']} stays (partdeck deletes no object)"
+            )
         try:
             await self.abort_upload(session.remote["key"], session.remote["upload_id"])
         except CallUnsupported as exc:
@@ -264,4 +313,7 @@ class S3Provider(BaseProvider):
 
 def describe(remote: Mapping[str, Any]) -> str:
     """A short, secret-free description of an S3 remote session."""
-    return f"s3://{remote.get('bucket')}/{remote.get('key')} (upload {remote.get('upload_id')})"
+    where = f"s3://{remote.get('bucket')}/{remote.get('key')}"
+    if remote.get("single"):
+        return f"{where} (one PutObject)"
+    return f"{where} (upload {remote.get('upload_id')})"
