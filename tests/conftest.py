@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.config import write_s3_config
 from tests.support.moto import MotoServer, moto_server
+from tests.support.procs import command_lines
 from tests.support.proof import choose_seed, held_proof, proof_of
 
 ACCESS_KEY = "partdeck-test-access"
@@ -93,17 +94,11 @@ def _no_service_outlives_the_suite(tmp_path_factory: pytest.TempPathFactory) -> 
     running (the service fixtures stop their own; this is the net under them)."""
     yield
     base = str(tmp_path_factory.getbasetemp())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
+    for pid, argv in command_lines():
         words = [w.decode(errors="replace") for w in argv]
         if "tui.service" in words and any(w.startswith(base) for w in words):
             with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry.name), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

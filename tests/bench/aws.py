@@ -43,6 +43,7 @@ from tests.bench.common import (
 )
 from tests.bench.cpu import find_aws
 from tests.support.moto import moto_server
+from tests.support.procs import command_lines, cpu_seconds
 
 BUCKET = "bench"
 KEY = "AK"
@@ -57,21 +58,10 @@ _RUNS: dict[tuple[Path, str], dict[str, Any]] = {}
 
 def _moto_pid(port: int) -> int:
     """The pid of the moto server listening on ``port`` (from /proc)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
+    for pid, argv in command_lines():
         if b"moto.server" in argv and str(port).encode() in argv:
-            return int(entry.name)
+            return pid
     raise RuntimeError(f"aws: no moto server process on port {port}")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _aws_env(work: Path) -> dict[str, str]:
@@ -137,7 +127,7 @@ def _measure(ctx: Context, kind: str) -> dict[str, Any]:
             ),
         }
         for who, (cmd, env) in runs.items():
-            served0, t0 = _cpu_seconds(pid), time.perf_counter()
+            served0, t0 = cpu_seconds(pid), time.perf_counter()
             if who == "aws":
                 cmd = [*cmd, "--endpoint-url", moto.url, "--no-progress", "--only-show-errors"]
             report = run_child(cmd, env, work / who)
@@ -145,7 +135,7 @@ def _measure(ctx: Context, kind: str) -> dict[str, Any]:
             figures[who] = {
                 "cpu_s": float(report["user"]) + float(report["sys"]),
                 "wall_s": time.perf_counter() - t0,
-                "server_cpu_s": _cpu_seconds(pid) - served0,
+                "server_cpu_s": cpu_seconds(pid) - served0,
             }
     _RUNS[(ctx.tmp, kind)] = figures
     return figures

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tests.bench.common import Context, MiB, Result, cli_env, sink_config
 from tests.bench.sink import sink_server
+from tests.support.procs import cpu_seconds
 from tui.config import load_config
 from tui.core.journal import Journal
 from tui.core.model import Event, Part, PartState, Session, SessionState
@@ -44,12 +45,6 @@ async def _service(config: Path, state_dir: Path) -> AsyncIterator[ServiceEngine
     finally:
         await engine.close()
         await stop_service(state_dir, resume_later=False)
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _event_latencies(ctx: Context, url: str) -> list[float]:
@@ -172,9 +167,9 @@ async def _idle(work: Path, config: Path, seconds: float) -> float:
         pid = service_pid(state_dir)
         assert pid is not None and pid > 0
         await asyncio.sleep(1.0)
-        cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
         await asyncio.sleep(seconds)
-        cpu1, t1 = _cpu_seconds(pid), time.perf_counter()
+        cpu1, t1 = cpu_seconds(pid), time.perf_counter()
     return (cpu1 - cpu0) / (t1 - t0)
 
 

@@ -81,7 +81,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.common import Context, MiB, Result
-from tests.bench.service import _cpu_seconds, _service
+from tests.bench.service import _service
 from tests.bench.sink import sink_server
 from tests.bench.ui import (
     ACCOUNT,
@@ -95,6 +95,7 @@ from tests.bench.ui import (
     _until,
     painted,
 )
+from tests.support.procs import cpu_seconds
 from tui.service.attached import ServiceEngine
 from tui.service.spawn import service_pid
 
@@ -140,10 +141,10 @@ class _Batch:
 
 def _spans(pid: int) -> Callable[[], dict[str, float]]:
     """Start a window now; the returned call ends it: CPU here, the service's CPU, wall."""
-    here0, there0, t0 = time.process_time(), _cpu_seconds(pid), time.perf_counter()
+    here0, there0, t0 = time.process_time(), cpu_seconds(pid), time.perf_counter()
 
     def end() -> dict[str, float]:
-        here1, there1, t1 = time.process_time(), _cpu_seconds(pid), time.perf_counter()
+        here1, there1, t1 = time.process_time(), cpu_seconds(pid), time.perf_counter()
         return {"cpu": here1 - here0, "service_cpu": there1 - there0, "wall": t1 - t0}
 
     return end
