@@ -120,7 +120,9 @@ def test_racing_resumes_through_the_service_drive_a_session_once(
     rng = proof.rng(SUITE, "service")
     size = 16 * MiB + rng.randrange(1, 8 * MiB)
     path = make_file(tmp_path / "shared.bin", size, seed=rng.randrange(1 << 30))
-    config, state_dir = _slow(world, tmp_path, size, 2.0), tmp_path / "state"
+    # Slow enough that the last of the racing resumes starts (a Python process each, on a
+    # loaded machine) before the session it races for has completed.
+    config, state_dir = _slow(world, tmp_path, size, 6.0), tmp_path / "state"
     upload = ["upload", str(path), "--account", "sandbox-s3", "--part-size", "5MiB"]
     session_id, verified = kill_once_verified(_argv(config, state_dir, *upload), state_dir)
     puts_before = Counter(faults.part_puts)

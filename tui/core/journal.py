@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,14 @@ def tally_parts(parts: Iterable[Part]) -> dict[str, Tally]:
     return {state: Tally(n, size) for state, (n, size) in counts.items()}
 
 
+OPEN_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""Seconds between tries of an open SQLite answers "database is locked" to at once."""
+
+
+class _OpenBusy(Exception):
+    """One try at opening the journal met a lock SQLite would not wait for."""
+
+
 class Journal:
     """A SQLite journal in ``state_dir``; safe to call from any one thread at a time."""
 
@@ -87,10 +96,23 @@ class Journal:
             ) from None
         return cls(state_dir / cls.FILENAME)
 
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
+    @classmethod
+    def _connect(cls, path: Path) -> sqlite3.Connection:
         """Open the journal and bring its schema up to date (see journal_migrations); a
-        journal of a newer partdeck is refused before anything is written to it."""
+        journal of a newer partdeck is refused before anything is written to it.
+
+        SQLite answers "database is locked" at once, without waiting out its busy
+        timeout, in a few moments of another process opening the same file (setting WAL
+        mode on a new journal, say); such an open is tried again a few times."""
+        for pause in OPEN_RETRY_PAUSES:
+            try:
+                return cls._connect_once(path)
+            except _OpenBusy:
+                time.sleep(pause)
+        return cls._connect_once(path, last=True)
+
+    @staticmethod
+    def _connect_once(path: Path, *, last: bool = False) -> sqlite3.Connection:
         db: sqlite3.Connection | None = None
         try:
             # Create the file 0600 before SQLite does; its -wal and -shm files copy the mode.
@@ -110,6 +132,8 @@ class Journal:
         except (OSError, sqlite3.Error) as exc:
             if db is not None:
                 db.close()
+            if not last and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise _OpenBusy from None
             reason = getattr(exc, "strerror", None) or str(exc)
             raise JournalError(
                 f"journal {path} cannot be opened ({reason}); check the disk and permissions "
