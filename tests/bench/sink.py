@@ -3,7 +3,8 @@
 Runs as its own process (``python -m tests.bench.sink``), prints its port on stdout, and
 serves HTTP/1.1 with keep-alive on 127.0.0.1, one thread per connection. Part bodies are
 read with ``recv_into`` into one reusable buffer and discarded. ETags are opaque
-(``"sink-N"``), so clients cannot check them against an MD5 and neither side pays for one.
+(``"sink-N"``), so clients cannot check them against an MD5 and neither side pays for one;
+the checksums a part carries are echoed, unchecked, as S3 echoes the ones it checked.
 ``GET /__stats`` answers with the bytes and parts received so far, as JSON.
 """
 
@@ -113,6 +114,9 @@ class Connection:
         length = int(headers.get("content-length", "0"))
         self._discard(length)
         status, extra, body = self._answer(method, target, length)
+        if method == "PUT" and status == 200:
+            # As S3 does, it echoes the checksums a part carried (unchecked: it is a sink).
+            extra.update({k: v for k, v in headers.items() if k.startswith("x-amz-checksum-")})
         close = headers.get("connection", "").lower() == "close"
         self._send(status, body, extra, close=close)
         return not close

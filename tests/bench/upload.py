@@ -1,14 +1,14 @@
 """``upload``: the real Engine against the sink vs raw parallel httpx PUTs of the same parts.
 
-The baseline does the minimum partdeck does per part (xxh3_128 + MD5 in one read, then a
-streamed PUT re-hashing with xxh3 in 1 MiB ``pread`` chunks) with no journal, events or
+The baseline does the minimum partdeck does per part (xxh3_128 + CRC64NVME in one read,
+then a streamed PUT of the part's checksum header re-hashing with xxh3 in 1 MiB
+``pread`` chunks) with no journal, events or
 state machine. Both send to the same sink; ours and the baseline alternate, best of 2.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import tempfile
 import time
@@ -81,11 +81,10 @@ async def _put_part(
     client: httpx.AsyncClient, url: str, path: Path, fd: int, number: int, span: tuple[int, int]
 ) -> None:
     start, end = span
-    digests = await asyncio.to_thread(hash_range, str(path), start, end, ("md5",))
-    assert digests.md5 is not None
+    digests = await asyncio.to_thread(hash_range, str(path), start, end, ("crc64nvme",))
     headers = {
         "Content-Length": str(end - start),
-        "Content-MD5": base64.b64encode(bytes.fromhex(digests.md5)).decode(),
+        "x-amz-checksum-crc64nvme": digests.crcs["crc64nvme"],
     }
     response = await client.put(
         f"{url}/bench/{path.name}?partNumber={number}&uploadId=baseline",
