@@ -17,7 +17,7 @@ from tui.core.ports import RemotePart
 from tui.providers.s3 import S3Provider, flexible
 from tui.providers.s3.parse import parts_page
 from tui.providers.s3xml import parse_xml
-from tui.sandbox.s3gateway import FullObjectChecks, Rejection
+from tui.sandbox.s3checks import FullObjectChecks, Rejection
 
 DATA = b"partdeck" * 1000
 
