@@ -62,3 +62,11 @@ async def test_the_filter_drops_that_line_only(tmp_path: Path) -> None:
     asyncio.get_running_loop().call_soon(boom)
     await asyncio.sleep(0)
     assert len(logged) == 2
+
+
+def test_the_client_lets_an_idle_connection_go_before_the_service_does() -> None:
+    # Else a call sent on a connection the service closes that instant fails as
+    # RemoteProtocolError ("does not answer"), as a soak run once showed.
+    from tui.service import client, server
+
+    assert client.KEEPALIVE_EXPIRY < server.KEEP_ALIVE

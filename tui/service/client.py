@@ -26,6 +26,9 @@ CALL_TIMEOUT = httpx.Timeout(connect=5.0, read=None, write=30.0, pool=30.0)
 """Commands may take long (a complete, an abort repeated): no read timeout on them."""
 STATUS_TIMEOUT = httpx.Timeout(3.0)
 """A status probe answers at once or the service is not usable."""
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept for the next call: below the service's own
+``server.KEEP_ALIVE``, so it is always this end that lets an idle connection go."""
 
 
 class ServiceClient:
@@ -39,6 +42,7 @@ class ServiceClient:
             transport=httpx.AsyncHTTPTransport(uds=str(socket), verify=False),
             base_url="http://partdeck",
             timeout=CALL_TIMEOUT,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
             trust_env=False,
         )
 

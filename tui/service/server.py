@@ -50,6 +50,10 @@ Secrets = Mapping[str, Mapping[str, str]]
 """Account name -> environment variable -> value, as a client read them."""
 
 
+KEEP_ALIVE = 30
+"""Seconds the service keeps an idle client connection open."""
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling (the service decides what a signal means)
     and without its 10 Hz housekeeping tick: an idle service wakes for nothing."""
@@ -278,6 +282,10 @@ class Service:
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=2,
+            # Longer than a client keeps an idle connection (httpx: 5 s), so the client
+            # always lets it go first: with both at 5 s, a call sent on a connection the
+            # service was closing that instant failed as RemoteProtocolError.
+            timeout_keep_alive=KEEP_ALIVE,
         )
 
     async def _listening(self, server: _Server, serving: asyncio.Task[None]) -> None:
