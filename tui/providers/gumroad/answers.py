@@ -6,7 +6,6 @@ import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,9 +30,10 @@ def link_problem(url: object) -> str | None:
     if not isinstance(url, str) or not url:
         return "has no link"
     try:
-        parsed = urlsplit(url)
-        host = parsed.hostname
-        httpx.URL(url)
+        # Judged as httpx reads it, since httpx sends it (urlsplit would strip a space
+        # around it that httpx keeps, and read another scheme than the one sent).
+        parsed = httpx.URL(url)
+        host = parsed.host
     except (ValueError, httpx.InvalidURL):
         return "has a malformed link"
     if not host:
