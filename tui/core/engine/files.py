@@ -107,8 +107,8 @@ class LocalFile:
         part.md5 = digests.md5 or part.md5
         part.sha1 = digests.sha1 or part.sha1
         part.sha256 = digests.sha256 or part.sha256
-        # A session has one checksum algorithm: at most one CRC was asked for.
-        part.checksum = next(iter(digests.crcs.values()), part.checksum)
+        for value in digests.crcs.values():  # a session has one checksum algorithm
+            part.checksum = value
         part.move(state if state != P.HASHING else P.PENDING)
         await self._events.commit(parts=[part])
 

@@ -88,8 +88,6 @@ def checked_receipt(part: Part, name: str, response: httpx.Response, what: str) 
     etag = response.headers.get("ETag", "").strip().strip('"').strip()
     if not etag:
         raise TransientError(f"{what}: the server's answer has no ETag; will retry")
-    if len(etag) == 32:
-        etag = etag.lower()  # an MD5, written as the ETags of MD5 sessions are
     echoed = response.headers.get(checksums.algorithm(name).header)
     ours = part_value(part, name)
     if echoed is None or ours is None:
@@ -103,7 +101,7 @@ def checked_receipt(part: Part, name: str, response: httpx.Response, what: str) 
             f"{what}: the server's {name} {echoed.strip()} is not the one of the bytes sent "
             f"({ours}); sending the part again"
         )
-    return Receipt(etag=etag, verified=True)
+    return Receipt(etag=etag.lower() if len(etag) == 32 else etag, verified=True)
 
 
 def part_element(part: Part, name: str) -> str:
