@@ -1,6 +1,6 @@
 """The selected session's part map and rate graph, on a real engine and the sandbox.
 
-Both are fed where the parts view is (``MainScreen._show_parts`` and ``_show_rate``):
+Both are fed where the parts view is (``SelectedParts.show`` and ``MainScreen._show_rate``):
 these tests check what they draw for the selected session, that the map shows the very
 parts the parts view shows, and that they stay cheap and readable for 10,000 parts.
 """

@@ -180,7 +180,7 @@ async def settle(pilot: Pilot[None]) -> None:
     shot = None
     for _ in range(10):
         if main.selected is not None:
-            await main.load_parts(main.selected)
+            await main.parts.load(main.selected)
         await pilot.pause()
         previous, shot = shot, app.export_screenshot()
         if shot == previous:

@@ -412,20 +412,20 @@ def test_measured_speed_per_account(journal: Journal) -> None:
 def test_an_open_sqlite_refuses_at_once_as_locked_is_tried_again(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui.core.journal as journal_module
+    import tui.core.journal_open as opening
 
-    real = journal_module.Journal._connect_once
+    real = opening.connect_once
     calls: list[bool] = []
 
     def flaky(path: Path, *, last: bool = False) -> sqlite3.Connection:
         calls.append(last)
         if len(calls) <= 2:  # as SQLite does while another process sets up the file
-            raise journal_module._OpenBusy
+            raise opening.OpenBusy
         return real(path, last=last)
 
-    monkeypatch.setattr(journal_module.Journal, "_connect_once", staticmethod(flaky))
-    monkeypatch.setattr(journal_module, "OPEN_RETRY_PAUSES", (0.0, 0.0, 0.0))
-    journal = journal_module.Journal.open(state_dir)
+    monkeypatch.setattr(opening, "connect_once", flaky)
+    monkeypatch.setattr(opening, "OPEN_RETRY_PAUSES", (0.0, 0.0, 0.0))
+    journal = Journal.open(state_dir)
     try:
         assert journal.integrity_check() == "ok"
     finally:
@@ -436,14 +436,14 @@ def test_an_open_sqlite_refuses_at_once_as_locked_is_tried_again(
 def test_a_journal_locked_for_good_says_so_in_one_line(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui.core.journal as journal_module
+    import tui.core.journal_open as opening
 
     def locked(path: Path, *, last: bool = False) -> sqlite3.Connection:
         if not last:
-            raise journal_module._OpenBusy
+            raise opening.OpenBusy
         raise JournalError(f"journal {path} cannot be opened (database is locked); check it")
 
-    monkeypatch.setattr(journal_module.Journal, "_connect_once", staticmethod(locked))
-    monkeypatch.setattr(journal_module, "OPEN_RETRY_PAUSES", (0.0,))
+    monkeypatch.setattr(opening, "connect_once", locked)
+    monkeypatch.setattr(opening, "OPEN_RETRY_PAUSES", (0.0,))
     with pytest.raises(JournalError, match="database is locked"):
-        journal_module.Journal.open(state_dir)
+        Journal.open(state_dir)

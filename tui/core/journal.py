@@ -17,61 +17,31 @@ remote upload opened) durable before the request leaves.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from tui.core.errors import SessionNotFound, UsageError
-from tui.core.journal_migrations import (
-    SCHEMA_VERSION,
-    JournalError,
-    JournalTooNew,
-    migrate,
-    refuse_newer,
-)
+from tui.core.journal_migrations import SCHEMA_VERSION, JournalError, JournalTooNew
+from tui.core.journal_open import connect
 from tui.core.journal_rows import (
     PART_COLS,
     SESSION_COLS,
     UPSERT_SESSION,
+    Tally,
     part_from,
     part_row,
     session_from,
     session_row,
+    tally_parts,
 )
 from tui.core.model import FINAL_SESSION_STATES, Event, Part, Session
 from tui.core.redact import redact, redact_data
 
-__all__ = ["SCHEMA_VERSION", "Journal", "JournalError", "JournalTooNew", "Tally"]
-
-
-class Tally(NamedTuple):
-    """Parts of one session in one state: how many, and their bytes."""
-
-    parts: int
-    size: int
-
-
-def tally_parts(parts: Iterable[Part]) -> dict[str, Tally]:
-    """Per part state: how many of ``parts`` are in it, and their bytes."""
-    counts: dict[str, list[int]] = {}
-    for part in parts:
-        count = counts.setdefault(str(part.state), [0, 0])
-        count[0] += 1
-        count[1] += part.size
-    return {state: Tally(n, size) for state, (n, size) in counts.items()}
-
-
-OPEN_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
-"""Seconds between tries of an open SQLite answers "database is locked" to at once."""
-
-
-class _OpenBusy(Exception):
-    """One try at opening the journal met a lock SQLite would not wait for."""
+__all__ = ["SCHEMA_VERSION", "Journal", "JournalError", "JournalTooNew", "Tally", "tally_parts"]
 
 
 class Journal:
@@ -82,7 +52,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._db = self._connect(path)
+        self._db = connect(path)
 
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
@@ -95,51 +65,6 @@ class Journal:
                 "pass --state-dir or set PARTDECK_STATE_DIR to a writable directory"
             ) from None
         return cls(state_dir / cls.FILENAME)
-
-    @classmethod
-    def _connect(cls, path: Path) -> sqlite3.Connection:
-        """Open the journal and bring its schema up to date (see journal_migrations); a
-        journal of a newer partdeck is refused before anything is written to it.
-
-        SQLite answers "database is locked" at once, without waiting out its busy
-        timeout, in a few moments of another process opening the same file (setting WAL
-        mode on a new journal, say); such an open is tried again a few times."""
-        for pause in OPEN_RETRY_PAUSES:
-            try:
-                return cls._connect_once(path)
-            except _OpenBusy:
-                time.sleep(pause)
-        return cls._connect_once(path, last=True)
-
-    @staticmethod
-    def _connect_once(path: Path, *, last: bool = False) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = None
-        try:
-            # Create the file 0600 before SQLite does; its -wal and -shm files copy the mode.
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-            os.chmod(path, 0o600)
-            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-            db.row_factory = sqlite3.Row
-            refuse_newer(db, path)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            migrate(db, path)
-        except JournalTooNew:
-            if db is not None:
-                db.close()
-            raise
-        except (OSError, sqlite3.Error) as exc:
-            if db is not None:
-                db.close()
-            if not last and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise _OpenBusy from None
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise JournalError(
-                f"journal {path} cannot be opened ({reason}); check the disk and permissions "
-                "or pass another --state-dir"
-            ) from None
-        return db
 
     def schema_version(self) -> int:
         """The schema number the journal records (:data:`SCHEMA_VERSION` once open)."""

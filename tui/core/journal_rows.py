@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from tui.core.model import Part, PartState, Session, SessionState
 from tui.core.redact import redact
@@ -101,3 +102,20 @@ def part_from(row: sqlite3.Row) -> Part:
     part = Part(*values)
     part.state = _PART_STATES[values[_PART_STATE_AT]]
     return part
+
+
+class Tally(NamedTuple):
+    """Parts of one session in one state: how many, and their bytes."""
+
+    parts: int
+    size: int
+
+
+def tally_parts(parts: Iterable[Part]) -> dict[str, Tally]:
+    """Per part state: how many of ``parts`` are in it, and their bytes."""
+    counts: dict[str, list[int]] = {}
+    for part in parts:
+        count = counts.setdefault(str(part.state), [0, 0])
+        count[0] += 1
+        count[1] += part.size
+    return {state: Tally(n, size) for state, (n, size) in counts.items()}

@@ -30,16 +30,16 @@ from tui.core.digest import check_readable
 from tui.core.engine.events import Events, Subscriber
 from tui.core.engine.files import LocalFile, match_fingerprints
 from tui.core.engine.finish import Finish
+from tui.core.engine.held import HeldSessions
 from tui.core.engine.inspection import inspect_session
-from tui.core.engine.live import LiveSession, Progress
+from tui.core.engine.live import Progress
 from tui.core.engine.pipeline import Pipeline
 from tui.core.engine.planning import Planner
 from tui.core.engine.remote import RemoteSession
 from tui.core.engine.scheduler import Scheduler
-from tui.core.errors import PartdeckError, UsageError
+from tui.core.errors import UsageError
 from tui.core.journal import Journal, Tally, tally_parts
 from tui.core.liveness import shown_state
-from tui.core.locks import SessionLock
 from tui.core.model import Part, PartState, PlanPreview, Session, SessionState
 from tui.core.ports import PartClientFactory, Provider, ProviderFactory, RemotePart, RemoteUpload
 from tui.core.settings import EngineSettings
@@ -66,7 +66,8 @@ class Engine:
         self.settings = settings or EngineSettings()
         self._providers = providers
         self._clock = clock
-        self._live: dict[str, LiveSession] = {}
+        self._held = HeldSessions(journal, providers, self.settings.auto_complete)
+        self._live = self._held.live  # the views below read it
         self._events = Events(journal, clock)
         self._scheduler = Scheduler(self.settings, self._live, self._events, rng)
         files = LocalFile(self._events)
@@ -109,8 +110,7 @@ class Engine:
 
     def is_running(self, session_id: str) -> bool:
         """True while this engine is sending a session's parts."""
-        live = self._live.get(session_id)
-        return live is not None and live.runner is not None and not live.runner.done()
+        return self._held.is_running(session_id)
 
     def shown_state(self, session: Session) -> str:
         """The state to show for ``session``: ``interrupted`` when it is in a state that
@@ -229,7 +229,7 @@ class Engine:
 
     async def start(self, session_id: str, *, auto_complete: bool | None = None) -> None:
         """Drive a session: open it remotely if needed, then send every part not done."""
-        live = await self._load(session_id)
+        live = await self._held.load(session_id)
         repeatable = live.provider.complete_repeatable
         if live.session.state == S.COMPLETING and not repeatable:
             # A crash while complete was in flight, where it may be sent only once: the
@@ -240,11 +240,11 @@ class Engine:
                     live.session, S.COMPLETE_UNKNOWN, error=message, kind="error"
                 )
             finally:
-                self._release(live)
+                self._held.release(live)
             raise UsageError(message)
         refusal = start_refusal(live.session, live.provider)
         if refusal:
-            self._release(live)
+            self._held.release(live)
             raise UsageError(refusal)
         if auto_complete is not None:
             live.auto_complete = auto_complete
@@ -270,7 +270,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(live.runner)
         session = live.session
-        self._release(live)
+        self._held.release(live)
         return session
 
     async def pause(self, session_id: str) -> Session:
@@ -291,7 +291,7 @@ class Engine:
 
         Returns the part numbers queued. The session is started if it is not running.
         """
-        live = await self._load(session_id)
+        live = await self._held.load(session_id)
         session = live.session
         try:
             refusal = retry_refusal(session, live.provider)
@@ -299,7 +299,7 @@ class Engine:
                 raise UsageError(refusal)
             queued = live.requeue(numbers)
         except UsageError:
-            self._release(live)
+            self._held.release(live)
             raise
         events = [
             self._events.event(
@@ -322,7 +322,7 @@ class Engine:
         ``force`` sends complete again where the provider allows it only once and its
         first outcome is unknown (the operator has checked).
         """
-        live = await self._load(session_id)
+        live = await self._held.load(session_id)
         try:
             running = live.runner is not None and not live.runner.done()
             refusal = complete_refusal(live.session, live.provider, running=running)
@@ -331,11 +331,11 @@ class Engine:
             await self._finish.complete(live, force=force)
             return live.session
         finally:
-            self._release(live)
+            self._held.release(live)
 
     async def abort(self, session_id: str) -> Session:
         """Stop sending and discard the remote upload; the local file is untouched."""
-        live = await self._load(session_id)
+        live = await self._held.load(session_id)
         try:
             if live.runner is not None and not live.runner.done():
                 if live.session.state == S.COMPLETING:  # cancelling would not unsend it
@@ -355,7 +355,7 @@ class Engine:
             await self._finish.abort(live)
             return session
         finally:
-            self._release(live)
+            self._held.release(live)
 
     async def verify(self, session_id: str) -> list[tuple[int, bool | None]]:
         """Re-hash the local file against each part's recorded fingerprint.
@@ -372,52 +372,15 @@ class Engine:
             and info.st_size == session.size
             and all(ok is not False for _, ok in results)
         ):
-            live = await self._load(session_id)
+            live = await self._held.load(session_id)
             try:
                 live.session.mtime_ns = info.st_mtime_ns
                 await self._events.set_session(live.session, S.PAUSED)
             finally:
-                self._release(live)
+                self._held.release(live)
         return results
 
     async def close(self) -> None:
         """Pause everything this engine drives, leaving every session resumable."""
-        for live in list(self._live.values()):
-            if live.runner is not None and not live.runner.done():
-                live.runner.cancel()
-        for live in list(self._live.values()):
-            if live.runner is not None:
-                with contextlib.suppress(asyncio.CancelledError, PartdeckError):
-                    await live.runner
-            live.lock.release()
-        self._live.clear()
+        await self._held.stop_all()
         await self._scheduler.close()
-
-    async def _load(self, session_id: str) -> LiveSession:
-        """The live session, loaded from the journal and locked when not held already."""
-        live = self._live.get(session_id)
-        if live is not None:
-            return live
-        session = await asyncio.to_thread(self.journal.session, session_id)
-        parts = await asyncio.to_thread(self.journal.parts, session_id)
-        provider = self._providers(session.account)
-        lock = SessionLock(self.journal.path.parent, session_id)
-        await asyncio.to_thread(lock.acquire)
-        progress = Progress(total=session.size)
-        progress.done = sum(p.size for p in parts if p.done)
-        live = LiveSession(
-            session=session,
-            parts={p.number: p for p in parts},
-            provider=provider,
-            lock=lock,
-            progress=progress,
-            auto_complete=self.settings.auto_complete,
-        )
-        self._live[session_id] = live
-        return live
-
-    def _release(self, live: LiveSession) -> None:
-        """Let a session go (its lock too) unless a task still drives it."""
-        if live.runner is None or live.runner.done():
-            live.lock.release()
-            self._live.pop(live.session.id, None)

@@ -4,19 +4,17 @@ The tables refresh on a tick (TICK_HZ) from what the bridge noted, and early (EA
 after the last tick at the soonest) when a session changes state; what the keys do is in
 ``SessionCommands``, in workers, and refusals come back as notifications, never tracebacks.
 Between the tables, two pictures of the selected session: its part map and rate graph,
-fed the same parts as the parts view (``_show_parts``) and the rate history on each tick.
+fed the same parts as the parts view (``SelectedParts.show``) and the rate history on each tick.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -27,14 +25,14 @@ from textual.widgets import Header, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tui.core.diagnose import Fix
-from tui.core.display import visible
-from tui.core.model import Part, PartState, Session, SessionState
+from tui.core.model import PartState, Session, SessionState
 from tui.ui.actions import Selection, applies
 from tui.ui.heap import freeze_startup_heap, thaw_heap
 from tui.ui.keys import MAIN_BINDINGS
 from tui.ui.rows import SessionStats, detail_text
 from tui.ui.screens.files import tilde
 from tui.ui.screens.main_commands import SessionCommands
+from tui.ui.screens.main_parts import SelectedParts
 from tui.ui.session_feed import SessionFeed
 from tui.ui.session_list import SessionList
 from tui.ui.ticker import Ticker
@@ -90,18 +88,15 @@ class MainScreen(Screen[None]):
         self._feed: SessionFeed | None = None
         self.remote: dict[str, dict[int, str]] = {}
         """What the server said of each part at the last refresh (``f``), by session."""
-        self._parts_of: str | None = None
         self._applicable: tuple[bool, ...] = ()
         self.commands = SessionCommands(self)
         """What the keys do to a session."""
-        self._loaded: tuple[object, ...] | None = None
-        """What the journal said of the selected session when its parts were last read."""
         self._ticker = Ticker(self, self.tick, 1 / TICK_HZ, EARLY_GAP)
-        self._parts_worker: Worker[None] | None = None
-        """The last read of the selected session's parts."""
+        self.parts = SelectedParts(self)
+        """The selected session's parts, read and shown."""
 
     @property
-    def _torn_down(self) -> bool:
+    def torn_down(self) -> bool:
         """True once the app tears the screen down (a worker's read may end after that)."""
         return not self.query(PartsView)
 
@@ -163,10 +158,10 @@ class MainScreen(Screen[None]):
         folded count) and freeze the heap built so far."""
         await self.resync()
         await self.query_one(SessionsTable).wait_for_refresh()
-        if self._parts_worker is not None:
+        if self.parts.worker is not None:
             with contextlib.suppress(WorkerCancelled, WorkerFailed):  # the worker tells
-                await self._parts_worker.wait()
-            if self._torn_down:
+                await self.parts.worker.wait()
+            if self.torn_down:
                 return
             await self.query_one(PartsView).wait_for_refresh()
         await self.resync(full=True)
@@ -193,27 +188,14 @@ class MainScreen(Screen[None]):
     async def resync(self, force: bool = True, full: bool = False) -> None:
         """Read the sessions not driven here from the journal (without ``force``, only when
         another process wrote to it); sessions driven here come from the engine."""
-        if not await self.feed.resync(force=force, full=full) or self._torn_down:
+        if not await self.feed.resync(force=force, full=full) or self.torn_down:
             return
         self.render_sessions()
         engine = self.papp.engine
         sid = self.selected
         running = sid is not None and engine.is_running(sid)
-        if (
-            sid is not None
-            and sid in self.sessions
-            and not running
-            and self._seen(sid) != self._loaded
-        ):
-            await self.load_parts(sid)  # 10,000 parts read again only when they may differ
-
-    def _seen(self, session_id: str) -> tuple[object, ...]:
-        """What the store says of a session, to tell whether its parts may have changed."""
-        session = self.sessions.get(session_id)
-        stats = self.rows.stats.get(session_id, SessionStats())
-        return (session_id, session and session.updated_at, session and session.state,
-                stats.done_bytes, stats.done_parts, stats.total_parts,
-                self.rows.failed.get(session_id))  # fmt: skip
+        if sid is not None and sid in self.sessions and not running and self.parts.may_differ(sid):
+            await self.parts.load(sid)  # 10,000 parts read again only when they may differ
 
     def tick(self) -> None:
         """Apply what changed since the last tick (4-10 times a second)."""
@@ -229,19 +211,13 @@ class MainScreen(Screen[None]):
         if selected is not None and selected in set(changes.parts) | set(engine.running()):
             live = engine.parts(selected) if engine.progress(selected) is not None else []
             if live:
-                self._show_parts(selected, live, now)
+                self.parts.show(selected, live, now)
             else:
-                self.background(partial(self.load_parts, selected), group="parts", exclusive=True)
+                self.background(partial(self.parts.load, selected), group="parts", exclusive=True)
         else:
             self.query_one(PartsView).tick(now)
         self._show_rate(selected, now)
         self._refresh_footer()
-
-    def _show_parts(self, session_id: str | None, parts: list[Part], now: float) -> None:
-        """Show a session's parts in the parts view and the part map, from the same list."""
-        remote = self.remote.get(session_id) if session_id is not None else None
-        self.query_one(PartsView).show(parts, now=now, remote=remote)
-        self.query_one(PartMap).show(part.state for part in parts)
 
     def _show_rate(self, session_id: str | None, now: float) -> None:
         """Show the session's rate history (one sample per second) in the rate graph."""
@@ -304,26 +280,6 @@ class MainScreen(Screen[None]):
     def _search_done(self) -> None:
         self.query_one(SessionsTable).focus()
 
-    async def load_parts(self, session_id: str) -> None:
-        """Show a session's parts (the engine's view when it holds them, else the store's)."""
-        self._loaded = self._seen(session_id)  # a resync meanwhile need not read them too
-        try:
-            parts = await self.papp.engine.load_parts(session_id)
-        except BaseException:
-            self._loaded = None
-            raise
-        if self.selected != session_id or self._torn_down:
-            return
-        self._show_parts(session_id, parts, self.papp.clock())
-        view = self.query_one(PartsView)
-        if self._parts_of != session_id:
-            self._parts_of = session_id
-            view.cursor = 0
-            view.scroll_to(y=0, animate=False)
-        session = self.sessions.get(session_id)
-        if session is not None:
-            view.border_title = Text(f"Parts of {visible(os.path.basename(session.path))}")
-
     def _show_detail(self) -> None:
         line = self.query_one(DetailLine)
         session = self.sessions.get(self.selected or "")
@@ -342,13 +298,7 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
         self.query_one("#pictures").set_class(session_id is None, "-none")
         self._show_rate(session_id, self.papp.clock())
-        if session_id is None:
-            self._show_parts(None, [], self.papp.clock())
-            return
-        self._loaded = self._seen(session_id)  # on its way: a resync meanwhile need not read
-        self._parts_worker = self.background(
-            partial(self.load_parts, session_id), group="parts", exclusive=True
-        )
+        self.parts.select(session_id)
 
     @on(PartsView.Highlighted)
     def _part_highlighted(self) -> None:
@@ -364,7 +314,7 @@ class MainScreen(Screen[None]):
             return Selection()
         stats = self.rows.stats.get(sid, SessionStats())
         view = self.query_one(PartsView)
-        part = view.highlighted if self._parts_of == sid else None
+        part = view.highlighted if self.parts.shown_of == sid else None
         return Selection(
             session=session,
             running=self.papp.engine.is_running(sid),

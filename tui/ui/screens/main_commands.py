@@ -232,7 +232,7 @@ class SessionCommands:
                 + (f"; {missing} missing or different" if missing else "")
             )
             if screen.selected == session.id:
-                await screen.load_parts(session.id)
+                await screen.parts.load(session.id)
 
         self.run("Server parts", refresh)
 
