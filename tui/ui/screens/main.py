@@ -51,9 +51,8 @@ S = SessionState
 
 TICK_HZ = 4
 """Table refreshes per second (the brief allows 4-10). Each one repaints every widget on
-screen from Textual's line caches (a partial update renders every widget its crop
-touches), so the rate is most of what the TUI costs while uploads run (``ui-service-cpu``:
-0.059 of a core at 5 Hz, about 0.05 at 4); state changes still show within EARLY_GAP."""
+screen from Textual's line caches, so the rate is most of what the TUI costs while uploads
+run (``ui-service-cpu``); state changes still show within EARLY_GAP."""
 EARLY_GAP = 0.1
 """Least time between a tick and one a state change brings forward (so at most 10 Hz)."""
 RESYNC_SECONDS = 1.0
@@ -92,6 +91,8 @@ class MainScreen(Screen[None]):
         self.commands = SessionCommands(self)
         """What the keys do to a session."""
         self._ticker = Ticker(self, self.tick, 1 / TICK_HZ, EARLY_GAP)
+        self._detail_of: tuple[object, ...] = ()
+        """What the detail line was last made from."""
         self.parts = SelectedParts(self)
         """The selected session's parts, read and shown."""
 
@@ -284,10 +285,16 @@ class MainScreen(Screen[None]):
         line = self.query_one(DetailLine)
         session = self.sessions.get(self.selected or "")
         if session is None:
+            self._detail_of = ()
             line.show("no sessions yet: press n to pick files" if not self.sessions else "")
             return
         stats = self.rows.stats.get(session.id)
-        line.show(detail_text(session, stats, tilde), error=bool(session.error))
+        said = (session.id, session.account, session.provider, session.path, session.part_size,
+                session.location, session.error, stats and stats.interrupted,
+                stats and stats.running)  # fmt: skip
+        if said != self._detail_of:  # what the line says changes far less than each tick
+            self._detail_of = said
+            line.show(detail_text(session, stats, tilde), error=bool(session.error))
 
     @on(SessionsTable.Highlighted, "#sessions")
     def _row_highlighted(self, event: SessionsTable.Highlighted) -> None:

@@ -185,7 +185,8 @@ class SessionsTable(ScrollView, can_focus=True):
 
     def update(self, rows: Mapping[str, Mapping[str, Cell]]) -> None:
         """Bring these shown rows up to date, writing only the cells that changed
-        (rows the table does not show are ignored)."""
+        (rows the table does not show are ignored); the rows changed repaint together."""
+        changed_rows: list[str] = []
         for key, cells in rows.items():
             known = self._cells.get(key)
             if known is None:
@@ -197,7 +198,9 @@ class SessionsTable(ScrollView, can_focus=True):
                     changed += 1
             if changed:
                 self.cells_written += changed
-                self._redraw(key)
+                changed_rows.append(key)
+        if changed_rows:
+            self._redraw(*changed_rows)
 
     def restyle(self) -> None:
         """Draw every row again (the theme changed)."""
@@ -213,8 +216,7 @@ class SessionsTable(ScrollView, can_focus=True):
         row = max(0, min(row, len(self._keys) - 1))
         if row != self._cursor:
             before, self._cursor = self._keys[self._cursor], row
-            self._redraw(before)
-            self._redraw(self._keys[row])
+            self._redraw(before, self._keys[row])
         if scroll:
             self._keep_visible(animate)
         self._cursor_moved()
@@ -259,15 +261,19 @@ class SessionsTable(ScrollView, can_focus=True):
 
     # -- drawing ------------------------------------------------------------------------------
 
-    def _redraw(self, key: str) -> None:
-        """Forget a row's line and repaint it where it is on screen."""
-        self._strips.pop((key, False), None)
-        self._strips.pop((key, True), None)
-        index = self._index.get(key)
-        if index is None:
-            return
-        if _HEADER <= index + _HEADER - int(self.scroll_offset.y) < self.size.height:
-            self.refresh_line(index + _HEADER)
+    def _redraw(self, *keys: str) -> None:
+        """Forget these rows' lines and repaint those on screen, in one refresh."""
+        top, height = int(self.scroll_offset.y), self.size.height
+        width = max(self.virtual_size.width, self.size.width)
+        regions = []
+        for key in keys:
+            self._strips.pop((key, False), None)
+            self._strips.pop((key, True), None)
+            index = self._index.get(key)
+            if index is not None and _HEADER <= (y := index + _HEADER - top) < height:
+                regions.append(Region(0, y, width, 1))
+        if regions:
+            self.refresh(*regions)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
