@@ -66,7 +66,9 @@ def test_racing_resumes_drive_a_session_once(proof: Proof, world: Sandbox, tmp_p
         root.mkdir()
         size = 16 * MiB + rng.randrange(1, 8 * MiB)
         path = make_file(root / "shared.bin", size, seed=rng.randrange(1 << 30))
-        config, state_dir = _slow(world, root, size, 2.0), root / "state"
+        # Slow enough that most resumes start while the session is still being driven; one
+        # that starts after it completed (a loaded machine) is told so and exits 0.
+        config, state_dir = _slow(world, root, size, 4.0), root / "state"
         upload = ["upload", str(path), "--account", "sandbox-s3", "--part-size", "5MiB"]
         session_id, verified = kill_once_verified(_argv(config, state_dir, *upload), state_dir)
         puts_before = Counter(faults.part_puts)
@@ -74,22 +76,29 @@ def test_racing_resumes_drive_a_session_once(proof: Proof, world: Sandbox, tmp_p
         children = [
             subprocess.Popen(
                 _argv(config, state_dir, "resume", session_id[:8]),
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
             for _ in range(processes)
         ]
-        errors = {c.pid: c.communicate(timeout=120)[1] for c in children}
-        winners = [c.pid for c in children if c.returncode == 0]
+        outputs = {c.pid: c.communicate(timeout=120) for c in children}
+        errors = {pid: err for pid, (_, err) in outputs.items()}
+        late = {
+            c.pid
+            for c in children
+            if c.returncode == 0 and "already completed" in outputs[c.pid][0]
+        }
+        winners = [c.pid for c in children if c.returncode == 0 and c.pid not in late]
         sent = Counter(faults.part_puts) - puts_before
         twice = len(winners) != 1 or max(sent.values(), default=0) > 1
         proof.tally.add(SUITE, "races")
         proof.tally.add(SUITE, "processes started", processes)
+        proof.tally.add(SUITE, "resumes that found it completed", len(late))
         proof.tally.add(SUITE, "sessions driven twice", int(twice))
-        assert len(winners) == 1, errors
+        assert len(winners) == 1, outputs
         for child in children:
-            if child.pid in winners:
+            if child.pid in winners or child.pid in late:
                 continue
             assert child.returncode == 2, errors[child.pid]
             assert errors[child.pid].strip() == (
@@ -103,7 +112,7 @@ def test_racing_resumes_drive_a_session_once(proof: Proof, world: Sandbox, tmp_p
         assert not {n for (_, n) in sent} & verified
         proof.tally.note(
             SUITE, f"race {race}: {processes} resumes, process {winners[0]} drove it, "
-            f"{processes - 1} named it and stopped",
+            f"{processes - 1 - len(late)} named it and stopped, {len(late)} found it completed",
         )  # fmt: skip
 
 
