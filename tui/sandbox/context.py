@@ -29,7 +29,14 @@ class EmulatorContext:
     clock: Callable[[], float] = time.time
     """Unix time; tests move it to expire links and sessions."""
     client_id: str = "sandbox-client"
-    """Wunderlist: the X-Client-ID it accepts."""
+    """Wunderlist: the X-Client-ID it accepts; Box: its OAuth app's client id."""
+    client_secret: str = field(default="", repr=False)
+    """Box: its OAuth app's client secret ("" refuses every token request)."""
+    sign_in_code: str = field(default="", repr=False)
+    """Box: an authorization code that works for as long as the sandbox runs."""
+    issued: list[str] = field(default_factory=list, repr=False)
+    """Box: every access and refresh token its OAuth endpoints handed out (the secrets
+    suite looks for each of them)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Switches for behaviours the reference leaves open, e.g.
     ``{"repeat_complete": "nosuchupload"}`` (MinIO) or ``"succeed"`` (AWS)."""

@@ -42,6 +42,8 @@ class FaultSpec:
     part_stall: float = 0.0
     """Share of part uploads held ``stall_seconds`` without an answer, then cut."""
     stall_seconds: float = 20.0
+    token_ttl: float = 3600.0
+    """Box: seconds an access token from the OAuth endpoints works (Box: 60 minutes)."""
     expire_early: float = 0.0
     """Share of part uploads refused as if their link had expired (403 Request has expired)."""
     corrupt_etag: float = 0.0
@@ -81,10 +83,12 @@ class FaultSpec:
     @property
     def active(self) -> bool:
         """True when the spec breaks anything at all."""
-        return self != FaultSpec(seed=self.seed)
+        return dataclasses.replace(self, token_ttl=FaultSpec.token_ttl) != FaultSpec(seed=self.seed)
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(FaultSpec)}
+_SECONDS = ("stall_seconds", "token_ttl")
+"""Float fields that are seconds, not shares."""
 _PART_FAULTS = ("part_500", "part_reset", "part_stall", "expire_early", "part_corrupt")
 """The faults ``FaultSpec.limit`` counts."""
 
@@ -99,7 +103,7 @@ def _value(name: str, raw: Any) -> Any:
             return None if raw in (None, "", "none") else int(raw)
         if kind in ("float", float):
             value = float(raw)
-            if name != "stall_seconds" and not 0.0 <= value <= 1.0:
+            if value < 0.0 or (name not in _SECONDS and value > 1.0):
                 raise ValueError
             return value
         value = int(raw)
@@ -109,7 +113,7 @@ def _value(name: str, raw: Any) -> Any:
     except (TypeError, ValueError):
         shape = (
             "a share from 0 to 1"
-            if kind in ("float", float) and name != "stall_seconds"
+            if kind in ("float", float) and name not in _SECONDS
             else "a number"
         )
         raise UsageError(
@@ -371,11 +375,11 @@ def describe(specs: Mapping[str, FaultSpec]) -> list[str]:
     """One line per provider with active faults, for the sandbox's banner."""
     lines = []
     for provider, spec in specs.items():
-        if spec.active:
-            changed = {
-                k: v
-                for k, v in dataclasses.asdict(spec).items()
-                if v != getattr(FaultSpec(), k) and k != "seed"
-            }
+        changed = {
+            k: v
+            for k, v in dataclasses.asdict(spec).items()
+            if v != getattr(FaultSpec(), k) and k != "seed"
+        }
+        if changed:  # token_ttl too: it breaks nothing, but tokens run out
             lines.append(f"{provider}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     return lines

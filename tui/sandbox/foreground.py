@@ -40,10 +40,21 @@ def banner(sandbox: Sandbox, config: Path, faults: Mapping[str, FaultSpec]) -> l
         "try it (in another terminal):",
         f"  export PARTDECK_CONFIG={config}",
         "  partdeck upload FILE --account sandbox-gumroad",
+        *_sign_in_lines(sandbox),
         "",
         "Ctrl-C stops the sandbox; its uploads live in memory and go with it.",
     ]
     return lines
+
+
+def _sign_in_lines(sandbox: Sandbox) -> list[str]:
+    """How to try the Box sign-in offline, when the Box emulator runs."""
+    box = sandbox.contexts.get("box")
+    if box is None or not box.sign_in_code:
+        return []
+    return [
+        f"  partdeck auth sandbox-box-oauth    (paste the sign-in code {box.sign_in_code})",
+    ]
 
 
 def run_sandbox(

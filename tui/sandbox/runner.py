@@ -24,6 +24,7 @@ import tomlkit
 
 from tui.core.errors import UsageError
 from tui.sandbox.backend import S3Backend
+from tui.sandbox.box.oauth import ENTERPRISE_ID as BOX_ENTERPRISE_ID
 from tui.sandbox.context import EmulatorContext
 from tui.sandbox.faults import Faults, FaultSpec, quiet_cuts
 from tui.sandbox.s3gateway import create_gateway
@@ -39,6 +40,8 @@ EMULATORS: dict[str, str] = {
 """Provider -> module whose ``create_app(ctx)`` builds its emulator."""
 S3_BACKED = ("gumroad", "polar", "fileflare", "wunderlist")
 ACCESS_KEY = "SANDBOXACCESSKEY0001"
+BOX_CLIENT_ID = "sandbox-box-app"
+"""The Box emulator's OAuth app (its secret is new in every sandbox, in a 0600 file)."""
 PROFILE = "partdeck-sandbox"
 SANDBOX_EXTRA_MISSING = "the sandbox needs the sandbox extra: pip install 'partdeck[sandbox]'"
 """What a sandbox with no S3 given says when moto (the sandbox extra) is not installed."""
@@ -153,6 +156,10 @@ class Sandbox:
                     backend=self.backends.get(provider),
                     **clock_kw,
                 )
+                if provider == "box":  # its OAuth app, for the auth = "oauth" / "ccg" accounts
+                    ctx.client_id = BOX_CLIENT_ID
+                    ctx.client_secret = secrets.token_urlsafe(24)
+                    ctx.sign_in_code = secrets.token_hex(8)
                 self.contexts[provider] = ctx
                 module = importlib.import_module(EMULATORS[provider])
                 self._serve(ServerThread(module.create_app(ctx), port=port), provider)
@@ -194,6 +201,8 @@ class Sandbox:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         for provider, ctx in self.contexts.items():
             _write_private(tokens / provider, ctx.token + "\n")
+            if ctx.client_secret:
+                _write_private(tokens / f"{provider}-client-secret", ctx.client_secret + "\n")
         _write_private(
             self.root / "aws-credentials",
             f"[{PROFILE}]\naws_access_key_id = {ACCESS_KEY}\n"
@@ -225,7 +234,36 @@ class Sandbox:
             if provider == "wunderlist":
                 table["client_id"] = ctx.client_id
             accounts[name] = table
+            if provider == "box":
+                accounts.update(self._box_oauth_tables(table, ctx))
         return accounts
+
+    def _box_oauth_tables(
+        self, table: Mapping[str, Any], ctx: EmulatorContext
+    ) -> dict[str, dict[str, Any]]:
+        """``sandbox-box-oauth`` (signed in with ``partdeck auth``) and ``sandbox-box-ccg``
+        (client credentials), on the Box emulator's OAuth app."""
+        app = {
+            "provider": "box",
+            "base_url": table["base_url"],
+            "upload_url": table["upload_url"],
+            "client_id": ctx.client_id,
+            "client_secret_file": str(self.root / "tokens" / "box-client-secret"),
+            "oauth_url": f"{ctx.public_url}/oauth2/token",
+        }
+        return {
+            "sandbox-box-oauth": {
+                **app,
+                "auth": "oauth",
+                "authorize_url": f"{ctx.public_url}/api/oauth2/authorize",
+            },
+            "sandbox-box-ccg": {
+                **app,
+                "auth": "ccg",
+                "subject_type": "enterprise",
+                "subject_id": BOX_ENTERPRISE_ID,
+            },
+        }
 
     def write_config(self, path: Path, engine: Mapping[str, Any] | None = None) -> Path:
         """Write a ready config for the sandbox accounts (and its secret files); returns it."""

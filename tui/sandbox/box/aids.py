@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tui.sandbox.box.errors import not_found
+from tui.sandbox.box.oauth import BoxTokens
 from tui.sandbox.box.store import BoxStore
 from tui.sandbox.context import EmulatorContext
 
@@ -13,16 +14,21 @@ from tui.sandbox.context import EmulatorContext
 class SandboxAids:
     """The handlers under ``/_sandbox``."""
 
-    def __init__(self, ctx: EmulatorContext, store: BoxStore, upload_root: str) -> None:
+    def __init__(
+        self, ctx: EmulatorContext, store: BoxStore, upload_root: str, tokens: BoxTokens
+    ) -> None:
         self.ctx = ctx
         self.store = store
         self.upload_root = upload_root
+        self.tokens = tokens
 
     async def stats(self, request: Request) -> Response:
-        """GET /_sandbox/stats: the fault counts, sessions and files held."""
+        """GET /_sandbox/stats: the fault counts, sessions and files held, and the OAuth
+        counts (``oauth``: tokens issued, refreshes, refresh tokens sent twice...)."""
         return JSONResponse(
             {
                 **self.ctx.faults.stats(),
+                "oauth": dict(self.tokens.counts),
                 "sessions": len(self.store.sessions),
                 "files": len(self.store.files),
             }

@@ -133,10 +133,12 @@ class UploadApi:
             broken = await part_fault_response(ctx.faults, number)
             if broken is not None:
                 return as_box(broken)
-        # Read the whole body before refusing it, so the client sees the answer rather
-        # than a connection reset halfway through its upload.
+        # The token is judged as the request arrives (a part that outlasts its token is
+        # not refused for it), and the whole body read before refusing it, so the client
+        # sees the answer rather than a connection reset halfway through its upload.
+        denied = self.auth.refusal(request)
         body = await request.body()
-        if (denied := self.auth.refusal(request)) is not None:
+        if denied is not None:
             return denied
         s = self._live(session_id)
         if s is None:
