@@ -100,6 +100,11 @@ class CallUnsupported(RejectedError):
     asking again will not help; do without it where the journal can stand in."""
 
 
+class SignInNeeded(RemoteError):
+    """The account's sign-in is gone (a refresh token revoked, expired or never got): the
+    session stops, resumable once someone signs in again (``partdeck auth ACCOUNT``)."""
+
+
 class CompleteUnknown(RemoteError):
     """Complete was sent but its outcome is unknown; an operator must check before repeating."""
 

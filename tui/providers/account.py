@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["DEFAULT_BASE_URLS", "DEFAULT_BOX_UPLOAD_URL", "AccountSettings"]
+__all__ = [
+    "BOX_AUTH_KINDS",
+    "DEFAULT_BASE_URLS",
+    "DEFAULT_BOX_AUTHORIZE_URL",
+    "DEFAULT_BOX_OAUTH_URL",
+    "DEFAULT_BOX_UPLOAD_URL",
+    "AccountSettings",
+]
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "gumroad": "https://api.gumroad.com/v2",
@@ -22,6 +29,13 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 
 DEFAULT_BOX_UPLOAD_URL = "https://upload.box.com/api/2.0"
 """Upload host root used when a Box account sets no ``upload_url``."""
+DEFAULT_BOX_OAUTH_URL = "https://api.box.com/oauth2/token"
+"""Box's token endpoint, used when an OAuth or CCG account sets no ``oauth_url``."""
+DEFAULT_BOX_AUTHORIZE_URL = "https://account.box.com/api/oauth2/authorize"
+"""Box's sign-in page, used when an OAuth account sets no ``authorize_url``."""
+BOX_AUTH_KINDS = ("token", "oauth", "ccg")
+"""How a Box account authenticates: a token it is given (``token_env``, ``_command``,
+``_file``), an OAuth 2.0 sign-in renewed by refresh, or client credentials (CCG)."""
 
 
 class AccountSettings(Protocol):
@@ -59,7 +73,43 @@ class AccountSettings(Protocol):
 
     @property
     def client_id(self) -> str | None:
-        """Wunderlist only: the app's client id."""
+        """Wunderlist and Box OAuth/CCG: the app's client id."""
+        ...
+
+    @property
+    def auth(self) -> str:
+        """Box only: one of :data:`BOX_AUTH_KINDS` (``token`` for every other provider)."""
+        ...
+
+    @property
+    def token_refetchable(self) -> bool:
+        """Whether the token comes from a command or a file, so that reading it again
+        after the server refused it may give a new one (a vault rotated it)."""
+        ...
+
+    @property
+    def oauth_url(self) -> str | None:
+        """Box OAuth/CCG: the token endpoint; None for Box's."""
+        ...
+
+    @property
+    def authorize_url(self) -> str | None:
+        """Box OAuth: the sign-in page; None for Box's."""
+        ...
+
+    @property
+    def redirect_uri(self) -> str | None:
+        """Box OAuth: the app's redirect URI, when it has more than one (else None)."""
+        ...
+
+    @property
+    def subject_type(self) -> str | None:
+        """Box CCG: ``enterprise`` or ``user``."""
+        ...
+
+    @property
+    def subject_id(self) -> str | None:
+        """Box CCG: the enterprise or user id the app acts for."""
         ...
 
     @property
@@ -99,6 +149,10 @@ class AccountSettings(Protocol):
 
     def token(self) -> str:
         """The API token (raises ConfigError when it cannot be found)."""
+        ...
+
+    def client_secret(self) -> str:
+        """Box OAuth/CCG: the app's client secret (raises ConfigError when missing)."""
         ...
 
     def s3_credentials(self) -> tuple[str, str]:

@@ -7,7 +7,9 @@ import importlib
 import httpx
 
 from tui.core.ports import Provider
+from tui.core.token_store import TokenStore
 from tui.providers.account import AccountSettings
+from tui.providers.credentials import token_source
 from tui.providers.s3 import S3Provider
 
 ADAPTERS: dict[str, str] = {
@@ -17,11 +19,15 @@ ADAPTERS: dict[str, str] = {
     "fileflare": "tui.providers.fileflare",
     "wunderlist": "tui.providers.wunderlist",
 }
-"""Provider -> module whose ``from_account(account, client)`` builds its adapter."""
+"""Provider -> module whose ``from_account(account, client, token)`` builds its adapter
+(``token``: the account's ``TokenSource``)."""
 
 
-def make_provider(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
-    """The Provider for ``account``, sharing ``client``; ConfigError when a secret is missing."""
+def make_provider(
+    account: AccountSettings, client: httpx.AsyncClient, tokens: TokenStore | None = None
+) -> Provider:
+    """The Provider for ``account``, sharing ``client``; ConfigError when a secret is missing.
+    ``tokens`` is the state dir's token store (needed by Box ``oauth`` and ``ccg``)."""
     if account.provider == "s3":
         access_key, secret_key = account.s3_credentials()
         assert account.bucket is not None  # config validation requires it
@@ -38,5 +44,5 @@ def make_provider(account: AccountSettings, client: httpx.AsyncClient) -> Provid
             multipart_threshold=account.multipart_threshold,
         )
     module = importlib.import_module(ADAPTERS[account.provider])
-    provider: Provider = module.from_account(account, client)
+    provider: Provider = module.from_account(account, client, token_source(account, client, tokens))
     return provider

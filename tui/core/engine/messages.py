@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tui.core.errors import RemoteError, TransientError, UsageError
+from tui.core.errors import RemoteError, SignInNeeded, TransientError, UsageError
 from tui.core.model import Part, PartState, Session
 from tui.core.ports import Provider
 
@@ -31,6 +31,8 @@ def gave_up(exc: RemoteError | UsageError, session: Session, command: str = "res
     again = f"partdeck {command} {session.id[:8]}"
     if isinstance(exc, TransientError):
         return f"{exc.settled}; gave up for now, carry on with {again}"
+    if isinstance(exc, SignInNeeded):
+        return f"{text}, then carry on with {again}"
     if "; " not in text:
         return f"{text}; try again with {again}, and check the account's URL if it repeats"
     return text

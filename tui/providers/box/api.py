@@ -13,6 +13,7 @@ from tui.core.model import Session
 from tui.core.transfer import network_error
 from tui.providers.box.answers import BoxPart, parse_parts_page
 from tui.providers.box.errors import raise_for_box
+from tui.providers.tokens import BearerAuth, TokenSource, as_source
 
 LIST_LIMIT = 1000
 """Parts (or folder items) asked for per page."""
@@ -26,19 +27,30 @@ def digest_header(sha1_hex: str) -> str:
 
 
 class BoxApi:
-    """Authenticated requests to one Box account's API and upload hosts."""
+    """Authenticated requests to one Box account's API and upload hosts.
+
+    Every call carries the token ``token`` hands out now; a 401 renews it (where it can
+    be) and sends the call once more.
+    """
 
     def __init__(
-        self, client: httpx.AsyncClient, *, token: str, base_url: str, upload_url: str
+        self,
+        client: httpx.AsyncClient,
+        *,
+        token: str | TokenSource,
+        base_url: str,
+        upload_url: str,
     ) -> None:
         self._client = client
-        self._token = token
+        self.token = as_source(token)
+        self.bearer = BearerAuth(self.token)
         self.base_url = base_url.rstrip("/")
         self.upload_url = upload_url.rstrip("/")
 
-    def auth(self) -> dict[str, str]:
-        """The Authorization header, for a request partdeck sends outside ``send``."""
-        return {"Authorization": f"Bearer {self._token}"}
+    async def auth(self) -> dict[str, str]:
+        """The Authorization header, for a request partdeck sends outside ``send`` (a part
+        upload, which the engine sends)."""
+        return {"Authorization": self.bearer.value(await self.token.get())}
 
     async def send(
         self,
@@ -56,7 +68,8 @@ class BoxApi:
                 url,
                 params=params,
                 json=json_body,
-                headers={**self.auth(), **(headers or {})},
+                headers=headers,
+                auth=self.bearer,
             )
         except httpx.TransportError as exc:
             raise network_error(exc) from None

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from tui.core.errors import RejectedError, TransientError, UploadGone, UsageError
+from tui.core.errors import RejectedError, TargetStale, TransientError, UploadGone, UsageError
 from tui.core.model import Part, Session
 from tui.core.plan import PartLimits, check_file_size
 from tui.core.ports import OpenedSession, PartTarget, Receipt, RemotePart
@@ -28,6 +28,7 @@ from tui.providers.box.answers import (
 from tui.providers.box.api import BoxApi, digest_header
 from tui.providers.box.commit import BoxCommit
 from tui.providers.box.errors import EXPIRED, TOO_SMALL, raise_for_box
+from tui.providers.tokens import TokenSource
 
 MIN_SIZE = 20 * MiB
 """Smallest file Box's chunked upload takes: "20MB", and Box's own SDK test uses 20 MiB."""
@@ -78,7 +79,7 @@ class BoxProvider(BaseProvider):
         self,
         client: httpx.AsyncClient,
         *,
-        token: str,
+        token: str | TokenSource,
         base_url: str,
         upload_url: str,
         folder_id: str = "0",
@@ -187,7 +188,7 @@ class BoxProvider(BaseProvider):
         if part.sha1 is None:
             raise RejectedError(f"part {part.number} has no SHA-1 yet; a bug: please report it")
         headers = {
-            **self._api.auth(),
+            **(await self._api.auth()),
             "Digest": digest_header(part.sha1),
             "Content-Range": f"bytes {part.start}-{part.end - 1}/{session.size}",
             "Content-Type": "application/octet-stream",
@@ -202,6 +203,12 @@ class BoxProvider(BaseProvider):
     def receipt(self, session: Session, part: Part, response: httpx.Response) -> Receipt:
         """Box's part answer must name our offset, size and SHA-1 (hex)."""
         what = f"part {part.number}"
+        if self._api.bearer.refused_part(response):
+            # The token ran out (or was rotated) while the part was on its way: the part
+            # goes again, its new target carrying the renewed token.
+            raise TargetStale(
+                f"{what}: Box refused the access token; sending it again with a new one"
+            )
         raise_for_box(response, what)
         try:
             got = parse_uploaded_part(response.content, what)
@@ -289,11 +296,13 @@ class BoxProvider(BaseProvider):
         )
 
 
-def from_account(account: AccountSettings, client: httpx.AsyncClient) -> BoxProvider:
-    """The Box adapter for a configured account (reads its token once)."""
+def from_account(
+    account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
+) -> BoxProvider:
+    """The Box adapter for a configured account, with its token's source."""
     return BoxProvider(
         client,
-        token=account.token(),
+        token=token,
         base_url=account.base_url or DEFAULT_BASE_URLS["box"],
         upload_url=account.upload_url or DEFAULT_BOX_UPLOAD_URL,
         folder_id=account.folder_id,

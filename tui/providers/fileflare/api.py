@@ -14,6 +14,7 @@ from tui.core.errors import RejectedError, TransientError
 from tui.core.transfer import network_error
 from tui.providers.fileflare.answers import load_json
 from tui.providers.fileflare.errors import NOT_FILEFLARE, cause, error_for, rate_wait
+from tui.providers.tokens import BearerAuth, TokenSource, as_source
 
 RATE_WAITS = 3
 """429 answers waited out inside complete and abort before giving up."""
@@ -25,11 +26,14 @@ ABORT_PAUSE = 1.0
 class FileflareApi:
     """One Fileflare store's API, reached with its key: every answer judged."""
 
-    def __init__(self, client: httpx.AsyncClient, *, base_url: str, token: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, *, base_url: str, token: str | TokenSource
+    ) -> None:
         self._client = client
         self._base = base_url.rstrip("/")
+        self.token = as_source(token)
+        self._bearer = BearerAuth(self.token)
         self._headers = {
-            "Authorization": f"Bearer {token}",
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
@@ -48,6 +52,7 @@ class FileflareApi:
                 method,
                 self._base + path,
                 headers=self._headers,
+                auth=self._bearer,
                 content=json.dumps(body).encode() if body is not None else None,
                 params=params,
             )

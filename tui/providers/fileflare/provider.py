@@ -47,6 +47,7 @@ from tui.providers.fileflare.errors import (
     shown_text,
 )
 from tui.providers.s3xml import etag_receipt
+from tui.providers.tokens import TokenSource
 
 ESTIMATED_PART = 100_000_000
 """The server's chunk size in the reference example; only an estimate before open."""
@@ -83,7 +84,7 @@ class FileflareProvider(BaseProvider):
         client: httpx.AsyncClient,
         *,
         base_url: str,
-        token: str,
+        token: str | TokenSource,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._api = FileflareApi(client, base_url=base_url, token=token)
@@ -291,10 +292,12 @@ class FileflareProvider(BaseProvider):
         return f"Fileflare API key accepted{counted}"
 
 
-def from_account(account: AccountSettings, client: httpx.AsyncClient) -> FileflareProvider:
-    """The adapter for a configured Fileflare account (reads its token once)."""
+def from_account(
+    account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
+) -> FileflareProvider:
+    """The adapter for a configured Fileflare account, with its token\'s source."""
     return FileflareProvider(
         client,
         base_url=account.base_url or DEFAULT_BASE_URLS["fileflare"],
-        token=account.token(),
+        token=token,
     )

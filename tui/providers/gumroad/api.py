@@ -10,6 +10,7 @@ import httpx
 from tui.core.errors import RejectedError
 from tui.core.transfer import check_transient, network_error
 from tui.providers.gumroad.answers import clean, json_object, server_text
+from tui.providers.tokens import BearerAuth, TokenSource, as_source
 
 
 class BadAnswer(Exception):
@@ -20,16 +21,17 @@ class GumroadApi:
     """Gumroad's v2 API for one account and its OAuth token."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, token: str, base_url: str, account: str
+        self, client: httpx.AsyncClient, *, token: str | TokenSource, base_url: str, account: str
     ) -> None:
         self._client = client
-        self._token = token
+        self.token = as_source(token)
+        self._bearer = BearerAuth(self.token)
         self._base = base_url.rstrip("/")
         self._account = account
 
     def clean(self, text: str) -> str:
         """The server's text made safe and short for a message, this token cut out."""
-        return clean(text, self._token)
+        return clean(text, self.token.current)
 
     async def send(
         self,
@@ -40,7 +42,7 @@ class GumroadApi:
         timeouts: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """One authenticated call; network failures become TransientError."""
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
         extra: dict[str, Any] = {} if timeouts is None else {"timeout": timeouts}
         try:
             return await self._client.request(
@@ -48,6 +50,7 @@ class GumroadApi:
                 f"{self._base}{path}",
                 data=dict(data) if data else None,
                 headers=headers,
+                auth=self._bearer,
                 **extra,
             )
         except httpx.TransportError as exc:
@@ -56,7 +59,7 @@ class GumroadApi:
     def refusal(self, response: httpx.Response, what: str, fix: str = "") -> RejectedError:
         """The RejectedError for a non-2xx answer that is not worth repeating."""
         status = response.status_code
-        said = server_text(json_object(response), self._token)
+        said = server_text(json_object(response), self.token.current)
         if status == 401:
             return RejectedError(
                 f"{what}: Gumroad rejected the token of account {self._account} (401"
@@ -90,7 +93,7 @@ class GumroadApi:
             # (or was mangled on the way), so it proves neither success nor refusal.
             raise BadAnswer(f"answer ({response.status_code}) has no success true or false")
         if success is not True:
-            said = server_text(body, self._token) or "success is not true"
+            said = server_text(body, self.token.current) or "success is not true"
             raise RejectedError(
                 f"{what}: Gumroad refused the request: {said}{fix}", status=response.status_code
             )

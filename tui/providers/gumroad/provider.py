@@ -28,6 +28,7 @@ from tui.providers.base import BaseProvider
 from tui.providers.gumroad.answers import links_problem, no_such_upload
 from tui.providers.gumroad.api import BadAnswer, GumroadApi
 from tui.providers.s3xml import etag_receipt
+from tui.providers.tokens import TokenSource
 
 DEFAULT_BASE_URL = "https://api.gumroad.com/v2"
 PART_SIZE = 100 * MiB
@@ -76,7 +77,7 @@ class GumroadProvider(BaseProvider):
         self,
         client: httpx.AsyncClient,
         *,
-        token: str,
+        token: str | TokenSource,
         base_url: str = DEFAULT_BASE_URL,
         account: str = "gumroad",
         clock: Callable[[], float] = time.time,
@@ -315,11 +316,13 @@ def _unknown_message(detail: str, short: str) -> str:
     )
 
 
-def from_account(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
-    """The adapter for a configured Gumroad account (its token is read once, here)."""
+def from_account(
+    account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
+) -> Provider:
+    """The adapter for a configured Gumroad account, with its token\'s source."""
     return GumroadProvider(
         client,
-        token=account.token(),
+        token=token,
         base_url=account.base_url or DEFAULT_BASE_URL,
         account=account.name,
     )

@@ -10,16 +10,19 @@ import httpx
 from tui.core.errors import RejectedError
 from tui.core.transfer import network_error
 from tui.providers.polar.errors import raise_for_polar
+from tui.providers.tokens import BearerAuth, TokenSource, as_source
 
 
 class PolarApi:
     """Polar's API with one access token: transport and Polar errors mapped."""
 
-    def __init__(self, client: httpx.AsyncClient, *, base_url: str, token: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, *, base_url: str, token: str | TokenSource
+    ) -> None:
         self._client = client
         self._base = base_url.rstrip("/")
-        self._token = token
-        self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.token = as_source(token)
+        self._bearer = BearerAuth(self.token)
 
     async def request(
         self,
@@ -37,12 +40,13 @@ class PolarApi:
                 f"{self._base}{path}",
                 json=body,
                 params=params,
-                headers=self._auth,
+                headers={"Accept": "application/json"},
+                auth=self._bearer,
             )
         except httpx.TransportError as exc:
             raise network_error(exc) from None
         if not response.is_success:
-            raise_for_polar(response, what, self._token)
+            raise_for_polar(response, what, self.token.current)
         return response
 
     @staticmethod

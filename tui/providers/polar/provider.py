@@ -36,6 +36,7 @@ from tui.providers.polar.answers import (
 )
 from tui.providers.polar.api import PolarApi
 from tui.providers.s3xml import error_of, etag_receipt
+from tui.providers.tokens import TokenSource
 
 LINK_LIFETIME = 600.0
 """``S3_FILES_PRESIGN_TTL``: seconds every part URL lives after create."""
@@ -80,7 +81,7 @@ class PolarProvider(BaseProvider):
         client: httpx.AsyncClient,
         *,
         base_url: str,
-        token: str,
+        token: str | TokenSource,
         organization_id: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -328,13 +329,15 @@ def describe(remote: Mapping[str, Any]) -> str:
     return _location(remote)
 
 
-def from_account(account: AccountSettings, client: httpx.AsyncClient) -> PolarProvider:
-    """The adapter for a configured Polar account (its token is read once, here)."""
+def from_account(
+    account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
+) -> PolarProvider:
+    """The adapter for a configured Polar account, with its token\'s source."""
     if not account.base_url:
         raise ConfigError(f"accounts.{account.name}: base_url is not set; add it to the config")
     return PolarProvider(
         client,
         base_url=account.base_url,
-        token=account.token(),
+        token=token,
         organization_id=account.organization_id,
     )

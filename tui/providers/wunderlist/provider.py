@@ -28,6 +28,7 @@ from tui.core.transfer import network_error
 from tui.providers.account import DEFAULT_BASE_URLS, AccountSettings
 from tui.providers.base import BaseProvider
 from tui.providers.s3xml import error_of, etag_receipt
+from tui.providers.tokens import BearerAuth, TokenSource, as_source
 from tui.providers.wunderlist.answers import (
     PartCredentials,
     odd_answer,
@@ -66,13 +67,14 @@ class WunderlistProvider(BaseProvider):
         client: httpx.AsyncClient,
         *,
         base_url: str,
-        token: str,
+        token: str | TokenSource,
         client_id: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._base = base_url.rstrip("/")
-        self._auth = {"X-Access-Token": token, "X-Client-ID": client_id}
+        self._auth = {"X-Client-ID": client_id}
+        self._bearer = BearerAuth(as_source(token), header="X-Access-Token", scheme="")
         self._clock = clock
         self._stale: set[str] = set()
         """Sessions whose stored part 1 credentials S3 refused as out of date."""
@@ -95,7 +97,12 @@ class WunderlistProvider(BaseProvider):
             content = json.dumps(body).encode()
         try:
             response = await self._client.request(
-                method, self._base + path, params=params, content=content, headers=headers
+                method,
+                self._base + path,
+                params=params,
+                content=content,
+                headers=headers,
+                auth=self._bearer,
             )
         except httpx.TransportError as exc:
             raise network_error(exc) from None
@@ -239,8 +246,10 @@ class WunderlistProvider(BaseProvider):
         return f"signed in to Wunderlist as {shown}"
 
 
-def from_account(account: AccountSettings, client: httpx.AsyncClient) -> Provider:
-    """The adapter for a ``provider = "wunderlist"`` account."""
+def from_account(
+    account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
+) -> Provider:
+    """The adapter for a ``provider = "wunderlist"`` account, with its token's source."""
     if not account.client_id:
         raise ConfigError(
             f"accounts.{account.name}.client_id is missing; wunderlist accounts send their "
@@ -249,6 +258,6 @@ def from_account(account: AccountSettings, client: httpx.AsyncClient) -> Provide
     return WunderlistProvider(
         client,
         base_url=account.base_url or DEFAULT_BASE_URLS["wunderlist"],
-        token=account.token(),
+        token=token,
         client_id=account.client_id,
     )
