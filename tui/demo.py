@@ -89,7 +89,9 @@ def run_demo(state_dir: Path, *, interactive: bool, run_app: AppRunner | None = 
 
 
 async def _plan(engine: Engine, config: Config, sample: Path) -> list[Session]:
-    return [await engine.plan(sample, name) for name in config.accounts]
+    # One account per provider: the Box accounts that sign in need a sign-in first.
+    names = [name for name, account in config.accounts.items() if account.auth == "token"]
+    return [await engine.plan(sample, name) for name in names]
 
 
 async def _upload(config: Config, sample: Path, state_dir: Path) -> list[Session]:

@@ -15,16 +15,21 @@ from tui.core.engine import Engine
 from tui.core.journal import Journal
 from tui.core.ports import Provider
 from tui.core.settings import EngineSettings
+from tui.core.token_store import TokenStore
 from tui.core.transfer import is_loopback, make_client
 from tui.providers.registry import make_provider
 
 
 class ProviderCache:
-    """Builds each account's Provider once, on the shared client that fits its TLS setting."""
+    """Builds each account's Provider once, on the shared client that fits its TLS setting;
+    accounts that sign in (Box ``oauth``, ``ccg``) keep their tokens in ``tokens``."""
 
-    def __init__(self, config: Config, settings: EngineSettings) -> None:
+    def __init__(
+        self, config: Config, settings: EngineSettings, tokens: TokenStore | None = None
+    ) -> None:
         self._config = config
         self._settings = settings
+        self.tokens = tokens
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._providers: dict[str, Provider] = {}
         self._supplied: dict[str, dict[str, str | None]] = {}
@@ -83,7 +88,7 @@ class ProviderCache:
         provider = self._providers.get(account_name)
         if provider is None:
             account = self.account(account_name)
-            provider = make_provider(account, self.client(account.verify_tls))
+            provider = make_provider(account, self.client(account.verify_tls), self.tokens)
             provider.learn(self._facts(account_name))
             self._providers[account_name] = provider
         return provider
@@ -105,7 +110,7 @@ async def open_engine(
     """An Engine on the journal in ``state_dir``; closing it pauses whatever still runs."""
     settings = settings or config.engine
     journal = Journal.open(state_dir)
-    providers = providers or ProviderCache(config, settings)
+    providers = providers or ProviderCache(config, settings, TokenStore(state_dir))
     providers.remember_with(journal.account_facts)
     engine = Engine(
         journal, providers, providers.client(), settings, part_client=providers.part_client

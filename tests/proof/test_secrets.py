@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from textual.pilot import Pilot
@@ -109,12 +110,16 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _partdeck(
-    *args: str, env: dict[str, str] | None = None, umask: int | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    umask: int | None = None,
+    stdin: int | None = None,
 ) -> subprocess.Popen[str]:
     """Start the real ``partdeck`` console script; ``communicate()`` it later."""
     binary = Path(sys.executable).with_name("partdeck")
     return subprocess.Popen(
         [str(binary), *args],
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -147,6 +152,9 @@ def _harvest_sandbox(leaks: Leaks, world: Sandbox) -> None:
     """The sandbox's own secrets: tokens, the S3 key, every signature its gateways saw."""
     for provider, ctx in world.contexts.items():
         leaks.add(f"{provider} token", ctx.token)
+        leaks.add(f"{provider} OAuth client secret", ctx.client_secret)
+        leaks.add(f"{provider} sign-in code", ctx.sign_in_code)
+        leaks.add_many(f"{provider} OAuth token", ctx.issued)
     leaks.add("S3 secret key", world.secret_key)
     for provider, faults in world.fault_state.items():
         leaks.add_many(f"{provider} request signature", set(faults.signatures))
@@ -282,11 +290,49 @@ def deck(world: Sandbox, leaks: Leaks, tmp_path_factory: pytest.TempPathFactory)
                 "--part-size", "5MiB", "--config", str(wrong), "--state-dir", str(deck.state),
             )  # fmt: skip
             deck.runs += [_finish(label, proc) for label, proc in procs.items()]
+        deck.runs += _box_sign_ins(deck, world)
         _harvest_sandbox(leaks, world)
         yield deck
     finally:
         for provider in ROUND:
             world.fault_state[provider].reset(FaultSpec())
+
+
+def _box_sign_ins(deck: Deck, world: Sandbox) -> list[Run]:
+    """Round 3, Box's signed-in accounts with tokens that live a second: a sign-in, an
+    upload by it and one by client credentials (each renewing its tokens), then an
+    upload after the sign-in was revoked (invalid_grant) and a sign-in with a bad code."""
+    box = world.contexts["box"]
+    world.fault_state["box"].reset(FaultSpec(token_ttl=1.0))
+    runs = []
+    sign_in = _partdeck(*deck.args("auth", "sandbox-box-oauth"), stdin=subprocess.PIPE)
+    out, err = sign_in.communicate(box.sign_in_code + "\n", timeout=60)
+    runs.append(Run("auth sandbox-box-oauth", sign_in.returncode, out, err))
+    assert sign_in.returncode == 0, err
+    for account in ("sandbox-box-oauth", "sandbox-box-ccg"):
+        path = deck.files["box"].with_name(f"{account}.bin")
+        path.write_bytes(deck.files["box"].read_bytes())
+        upload = _partdeck(*deck.args("upload", str(path), "--account", account, "--json"))
+        runs.append(_finish(f"upload {account} --json", upload))
+    for _ in range(2):  # the refresh token now stored, and the one it rotates to
+        stored = json.loads((deck.state / "tokens.json").read_text())["accounts"]
+        form = {
+            "client_id": box.client_id,
+            "client_secret": box.client_secret,
+            "token": stored["sandbox-box-oauth"]["refresh_token"],
+        }
+        httpx.post(f"{box.public_url}/oauth2/revoke", data=form)
+    time.sleep(1.0)  # the access token runs out too
+    revoked = deck.files["box"].with_name("revoked.bin")
+    revoked.write_bytes(deck.files["box"].read_bytes())
+    upload = _partdeck(*deck.args("upload", str(revoked), "--account", "sandbox-box-oauth"))
+    runs.append(_finish("upload sandbox-box-oauth, sign-in revoked", upload))
+    assert runs[-1].code == 1 and "sign in again with partdeck auth" in runs[-1].err
+    bad = _partdeck(*deck.args("auth", "sandbox-box-oauth"), stdin=subprocess.PIPE)
+    out, err = bad.communicate("not-the-code\n", timeout=60)
+    runs.append(Run("auth sandbox-box-oauth, a bad code", bad.returncode, out, err))
+    world.fault_state["box"].reset(FaultSpec())
+    return runs
 
 
 def _main(capsys: pytest.CaptureFixture[str], label: str, *args: str) -> Run:
@@ -490,6 +536,10 @@ async def test_provider_errors_hold_no_secret(
     check call and at the opening of an upload (driven by an engine)."""
     start = len(leaks.found)
     config = load_config(deck.config, must_exist=True)
+    # Accounts that sign in are round 3's (their token endpoint's errors included).
+    config = replace(
+        config, accounts={n: a for n, a in config.accounts.items() if a.auth == "token"}
+    )
     client = make_client(4)
     said: dict[str, str] = {}
     try:

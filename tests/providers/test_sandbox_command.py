@@ -27,6 +27,8 @@ ACCOUNTS = [
     "sandbox-gumroad",
     "sandbox-polar",
     "sandbox-box",
+    "sandbox-box-oauth",
+    "sandbox-box-ccg",
     "sandbox-fileflare",
     "sandbox-wunderlist",
 ]
@@ -56,7 +58,10 @@ def running(tmp_path: Path) -> Iterator[tuple[Path, io.StringIO]]:
 
 
 def test_every_account_uploads_against_partdeck_sandbox(
-    running: tuple[Path, io.StringIO], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    running: tuple[Path, io.StringIO],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config, out = running
     banner = out.getvalue()
@@ -66,9 +71,17 @@ def test_every_account_uploads_against_partdeck_sandbox(
     assert oct(config.stat().st_mode & 0o777) == "0o600"
     path = make_file(tmp_path / "every provider.bin", 21 * MiB + 5)
     state = tmp_path / "state"
+    # The banner's sign-in code, pasted as its line says.
+    code_line = next(line for line in banner.splitlines() if "partdeck auth" in line)
+    monkeypatch.setattr("sys.stdin", io.StringIO(code_line.split()[-1].rstrip(")") + "\n"))
+    signed = main(["auth", "sandbox-box-oauth", "--config", str(config), "--state-dir", str(state)])
+    assert signed == 0, capsys.readouterr()
     for account in ACCOUNTS:
+        # Box's accounts share one folder: each uploads a file of its own name.
+        own = path.with_name(f"{account} {path.name}")
+        own.write_bytes(path.read_bytes())
         code = main(
-            ["upload", str(path), "--account", account, "--json",
+            ["upload", str(own), "--account", account, "--json",
              "--config", str(config), "--state-dir", str(state)]
         )  # fmt: skip
         assert code == 0, (account, capsys.readouterr())

@@ -20,6 +20,7 @@ from tui.core.errors import RejectedError, TargetExpired
 from tui.core.journal import Journal
 from tui.core.model import Part, Session
 from tui.core.units import MiB
+from tui.providers.credentials import token_source
 from tui.providers.wunderlist import WunderlistProvider, from_account
 
 Kit = Callable[[str], ProviderKit]
@@ -65,7 +66,7 @@ def _puts(kit: ProviderKit, record: dict[str, Any]) -> dict[int, int]:
 
 def _provider(kit: ProviderKit, client: httpx.AsyncClient) -> WunderlistProvider:
     account = load_config(kit.config).account(kit.account)
-    provider = from_account(account, client)
+    provider = from_account(account, client, token_source(account, client, None))
     assert isinstance(provider, WunderlistProvider)
     return provider
 
@@ -330,7 +331,7 @@ def test_a_wrong_token_or_client_id_is_one_sentence(kit: ProviderKit) -> None:
     async def scenario() -> list[str]:
         messages = []
         async with httpx.AsyncClient() as client:
-            good = from_account(account, client)
+            good = from_account(account, client, token_source(account, client, None))
             messages.append(await good.check())
             ctx = kit.sandbox.contexts["wunderlist"]
             assert account.base_url is not None

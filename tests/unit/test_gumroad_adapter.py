@@ -21,6 +21,7 @@ from tui.core.errors import (
     UsageError,
 )
 from tui.core.model import Part, Session
+from tui.providers.credentials import token_source
 from tui.providers.gumroad import (
     ABORT_TIMEOUT,
     ABORT_TRIES,
@@ -614,7 +615,7 @@ async def test_from_account_reads_the_token_once(monkeypatch: pytest.MonkeyPatch
         return ok({"success": True, "user": {"email": "a@b.test"}})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        provider = from_account(account, client)
+        provider = from_account(account, client, token_source(account, client, None))
         monkeypatch.delenv("GUMROAD_TEST_TOKEN")
         assert await provider.check() == "Gumroad account a@b.test"
     assert str(seen[0].url) == f"{BASE}/user"

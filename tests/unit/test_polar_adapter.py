@@ -24,6 +24,7 @@ from tui.core.errors import (
     UploadGone,
 )
 from tui.core.model import Part, Session
+from tui.providers.credentials import token_source
 from tui.providers.polar import (
     ABORT_NOTE,
     POLAR_LIMITS,
@@ -133,7 +134,7 @@ def test_from_account_reads_the_token_once(tmp_path: Path) -> None:
 
     async def go() -> str:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            provider = from_account(account, client)
+            provider = from_account(account, client, token_source(account, client, None))
             token_file.write_text("changed")
             return await provider.check()
 

@@ -12,8 +12,12 @@ from urllib.parse import urlsplit
 
 from tui.config.checks import TableChecker, dotted, is_loopback, show
 from tui.config.schema import (
+    BOX_APP_KEYS,
+    BOX_AUTH_KINDS,
     COMMON_KEYS,
     DEFAULT_BASE_URLS,
+    DEFAULT_BOX_AUTHORIZE_URL,
+    DEFAULT_BOX_OAUTH_URL,
     DEFAULT_BOX_UPLOAD_URL,
     HTTP_KEYS,
     PROVIDER_KEYS,
@@ -114,13 +118,19 @@ def parse_account(
             )
             if v is not None
         ]
-        if not given:
-            check.fail(
-                f"{label} needs token_env, token_command or token_file to find its token; "
-                f'e.g. token_env = "{example_env}"'
-            )
-        if len(given) > 1:
-            check.fail(f"{label} sets {' and '.join(given)}; keep only one of them")
+        auth = "token"
+        app: dict[str, object] = {}
+        if provider == "box":
+            auth = check.choice(table, (*path, "auth"), BOX_AUTH_KINDS, "token")
+            app = _box_app(check, label, auth, table, path, source, given)
+        if auth == "token":
+            if not given:
+                check.fail(
+                    f"{label} needs token_env, token_command or token_file to find its token; "
+                    f'e.g. token_env = "{example_env}"'
+                )
+            if len(given) > 1:
+                check.fail(f"{label} sets {' and '.join(given)}; keep only one of them")
         account = Account(
             name=name,
             provider=provider,
@@ -132,9 +142,11 @@ def parse_account(
             folder_id=check.text(table, (*path, "folder_id"), '"0"') or "0",
             organization_id=check.text(table, (*path, "organization_id"), '"<uuid>"'),
             client_id=check.text(table, (*path, "client_id"), '"<client id>"'),
+            auth=auth,
             verify_tls=verify_tls,
             source=source,
             inline_token=inline_token,
+            **app,  # type: ignore[arg-type]
         )
         if provider == "wunderlist" and account.client_id is None:
             check.fail(
@@ -144,6 +156,8 @@ def parse_account(
         hosts = {"base_url": base_url}
         if upload_url is not None:
             hosts["upload_url"] = upload_url
+        if account.oauth_url is not None:  # the client secret goes there in the form
+            hosts["oauth_url"] = account.oauth_url
 
     if provider != "s3":
         # A bearer token in every request: plain http would carry it in clear.
@@ -167,6 +181,93 @@ def parse_account(
     return account
 
 
+def _box_app(
+    check: TableChecker,
+    label: str,
+    auth: str,
+    table: dict[str, object],
+    path: tuple[str, ...],
+    source: Path | None,
+    given: list[str],
+) -> dict[str, object]:
+    """The OAuth or CCG settings of a Box account (``auth`` other than ``token``), as
+    ``Account`` fields; a token account may set none of them."""
+    if auth == "token":
+        stray = [k for k in BOX_APP_KEYS if k in table and k != "auth"]
+        if stray:
+            check.fail(
+                f'{label}.{stray[0]} applies only with auth = "oauth" or "ccg"; add '
+                'auth = "oauth" (a sign-in) or auth = "ccg" (client credentials), or remove it'
+            )
+        return {}
+    if given:
+        check.fail(
+            f"{label} uses auth = {auth!r}, which gets its tokens from Box's token endpoint; "
+            f'remove {given[0]} (or set auth = "token" to use it)'
+        )
+    if not isinstance(table.get("client_id"), str) or not str(table["client_id"]).strip():
+        check.fail(
+            f"{label}.client_id is missing; auth = {auth!r} needs the app's client id from "
+            'the Box developer console, e.g. client_id = "abc123"'
+        )
+    secret = {
+        "client_secret_env": check.env_name(
+            table, (*path, "client_secret_env"), "BOX_CLIENT_SECRET"
+        ),
+        "client_secret_command": check.text(
+            table, (*path, "client_secret_command"), '"pass show box-client-secret"'
+        ),
+        "client_secret_file": check.path(table, (*path, "client_secret_file"), source),
+    }
+    named = [k for k, v in secret.items() if v is not None]
+    if not named:
+        check.fail(
+            f"{label} needs the app's client secret by reference; set client_secret_env, "
+            "client_secret_command or client_secret_file, e.g. client_secret_env = "
+            '"BOX_CLIENT_SECRET"'
+        )
+    if len(named) > 1:
+        check.fail(f"{label} sets {' and '.join(named)}; keep only one of them")
+    fields: dict[str, object] = {
+        **secret,
+        "oauth_url": check.url(table, (*path, "oauth_url"), DEFAULT_BOX_OAUTH_URL)
+        or DEFAULT_BOX_OAUTH_URL,
+    }
+    if auth == "oauth":
+        for key in ("subject_type", "subject_id"):
+            if key in table:
+                check.fail(f'{label}.{key} applies only with auth = "ccg"; remove it')
+        fields["authorize_url"] = (
+            check.url(table, (*path, "authorize_url"), DEFAULT_BOX_AUTHORIZE_URL)
+            or DEFAULT_BOX_AUTHORIZE_URL
+        )
+        fields["redirect_uri"] = check.text(  # as registered: not normalised like a URL
+            table, (*path, "redirect_uri"), '"http://127.0.0.1:8080/callback"'
+        )
+        return fields
+    for key in ("authorize_url", "redirect_uri"):
+        if key in table:
+            check.fail(f'{label}.{key} applies only with auth = "oauth"; remove it')
+    if "subject_type" not in table:
+        check.fail(
+            f'{label}.subject_type is missing; auth = "ccg" acts for an enterprise or a '
+            'user: subject_type = "enterprise" (or "user")'
+        )
+    fields["subject_type"] = check.choice(
+        table, (*path, "subject_type"), ("enterprise", "user"), "enterprise"
+    )
+    subject_id = table.get("subject_id")
+    if isinstance(subject_id, int) and not isinstance(subject_id, bool):
+        subject_id = str(subject_id)  # Box's ids are numbers; TOML lets them be written so
+    if not isinstance(subject_id, str) or not subject_id.strip():
+        check.fail(
+            f"{label}.subject_id is missing; give the enterprise id (or user id) the app acts "
+            'for, from the Box admin console, e.g. subject_id = "1234567"'
+        )
+    fields["subject_id"] = subject_id.strip()
+    return fields
+
+
 def _inline_secret(
     check: TableChecker,
     label: str,
@@ -188,6 +289,8 @@ def _inline_secret(
             continue
         if provider == "s3":
             fix = 'set access_key_env = "VAR" and secret_key_env = "VAR"'
+        elif key == "client_secret":
+            fix = 'set client_secret_env = "VAR" (or client_secret_command, client_secret_file)'
         else:
             fix = 'set token_env = "VAR" or token_command = "..."'
         check.fail(f"{where}: secrets are not stored in the config; {fix}")

@@ -18,10 +18,19 @@ from tui.core.errors import ConfigError
 from tui.core.paths import default_config_path
 from tui.core.plan import MULTIPART_THRESHOLD
 from tui.core.settings import EngineSettings
-from tui.providers.account import DEFAULT_BASE_URLS, DEFAULT_BOX_UPLOAD_URL
+from tui.providers.account import (
+    BOX_AUTH_KINDS,
+    DEFAULT_BASE_URLS,
+    DEFAULT_BOX_AUTHORIZE_URL,
+    DEFAULT_BOX_OAUTH_URL,
+    DEFAULT_BOX_UPLOAD_URL,
+)
 
 __all__ = [
+    "BOX_AUTH_KINDS",
     "DEFAULT_BASE_URLS",
+    "DEFAULT_BOX_AUTHORIZE_URL",
+    "DEFAULT_BOX_OAUTH_URL",
     "DEFAULT_BOX_UPLOAD_URL",
     "PROVIDERS",
     "SERVICE_MODES",
@@ -34,7 +43,7 @@ __all__ = [
 PROVIDERS: tuple[str, ...] = ("s3", "gumroad", "polar", "box", "fileflare", "wunderlist")
 """Every provider an account may name."""
 
-SECRET_KEYS = ("token", "access_key", "secret_key", "password", "api_key")
+SECRET_KEYS = ("token", "access_key", "secret_key", "password", "api_key", "client_secret")
 """Keys that would hold a secret inline in an account table: refused (``token`` aside)."""
 TOP_LEVEL = ("engine", "ui", "service", "keys", "accounts")
 """The tables a config holds."""
@@ -69,8 +78,21 @@ S3_KEYS = (
 """Keys only s3 accounts take."""
 HTTP_KEYS = ("base_url", "token_env", "token_command", "token_file")
 """Keys every account of an HTTP API provider (all but s3) takes."""
+BOX_APP_KEYS = (
+    "auth",
+    "client_id",
+    "client_secret_env",
+    "client_secret_command",
+    "client_secret_file",
+    "oauth_url",
+    "authorize_url",
+    "redirect_uri",
+    "subject_type",
+    "subject_id",
+)
+"""Box keys that say how an OAuth or CCG account gets its tokens."""
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "box": ("upload_url", "folder_id"),
+    "box": ("upload_url", "folder_id", *BOX_APP_KEYS),
     "polar": ("organization_id",),
     "wunderlist": ("client_id",),
 }
@@ -122,7 +144,26 @@ class Account:
     organization_id: str | None = None
     """Polar only: the organization, when the token is not an organization token."""
     client_id: str | None = None
-    """Wunderlist only: the app's client id, sent as X-Client-ID."""
+    """Wunderlist: the app's client id, sent as X-Client-ID; Box OAuth/CCG: the app's."""
+    auth: str = "token"
+    """Box only: ``token`` (token_env, _command or _file), ``oauth`` (a sign-in with
+    ``partdeck auth``, renewed by refresh) or ``ccg`` (client credentials)."""
+    client_secret_env: str | None = None
+    """Box OAuth/CCG: environment variable that holds the app's client secret."""
+    client_secret_command: str | None = None
+    """Box OAuth/CCG: shell command that prints the client secret."""
+    client_secret_file: Path | None = None
+    """Box OAuth/CCG: a file that holds the client secret; keep it 0600."""
+    oauth_url: str | None = None
+    """Box OAuth/CCG: the token endpoint (Box's when not set)."""
+    authorize_url: str | None = None
+    """Box OAuth: the sign-in page (Box's when not set)."""
+    redirect_uri: str | None = None
+    """Box OAuth: the redirect URI to name, when the app has more than one."""
+    subject_type: str | None = None
+    """Box CCG: ``enterprise`` or ``user``."""
+    subject_id: str | None = None
+    """Box CCG: the enterprise or user id the app acts for."""
     endpoint_url: str | None = None
     """s3 only: the S3 endpoint; None means AWS for ``region``."""
     region: str = "us-east-1"
@@ -166,6 +207,8 @@ class Account:
         comes from a file, a command, a profile or the config)."""
         if self.provider == "s3":
             return () if self.profile is not None else (self.access_key_env, self.secret_key_env)
+        if self.auth != "token":
+            return () if self.client_secret_env is None else (self.client_secret_env,)
         if self.inline_token is None and self.token_env is not None:
             return (self.token_env,)
         return ()
@@ -194,6 +237,12 @@ class Account:
             return bool(self._getenv(self.access_key_env)) and bool(
                 self._getenv(self.secret_key_env)
             )
+        if self.auth != "token":
+            if self.client_secret_env is not None:
+                return bool(self._getenv(self.client_secret_env))
+            if self.client_secret_file is not None:
+                return self.client_secret_file.is_file()
+            return bool(self.client_secret_command)
         if self.inline_token is not None:
             return True
         if self.token_env is not None:
@@ -208,6 +257,11 @@ class Account:
             raise ConfigError(
                 f"{self._label}: s3 accounts sign requests with access keys and have no token; "
                 "use s3_credentials()"
+            )
+        if self.auth != "token":
+            raise ConfigError(
+                f"{self._label} uses auth = {self.auth!r}: its tokens come from the token "
+                f"endpoint, not from the config (sign in with partdeck auth {self.name})"
             )
         if self.inline_token is not None:
             return self.inline_token
@@ -226,6 +280,47 @@ class Account:
             return read_token_file(self.token_file, label=self._label, source=self._where)
         raise ConfigError(
             f"{self._label}: no token_env or token_command is set; add one to {self._where}"
+        )
+
+    @property
+    def token_refetchable(self) -> bool:
+        """Whether the token comes from ``token_command`` or ``token_file`` (read again
+        after a refusal: a vault may have rotated it)."""
+        return (
+            self.auth == "token"
+            and self.inline_token is None
+            and self.token_env is None
+            and (bool(self.token_command) or self.token_file is not None)
+        )
+
+    def client_secret(self) -> str:
+        """Box OAuth/CCG: the app's client secret, from its env var, command or file."""
+        if self.client_secret_env is not None:
+            value = self._getenv(self.client_secret_env)
+            if not value:
+                state = "is not set" if value is None else "is empty"
+                raise ConfigError(
+                    f"{self._label}: environment variable {self.client_secret_env} {state}; "
+                    f"export it or change client_secret_env in {self._where}"
+                )
+            return value
+        if self.client_secret_command:
+            return run_token_command(
+                self.client_secret_command,
+                label=self._label,
+                source=self._where,
+                key="client_secret_command",
+            )
+        if self.client_secret_file is not None:
+            return read_token_file(
+                self.client_secret_file,
+                label=self._label,
+                source=self._where,
+                key="client_secret_file",
+            )
+        raise ConfigError(
+            f"{self._label}: no client_secret_env, client_secret_command or "
+            f"client_secret_file is set; add one to {self._where}"
         )
 
     def s3_credentials(self) -> tuple[str, str]:

@@ -34,14 +34,15 @@ MAX_TOKEN_FILE = 64 * 1024
 """Largest ``token_file`` read: a token is a line of text."""
 
 
-def read_token_file(path: Path, *, label: str, source: str) -> str:
-    """The token in ``path``: a small regular file of UTF-8 text.
+def read_token_file(path: Path, *, label: str, source: str, key: str = "token_file") -> str:
+    """The token (or the secret ``key`` names) in ``path``: a small regular file of UTF-8 text.
 
     It is opened without blocking and checked before it is read, so a FIFO or a
     device named by mistake is refused instead of waiting or reading forever.
     """
-    fix = f"or change token_file in {source}"
-    where = f"{label}: token_file {path}"
+    fix = f"or change {key} in {source}"
+    noun = "token" if key.startswith("token") else "secret"
+    where = f"{label}: {key} {path}"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -54,12 +55,12 @@ def read_token_file(path: Path, *, label: str, source: str) -> str:
             raise ConfigError(f"{where} is a directory; point it at the file {fix}")
         if not stat.S_ISREG(info.st_mode):
             raise ConfigError(
-                f"{where} is not a regular file (a pipe or device); put the token in a file {fix}"
+                f"{where} is not a regular file (a pipe or device); put the {noun} in a file {fix}"
             )
         if info.st_size > MAX_TOKEN_FILE:
             raise ConfigError(
-                f"{where} holds {info.st_size:,} bytes, too big for a token; point it at "
-                f"a file that holds only the token {fix}"
+                f"{where} holds {info.st_size:,} bytes, too big for a {noun}; point it at "
+                f"a file that holds only the {noun} {fix}"
             )
         raw = os.read(fd, MAX_TOKEN_FILE + 1)
     except OSError as exc:
@@ -71,13 +72,15 @@ def read_token_file(path: Path, *, label: str, source: str) -> str:
     except UnicodeDecodeError:
         raise ConfigError(f"{where} cannot be read (not UTF-8 text); fix it {fix}") from None
     if not token:
-        raise ConfigError(f"{label}: token_file {path} is empty; put the token in it")
+        raise ConfigError(f"{label}: {key} {path} is empty; put the {noun} in it")
     return token
 
 
-def run_token_command(command: str, *, label: str, source: str) -> str:
-    """The token ``command`` prints on stdout, run in a shell in its own process group."""
-    fix = f"change token_command in {source}"
+def run_token_command(command: str, *, label: str, source: str, key: str = "token_command") -> str:
+    """The token (or the secret ``key`` names) ``command`` prints on stdout, run in a
+    shell in its own process group."""
+    fix = f"change {key} in {source}"
+    noun = "token" if key.startswith("token") else "secret"
     try:
         # stderr is discarded: it might echo the secret, and it would scribble on the UI.
         proc = subprocess.Popen(
@@ -89,31 +92,29 @@ def run_token_command(command: str, *, label: str, source: str) -> str:
             start_new_session=True,
         )
     except OSError as exc:
-        raise ConfigError(
-            f"{label}: token_command could not be started ({exc.strerror}); {fix}"
-        ) from None
+        raise ConfigError(f"{label}: {key} could not be started ({exc.strerror}); {fix}") from None
     try:
         stdout, _ = proc.communicate(timeout=TOKEN_COMMAND_TIMEOUT)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         raise ConfigError(
-            f"{label}: token_command did not finish within "
+            f"{label}: {key} did not finish within "
             f"{TOKEN_COMMAND_TIMEOUT:g} s; make sure it runs without prompting, or {fix}"
         ) from None
     if proc.returncode < 0:
         raise ConfigError(
-            f"{label}: token_command was killed by signal {-proc.returncode}; "
+            f"{label}: {key} was killed by signal {-proc.returncode}; "
             f"run it in a shell to see why, or {fix}"
         )
     if proc.returncode != 0:
         raise ConfigError(
-            f"{label}: token_command exited with status {proc.returncode}; "
+            f"{label}: {key} exited with status {proc.returncode}; "
             f"run it in a shell to see why, or {fix}"
         )
     token = stdout.decode("utf-8", errors="replace").strip()
     if not token:
         raise ConfigError(
-            f"{label}: token_command printed nothing; it must print the token on stdout, or {fix}"
+            f"{label}: {key} printed nothing; it must print the {noun} on stdout, or {fix}"
         )
     return token
 

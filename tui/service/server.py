@@ -29,6 +29,7 @@ from tui.core.errors import PartdeckError
 from tui.core.liveness import DRIVEN_STATES
 from tui.core.locks import is_held
 from tui.core.model import Session
+from tui.core.token_store import TokenStore
 from tui.runtime import ProviderCache, open_engine
 from tui.service.feed import EventFeed
 from tui.service.options import SessionOptions
@@ -236,7 +237,7 @@ class Service:
     async def _serve(self) -> None:
         config = self._config()
         self.feed = EventFeed(config.service.events_kept)
-        self._providers = ProviderCache(config, config.engine)
+        self._providers = ProviderCache(config, config.engine, TokenStore(self.state_dir))
         for account, env in self._secrets.items():
             self._providers.supply(account, dict(env))
         async with open_engine(config, self.state_dir, providers=self._providers) as engine:

@@ -92,6 +92,12 @@ def _remote(ctx: Context) -> Awaitable[int]:
     return cmd_remote(ctx)
 
 
+def _auth(ctx: Context) -> Awaitable[int]:
+    from tui.cli.commands.auth import cmd_auth
+
+    return cmd_auth(ctx)
+
+
 def _demo(ctx: Context) -> int:
     from tui.cli.commands.sandbox import cmd_demo
 
@@ -129,6 +135,8 @@ COMMANDS: tuple[Command, ...] = (
             arguments=add_session_arg, reading=True),
     Command("remote", "incomplete uploads the server holds, joined with the journal", _remote,
             arguments=a.remote_arguments, reading=True),
+    Command("auth", "sign a Box account in (auth = \"oauth\", pasting the code over SSH) "
+            "or check one (\"ccg\")", _auth, arguments=a.auth_arguments, json_flag=False),
     Command("demo", "upload a sample file to every provider of an in-process sandbox, offline",
             _demo, json_flag=False),
     Command("sandbox", "serve every provider's emulator on loopback and write a config for "

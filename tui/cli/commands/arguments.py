@@ -94,6 +94,13 @@ def remote_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask before aborting")
 
 
+def auth_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("account", metavar="ACCOUNT")
+    p.add_argument(
+        "--forget", action="store_true", help="remove the account's stored tokens instead"
+    )
+
+
 def sandbox_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--faults",

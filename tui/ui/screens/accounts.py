@@ -34,6 +34,12 @@ def secret_source(account: Account) -> str:
         if account.profile:
             return f"profile {account.profile}"
         return f"${account.access_key_env}"
+    if account.auth != "token":  # Box oauth / ccg: the app's client secret
+        if account.client_secret_env:
+            return f"{account.auth} ${account.client_secret_env}"
+        if account.client_secret_file:
+            return f"{account.auth} file {account.client_secret_file.name}"
+        return f"{account.auth} command"
     if account.inline_token is not None:
         return "inline (config)"
     if account.token_env:

@@ -1,0 +1,87 @@
+"""``auth ACCOUNT``: sign a Box account in (``auth = "oauth"``) over SSH, with no browser
+on the server, or check a client-credentials one (``auth = "ccg"``).
+
+The sign-in prints Box's authorize URL; the user opens it in any browser, grants access
+and pastes back the code, or the whole address the browser ended on (its ``state`` is
+checked). From a pipe the code is the first line of stdin. The tokens go into the state
+dir's token store (0600), never on the screen.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from tui.cli.context import EXIT_OK, EXIT_USAGE, Context
+from tui.cli.output import say
+from tui.config import Account
+from tui.core.errors import UsageError
+from tui.core.token_store import TokenStore
+from tui.core.transfer import make_client
+
+__all__ = ["cmd_auth"]
+
+
+async def cmd_auth(ctx: Context) -> int:
+    """Sign in (oauth), check (ccg) or, with ``--forget``, drop an account's tokens."""
+    account = ctx.config.account(ctx.args.account)
+    store = TokenStore(ctx.state_dir)
+    if ctx.args.forget:
+        with store.locked():
+            gone = store.forget(account.name)
+        print(f"{account.name}: {'tokens removed' if gone else 'no tokens were stored'}")
+        return EXIT_OK
+    if account.provider != "box" or account.auth not in ("oauth", "ccg"):
+        raise UsageError(
+            f'accounts.{account.name} uses a token it is given (auth = "token"); partdeck '
+            'auth signs in Box accounts with auth = "oauth", or checks auth = "ccg"'
+        )
+    from tui.providers.credentials import oauth_app
+    from tui.providers.oauth import OAuthToken, authorize_url, code_of, exchange_code
+
+    app = oauth_app(account)
+    async with make_client(1, verify=account.verify_tls) as client:
+        if account.auth == "ccg":
+            source = OAuthToken(app, store, client)
+            await source.get()
+            until = _until(source.expires_at)
+            print(f"{account.name}: Box accepted the client credentials; {until}")
+            return EXIT_OK
+        assert account.authorize_url is not None  # config validation sets it
+        sign_in = authorize_url(app, account.authorize_url)
+        code = _ask(sign_in.url, account)
+        if code is None:
+            say("no code was given; run partdeck auth again and paste the code Box shows")
+            return EXIT_USAGE
+        token = await exchange_code(client, app, store, code_of(code, sign_in))
+    print(
+        f"{account.name}: signed in; {_until(token.expires_at)}, renewed by itself from then "
+        "on (tokens kept in the state dir, 0600)"
+    )
+    return EXIT_OK
+
+
+def _ask(url: str, account: Account) -> str | None:
+    """Show the URL and read the code: typed at the terminal, or the first line piped in."""
+    print(f"Sign {account.name} in to Box: open this URL in a browser (any machine will do),")
+    print("grant access, then paste the code it shows, or the whole address it ends on.")
+    print()
+    print(f"  {url}")
+    print()
+    sys.stdout.flush()
+    try:
+        line = input("code or URL: ") if sys.stdin.isatty() else sys.stdin.readline()
+    except EOFError:
+        return None
+    return line.strip() or None
+
+
+def _until(expires_at: float | None) -> str:
+    """When the access token runs out, for people."""
+    if expires_at is None:
+        return "the token has no stated expiry"
+    left = max(0.0, expires_at - time.time())
+    when = time.strftime("%H:%M", time.localtime(expires_at))
+    if left < 120:
+        return f"the access token runs out in {left:.0f} s ({when})"
+    return f"the access token runs out in {left / 60:.0f} min ({when})"
