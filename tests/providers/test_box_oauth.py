@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import threading
 import uuid
@@ -144,19 +145,33 @@ def test_a_revoked_sign_in_leaves_the_session_resumable_with_one_line(
 ) -> None:
     kit.set_faults(token_ttl=1.0)
     assert _sign_in(kit, monkeypatch).code == 0
-    # Revoked a moment into the upload (an admin, or the user on another machine): every
-    # refresh token the store holds from then on, so no refresh can slip in between.
+    # Revoked once a part is verified (by an admin, or the user on another machine):
+    # every refresh token the store holds from then on, so no refresh slips in between.
     done = threading.Event()
 
-    def revoke_from_half_a_second() -> None:
-        done.wait(0.5)
+    def verified_parts() -> int:
+        try:
+            db = sqlite3.connect(f"file:{kit.state_dir / Journal.FILENAME}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return 0
+        try:
+            row = db.execute("SELECT count(*) FROM parts WHERE state = 'verified'").fetchone()
+            return int(row[0])
+        except sqlite3.Error:
+            return 0  # not created yet
+        finally:
+            db.close()
+
+    def revoke_once_a_part_is_verified() -> None:
+        while not done.is_set() and verified_parts() == 0:
+            done.wait(0.02)
         while not done.is_set():
             stored = TokenStore(kit.state_dir).read("sandbox-box-oauth")
             assert stored is not None and stored.refresh_token
             _revoke(kit, stored.refresh_token)
             done.wait(0.05)
 
-    revoker = threading.Thread(target=revoke_from_half_a_second)
+    revoker = threading.Thread(target=revoke_once_a_part_is_verified)
     revoker.start()
     kit.account = "sandbox-box-oauth"
     try:

@@ -8,12 +8,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import tomlkit
 
 from tui.config.checks import dotted
-from tui.config.secrets import profile_credentials, read_token_file, run_token_command
+from tui.config.secrets import (
+    profile_credential_source,
+    profile_credentials,
+    read_token_file,
+    run_token_command,
+)
 from tui.core.errors import ConfigError
 from tui.core.paths import default_config_path
 from tui.core.plan import MULTIPART_THRESHOLD
@@ -25,6 +30,9 @@ from tui.providers.account import (
     DEFAULT_BOX_OAUTH_URL,
     DEFAULT_BOX_UPLOAD_URL,
 )
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 __all__ = [
     "BOX_AUTH_KINDS",
@@ -322,6 +330,22 @@ class Account:
             f"{self._label}: no client_secret_env, client_secret_command or "
             f"client_secret_file is set; add one to {self._where}"
         )
+
+    def s3_credential_source(self) -> Credentials:
+        """s3 only: botocore credentials to sign with. A profile's come from the AWS chain
+        (SSO, assume-role, credential_process...) and renew themselves; keys from the
+        environment are fixed, with ``AWS_SESSION_TOKEN`` when the AWS names are used."""
+        if self.provider == "s3" and self.profile is not None:
+            return profile_credential_source(
+                self.profile, self.credentials_file, label=self._label, source=self._where
+            )
+        from botocore.credentials import Credentials
+
+        access, secret = self.s3_credentials()
+        token = None
+        if self.access_key_env == "AWS_ACCESS_KEY_ID":
+            token = self._getenv("AWS_SESSION_TOKEN") or None
+        return Credentials(access, secret, token)
 
     def s3_credentials(self) -> tuple[str, str]:
         """Return ``(access key id, secret access key)`` from their environment variables."""

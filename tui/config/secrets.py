@@ -12,8 +12,12 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 __all__ = [
     "ALLOW_INLINE_SECRETS_ENV",
@@ -21,6 +25,7 @@ __all__ = [
     "TOKEN_COMMAND_TIMEOUT",
     "check_credentials_file",
     "kill_group",
+    "profile_credential_source",
     "profile_credentials",
     "read_token_file",
     "run_token_command",
@@ -123,6 +128,18 @@ def profile_credentials(
     profile: str, credentials_file: Path | None, *, label: str, source: str
 ) -> tuple[str, str]:
     """Keys from a shared-credentials profile, resolved by botocore as the AWS CLI does."""
+    frozen = profile_credential_source(
+        profile, credentials_file, label=label, source=source
+    ).get_frozen_credentials()
+    return frozen.access_key, frozen.secret_key
+
+
+def profile_credential_source(
+    profile: str, credentials_file: Path | None, *, label: str, source: str
+) -> Credentials:
+    """botocore's credentials for a profile, as the AWS CLI resolves them: static keys, or
+    refreshable ones (SSO, assume-role, credential_process, container or instance
+    metadata) that botocore renews ahead of their expiry."""
     import botocore.session
     from botocore.exceptions import BotoCoreError
 
@@ -138,13 +155,20 @@ def profile_credentials(
             f"{label}: profile {profile!r} cannot be read from {where} ({exc}); "
             f"fix the profile or change profile in {source}"
         ) from None
-    frozen = found.get_frozen_credentials() if found is not None else None
-    if frozen is None or not frozen.access_key or not frozen.secret_key:
+    try:
+        frozen = found.get_frozen_credentials() if found is not None else None
+    except (BotoCoreError, ValueError) as exc:  # a credential_process that failed or
+        # printed no JSON, an SSO login gone...
+        raise ConfigError(
+            f"{label}: profile {profile!r} gave no credentials ({exc}); fix the profile "
+            f"(or sign in again, e.g. aws sso login) or change profile in {source}"
+        ) from None
+    if found is None or frozen is None or not frozen.access_key or not frozen.secret_key:
         raise ConfigError(
             f"{label}: profile {profile!r} has no keys in {where}; add "
             f"aws_access_key_id and aws_secret_access_key or change profile in {source}"
         )
-    return frozen.access_key, frozen.secret_key
+    return found
 
 
 def check_credentials_file(path: Path, *, label: str, source: str) -> None:

@@ -7,7 +7,10 @@ its defaults from here.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 __all__ = [
     "BOX_AUTH_KINDS",
@@ -157,4 +160,9 @@ class AccountSettings(Protocol):
 
     def s3_credentials(self) -> tuple[str, str]:
         """s3 only: (access key id, secret access key) (raises ConfigError when missing)."""
+        ...
+
+    def s3_credential_source(self) -> Credentials:
+        """s3 only: botocore credentials to sign with, renewed by botocore where they can
+        be (raises ConfigError when missing)."""
         ...

@@ -29,13 +29,11 @@ def make_provider(
     """The Provider for ``account``, sharing ``client``; ConfigError when a secret is missing.
     ``tokens`` is the state dir's token store (needed by Box ``oauth`` and ``ccg``)."""
     if account.provider == "s3":
-        access_key, secret_key = account.s3_credentials()
         assert account.bucket is not None  # config validation requires it
         return S3Provider(
             client,
             bucket=account.bucket,
-            access_key=access_key,
-            secret_key=secret_key,
+            credentials=account.s3_credential_source(),
             region=account.region,
             endpoint_url=account.endpoint_url,
             prefix=account.prefix,

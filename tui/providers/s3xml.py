@@ -122,6 +122,12 @@ def raise_for_s3(response: httpx.Response, what: str) -> None:
             f"{what}: server said {status}{said}; will retry", status=status, code=code
         )
     check_transient(response, what)
+    if code == "ExpiredToken":  # temporary keys ran out: the URL is signed anew
+        raise TargetExpired(
+            f"{what}: the temporary credentials it was signed with have expired",
+            status=status,
+            code=code,
+        )
     if status == 403 and message and "expired" in message.lower():
         raise TargetExpired(f"{what}: the signed URL has expired", status=status, code=code)
     if status == 403 and code == "SignatureDoesNotMatch":

@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
@@ -72,6 +73,37 @@ class SignatureChecker:
     def __init__(self, keys: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
         self.keys = dict(keys)
         self.clock = clock
+        self.temporary: dict[str, tuple[str, float]] = {}
+        """Temporary keys (as STS hands out): access key -> (session token, expiry)."""
+
+    def issue(self, seconds: float) -> dict[str, str | int]:
+        """New temporary keys good for ``seconds``, as a credential_process prints them."""
+        access = "ASIA" + secrets.token_hex(8).upper()
+        secret = secrets.token_urlsafe(30)
+        token = secrets.token_urlsafe(48)
+        expires_at = self.clock() + seconds
+        self.keys[access] = secret
+        self.temporary[access] = (token, expires_at)
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
+        return {
+            "Version": 1,
+            "AccessKeyId": access,
+            "SecretAccessKey": secret,
+            "SessionToken": token,
+            "Expiration": when,
+        }
+
+    def _check_session(self, access_key: str, token: str | None) -> None:
+        """Temporary keys need their session token, and work only until they expire."""
+        held = self.temporary.get(access_key)
+        if held is None:
+            return
+        if token != held[0]:
+            raise Rejection(
+                403, "InvalidToken", "The provided token is malformed or otherwise invalid."
+            )
+        if self.clock() >= held[1]:
+            raise Rejection(400, "ExpiredToken", "The provided token has expired.")
 
     def _secret(self, access_key: str) -> str:
         secret = self.keys.get(access_key)
@@ -178,6 +210,7 @@ class SignatureChecker:
                 "The request signature we calculated does not match the signature "
                 "you provided. Check your key and signing method.",
             )
+        self._check_session(access_key, params.get("X-Amz-Security-Token"))
 
     def _check_header_signed(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -218,6 +251,7 @@ class SignatureChecker:
                 "The request signature we calculated does not match the signature "
                 "you provided. Check your key and signing method.",
             )
+        self._check_session(access_key, headers.get("x-amz-security-token"))
 
 
 def _signature(query: Mapping[str, str], authorization: str) -> str:
@@ -277,6 +311,11 @@ def create_gateway(
 
     async def stats(request: Request) -> Response:
         return JSONResponse(faults.stats() if faults is not None else {})
+
+    async def temporary_keys(request: Request) -> Response:
+        """POST /_sandbox/temporary-keys?seconds=N: keys that expire, as STS's would."""
+        seconds = float(request.query_params.get("seconds", "3600"))
+        return JSONResponse(checker.issue(seconds))
 
     async def handle(request: Request) -> Response:
         raw_path = request.scope.get("raw_path", request.url.path.encode()).decode()
@@ -374,6 +413,7 @@ def create_gateway(
     return Starlette(
         routes=[
             Route("/_sandbox/stats", stats, methods=["GET"]),
+            Route("/_sandbox/temporary-keys", temporary_keys, methods=["POST"]),
             Route("/", handle, methods=methods),
             Route("/{path:path}", handle, methods=methods),
         ],

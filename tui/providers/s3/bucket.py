@@ -1,36 +1,45 @@
-"""One S3 bucket and its key pair: object URLs, SigV4-signed requests, presigned URLs."""
+"""One S3 bucket and its credentials: object URLs, SigV4-signed requests, presigned URLs.
+
+The credentials are botocore's: a fixed key pair, or refreshable ones from the AWS chain
+(a profile with SSO, assume-role or credential_process, container or instance
+metadata), renewed by botocore ahead of their expiry. A renewal may run a command or an
+HTTP call, so it runs in a thread; every request and part URL is signed with the keys
+good at that moment.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 import httpx
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.credentials import Credentials, ReadOnlyCredentials, RefreshableCredentials
 
 from tui.core.transfer import network_error
 from tui.providers.s3xml import raise_for_s3
 
 
 class S3Bucket:
-    """One bucket on an S3 endpoint, reached with a key pair."""
+    """One bucket on an S3 endpoint, reached with a key pair or botocore credentials."""
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         *,
         name: str,
-        access_key: str,
-        secret_key: str,
+        access_key: str = "",
+        secret_key: str = "",
         region: str,
         endpoint_url: str | None,
+        credentials: Credentials | None = None,
     ) -> None:
         self._client = client
         self.name = name
         self.region = region
-        self._credentials = Credentials(access_key, secret_key)
+        self._credentials = credentials or Credentials(access_key, secret_key)
         if endpoint_url:
             self._base = f"{endpoint_url.rstrip('/')}/{quote(name)}"
         else:
@@ -43,6 +52,14 @@ class S3Bucket:
             parts = [k if v is None else urlencode({k: v}) for k, v in sorted(query.items())]
             url += "?" + "&".join(parts)
         return url
+
+    async def keys(self) -> ReadOnlyCredentials:
+        """The keys to sign with now: refreshable ones are renewed first (in a thread)
+        when botocore says they run out soon."""
+        credentials = self._credentials
+        if isinstance(credentials, RefreshableCredentials) and credentials.refresh_needed():
+            return await asyncio.to_thread(credentials.get_frozen_credentials)
+        return credentials.get_frozen_credentials()
 
     async def request(
         self,
@@ -58,7 +75,7 @@ class S3Bucket:
         """Sign and send one control request; map transport errors and S3 errors."""
         url = self.url(key, query)
         request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
-        S3SigV4Auth(self._credentials, "s3", self.region).add_auth(request)
+        S3SigV4Auth(await self.keys(), "s3", self.region).add_auth(request)
         try:
             response = await self._client.request(
                 method, url, content=body, headers=dict(request.headers.items())
@@ -69,8 +86,11 @@ class S3Bucket:
             raise_for_s3(response, what)
         return response
 
-    def presign(self, method: str, url: str, headers: dict[str, str], expires: int) -> str:
-        """``url`` signed in its query string for ``expires`` seconds, ``headers`` signed in."""
+    async def presign(self, method: str, url: str, headers: dict[str, str], expires: int) -> str:
+        """``url`` signed in its query string for ``expires`` seconds, ``headers`` signed in
+        (with temporary keys, it works only as long as they do: S3 answers ExpiredToken,
+        and the part gets a URL signed anew)."""
         request = AWSRequest(method=method, url=url, headers=headers)
-        S3SigV4QueryAuth(self._credentials, "s3", self.region, expires=expires).add_auth(request)
+        keys = await self.keys()
+        S3SigV4QueryAuth(keys, "s3", self.region, expires=expires).add_auth(request)
         return str(request.url)

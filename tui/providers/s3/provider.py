@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
+from botocore.credentials import Credentials
 
 from tui.core.errors import CallUnsupported, RejectedError, TargetStale, UsageError
 from tui.core.model import Part, Session
@@ -41,8 +42,9 @@ class S3Provider(BaseProvider):
         client: httpx.AsyncClient,
         *,
         bucket: str,
-        access_key: str,
-        secret_key: str,
+        access_key: str = "",
+        secret_key: str = "",
+        credentials: Credentials | None = None,
         region: str = "us-east-1",
         endpoint_url: str | None = None,
         prefix: str = "",
@@ -56,6 +58,7 @@ class S3Provider(BaseProvider):
             name=bucket,
             access_key=access_key,
             secret_key=secret_key,
+            credentials=credentials,
             region=region,
             endpoint_url=endpoint_url,
         )
@@ -193,7 +196,7 @@ class S3Provider(BaseProvider):
                 {"partNumber": part.number, "uploadId": session.remote["upload_id"]},
             )
         return PartTarget(
-            url=self._bucket.presign("PUT", url, headers, PART_URL_LIFETIME),
+            url=await self._bucket.presign("PUT", url, headers, PART_URL_LIFETIME),
             headers=headers,
             expires_at=self._clock() + PART_URL_LIFETIME,
         )
