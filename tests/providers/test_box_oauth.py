@@ -327,3 +327,41 @@ def test_a_token_command_token_rotated_mid_upload_is_fetched_again(
     assert result.summary["state"] == "completed"
     assert 2 <= reads.read_text().count(".") <= 3  # once at the start, once after the refusal
     assert original not in result.out + result.err
+
+
+async def test_the_accounts_screen_signs_an_account_in(kit: ProviderKit) -> None:
+    from textual.widgets import DataTable, Input, Static
+
+    from tests.ui.conftest import until
+    from tui.config import load_config
+    from tui.runtime import open_engine
+    from tui.ui.app import PartdeckApp
+    from tui.ui.screens.accounts import AccountPickerScreen
+    from tui.ui.screens.sign_in import SignInScreen
+    from tui.ui.themes import shipped_themes_dir
+
+    config = load_config(kit.config, must_exist=True)
+    async with open_engine(config, kit.state_dir) as engine:
+        app = PartdeckApp(
+            engine, config, theme_dirs=[shipped_themes_dir()], state_dir=kit.state_dir
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("A")
+            await until(pilot, lambda: isinstance(app.screen, AccountPickerScreen), "accounts")
+            table = app.screen.query_one(DataTable)
+            row = list(config.accounts).index("sandbox-box-oauth")
+            assert "not signed in" in str(table.get_row_at(row)[2])
+            table.move_cursor(row=row)
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the dialog")
+            dialog = app.screen
+            assert "/api/oauth2/authorize?" in str(dialog.query_one("#url", Static).render())
+            dialog.query_one(Input).value = "not-the-code"
+            await pilot.press("enter")
+            said = dialog.query_one("#said", Static)
+            await until(pilot, lambda: "Box refused the code" in str(said.render()), "refusal")
+            dialog.query_one(Input).value = _box(kit).sign_in_code
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, AccountPickerScreen), "signed in")
+            await until(pilot, lambda: "oauth: until" in str(table.get_row_at(row)[2]), "cell")
+    assert TokenStore(kit.state_dir).read("sandbox-box-oauth") is not None

@@ -55,6 +55,11 @@ class AccountSettings(Protocol):
         ...
 
     @property
+    def verify_tls(self) -> bool:
+        """Whether TLS certificates are checked (false only for loopback hosts)."""
+        ...
+
+    @property
     def base_url(self) -> str | None:
         """API root of an HTTP API provider; None for its default."""
         ...

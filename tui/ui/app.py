@@ -25,6 +25,7 @@ from tui.config import Config
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.redact import redact
+from tui.core.token_store import TokenStore
 from tui.service.api import EngineAPI
 from tui.ui.bridge import EngineBridge, ServiceLink, SessionAlert
 from tui.ui.keys import APP_BINDINGS, check_keymap
@@ -55,10 +56,13 @@ class PartdeckApp(App[None]):
         notices: Sequence[str] = (),
         start_dir: Path | None = None,
         autostart: Sequence[str] = (),
+        state_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.config = config
+        self.tokens = TokenStore(state_dir) if state_dir is not None else None
+        """The state dir's token store (Box sign-ins); None when the app has no state dir."""
         self.clock = clock
         """Wall clock for ages, rates and URL expiry (tests freeze it)."""
         self.start_dir = start_dir or Path.cwd()
@@ -268,8 +272,14 @@ class PartdeckApp(App[None]):
         self.push_screen(AccountPickerScreen(choose=False))
 
 
-async def run_app(engine: EngineAPI, config: Config, *, notices: Sequence[str] = ()) -> None:
+async def run_app(
+    engine: EngineAPI,
+    config: Config,
+    *,
+    notices: Sequence[str] = (),
+    state_dir: Path | None = None,
+) -> None:
     """Run the app on ``engine`` (whoever opened it closes it: an in-process engine then
     pauses what still runs, the service's goes on)."""
-    app = PartdeckApp(engine, config, notices=notices)
+    app = PartdeckApp(engine, config, notices=notices, state_dir=state_dir)
     await app.run_async()

@@ -123,6 +123,9 @@ PICKER_BINDINGS: list[Binding] = [
     Binding(
         "c", "check", "Check again", id="accounts.check", tooltip="Check the connections again"
     ),
+    Binding(
+        "s", "sign_in", "Sign in", id="accounts.sign-in", tooltip="Sign a Box OAuth account in"
+    ),
     Binding("escape", "cancel", "Back", id="accounts.cancel", tooltip="Close without choosing"),
 ]
 

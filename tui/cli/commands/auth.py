@@ -14,16 +14,16 @@ import time
 
 from tui.cli.context import EXIT_OK, EXIT_USAGE, Context
 from tui.cli.output import say
-from tui.config import Account
 from tui.core.errors import UsageError
 from tui.core.token_store import TokenStore
-from tui.core.transfer import make_client
 
 __all__ = ["cmd_auth"]
 
 
 async def cmd_auth(ctx: Context) -> int:
     """Sign in (oauth), check (ccg) or, with ``--forget``, drop an account's tokens."""
+    from tui.sign_in import BoxSignIn, check_client_credentials, signs_in
+
     account = ctx.config.account(ctx.args.account)
     store = TokenStore(ctx.state_dir)
     if ctx.args.forget:
@@ -31,29 +31,21 @@ async def cmd_auth(ctx: Context) -> int:
             gone = store.forget(account.name)
         print(f"{account.name}: {'tokens removed' if gone else 'no tokens were stored'}")
         return EXIT_OK
-    if account.provider != "box" or account.auth not in ("oauth", "ccg"):
+    if not signs_in(account):
         raise UsageError(
             f'accounts.{account.name} uses a token it is given (auth = "token"); partdeck '
             'auth signs in Box accounts with auth = "oauth", or checks auth = "ccg"'
         )
-    from tui.providers.credentials import oauth_app
-    from tui.providers.oauth import OAuthToken, authorize_url, code_of, exchange_code
-
-    app = oauth_app(account)
-    async with make_client(1, verify=account.verify_tls) as client:
-        if account.auth == "ccg":
-            source = OAuthToken(app, store, client)
-            await source.get()
-            until = _until(source.expires_at)
-            print(f"{account.name}: Box accepted the client credentials; {until}")
-            return EXIT_OK
-        assert account.authorize_url is not None  # config validation sets it
-        sign_in = authorize_url(app, account.authorize_url)
-        code = _ask(sign_in.url, account)
-        if code is None:
-            say("no code was given; run partdeck auth again and paste the code Box shows")
-            return EXIT_USAGE
-        token = await exchange_code(client, app, store, code_of(code, sign_in))
+    if account.auth == "ccg":
+        until = _until(await check_client_credentials(account, store))
+        print(f"{account.name}: Box accepted the client credentials; {until}")
+        return EXIT_OK
+    sign_in = BoxSignIn(account, store)
+    answer = _ask(sign_in.url, account.name)
+    if answer is None:
+        say("no code was given; run partdeck auth again and paste the code Box shows")
+        return EXIT_USAGE
+    token = await sign_in.finish(answer)
     print(
         f"{account.name}: signed in; {_until(token.expires_at)}, renewed by itself from then "
         "on (tokens kept in the state dir, 0600)"
@@ -61,9 +53,9 @@ async def cmd_auth(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _ask(url: str, account: Account) -> str | None:
+def _ask(url: str, name: str) -> str | None:
     """Show the URL and read the code: typed at the terminal, or the first line piped in."""
-    print(f"Sign {account.name} in to Box: open this URL in a browser (any machine will do),")
+    print(f"Sign {name} in to Box: open this URL in a browser (any machine will do),")
     print("grant access, then paste the code it shows, or the whole address it ends on.")
     print()
     print(f"  {url}")

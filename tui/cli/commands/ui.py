@@ -23,7 +23,7 @@ def cmd_ui(ctx: Context) -> int:
 
     async def run() -> int:
         async with front_engine(ctx) as engine:
-            await run_app(engine, config, notices=notices)
+            await run_app(engine, config, notices=notices, state_dir=ctx.state_dir)
             return len(engine.running()) if engine.keeps_running else 0
 
     with logging_to(ctx.state_dir):  # the app's internal errors go here, redacted

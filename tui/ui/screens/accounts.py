@@ -18,6 +18,8 @@ from tui.config import Account
 from tui.core.display import visible
 from tui.core.errors import PartdeckError
 from tui.core.redact import redact
+from tui.core.token_store import TokenStore
+from tui.sign_in import token_state
 from tui.ui.keys import PICKER_BINDINGS
 from tui.ui.widgets.key_footer import KeyFooter
 
@@ -28,18 +30,14 @@ CHECK_TIMEOUT = 15.0
 """Seconds a connection check may take before it is reported as timed out."""
 
 
-def secret_source(account: Account) -> str:
+def secret_source(account: Account, tokens: TokenStore | None = None) -> str:
     """Where the account's secret comes from, for people (never the secret itself)."""
     if account.provider == "s3":
         if account.profile:
             return f"profile {account.profile}"
         return f"${account.access_key_env}"
-    if account.auth != "token":  # Box oauth / ccg: the app's client secret
-        if account.client_secret_env:
-            return f"{account.auth} ${account.client_secret_env}"
-        if account.client_secret_file:
-            return f"{account.auth} file {account.client_secret_file.name}"
-        return f"{account.auth} command"
+    if account.auth != "token":  # Box oauth / ccg: whether it holds a token, and until when
+        return f"{account.auth}: {token_state(account, tokens) if tokens else 'no state dir'}"
     if account.inline_token is not None:
         return "inline (config)"
     if account.token_env:
@@ -83,9 +81,9 @@ class AccountPickerScreen(ModalScreen[str | None]):
         with Vertical():
             yield DataTable(cursor_type="row", id="accounts")
             yield Label(
-                "enter: use this account  ·  c: check again  ·  esc: back"
+                "enter: use this account  ·  c: check again  ·  s: sign in  ·  esc: back"
                 if self._choose
-                else "c: check again  ·  esc: back",
+                else "c: check again  ·  s: sign in  ·  esc: back",
                 id="hint",
             )
         yield KeyFooter()
@@ -114,11 +112,40 @@ class AccountPickerScreen(ModalScreen[str | None]):
         table.focus()
         self.action_check()
 
-    @staticmethod
-    def _secret_cell(account: Account) -> Text:
-        if account.secret_available():
-            return Text(f"✓ {secret_source(account)}", style="green")
-        return Text(f"✗ missing: {secret_source(account)}", style="bold red")
+    def _secret_cell(self, account: Account) -> Text:
+        shown = secret_source(account, self.papp.tokens)
+        if not account.secret_available():
+            return Text(f"✗ missing: {shown}", style="bold red")
+        if account.auth == "oauth" and "not signed in" in shown:
+            return Text(f"✗ {shown}", style="bold yellow")
+        return Text(f"✓ {shown}", style="green")
+
+    def action_sign_in(self) -> None:
+        """Sign the Box OAuth account under the cursor in (the dialog of partdeck auth)."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        account = self.papp.config.accounts[name]
+        tokens = self.papp.tokens
+        if account.auth != "oauth" or tokens is None:
+            self.notify(
+                f"{name} does not sign in (auth = {account.auth!r}); sign-in is for Box "
+                'accounts with auth = "oauth"',
+                severity="warning",
+            )
+            return
+        from tui.ui.screens.sign_in import SignInScreen
+
+        def signed(done: bool | None) -> None:
+            if done and self.is_attached:
+                table.update_cell(name, "secret", self._secret_cell(account))
+                self.action_check()
+
+        try:
+            self.app.push_screen(SignInScreen(account, tokens), signed)
+        except PartdeckError as exc:  # the client secret cannot be read, say
+            self.notify(visible(redact(str(exc))), severity="error")
 
     def action_check(self) -> None:
         """Check every account whose secret is there, all at once."""
@@ -141,7 +168,11 @@ class AccountPickerScreen(ModalScreen[str | None]):
         except PartdeckError as exc:
             cell = Text(f"✗ {visible(redact(str(exc)))}", style="bold red")
         if self.is_attached:
-            self.query_one(DataTable).update_cell(name, "check", cell)
+            table = self.query_one(DataTable)
+            table.update_cell(name, "check", cell)
+            account = self.papp.config.accounts.get(name)
+            if account is not None and account.auth != "token":  # the check got it a token
+                table.update_cell(name, "secret", self._secret_cell(account))
 
     def action_choose(self) -> None:
         """Use the account under the cursor."""
