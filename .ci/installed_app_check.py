@@ -41,7 +41,7 @@ async def check(state_dir: Path) -> str:
                 if problems:
                     fail(f"the app reported config problems: {problems}")
                 screen = app.export_screenshot().replace("&#160;", " ")  # SVG spaces
-                for text in ("partdeck", "Sessions", "8 account(s)"):
+                for text in ("partdeck", "Sessions", "9 account(s)"):
                     if text not in screen:
                         fail(f"the first screen lacks {text!r}")
                 return f"theme {app.theme}, {len(app.CSS)} bytes of CSS"

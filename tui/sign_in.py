@@ -23,7 +23,7 @@ __all__ = ["BoxSignIn", "check_client_credentials", "signs_in", "token_state"]
 
 def signs_in(account: AccountSettings) -> bool:
     """Whether the account gets its tokens from a token endpoint (Box oauth or ccg)."""
-    return account.provider == "box" and account.auth in ("oauth", "ccg")
+    return account.provider == "box" and account.auth in ("oauth", "ccg", "jwt")
 
 
 class BoxSignIn:

@@ -155,6 +155,11 @@ def _harvest_sandbox(leaks: Leaks, world: Sandbox) -> None:
         leaks.add(f"{provider} OAuth client secret", ctx.client_secret)
         leaks.add(f"{provider} sign-in code", ctx.sign_in_code)
         leaks.add_many(f"{provider} OAuth token", ctx.issued)
+    for name in ("box-private-key.pem", "box-key-passphrase"):
+        path = world.root / "tokens" / name
+        if path.exists():
+            lines = [x for x in path.read_text().splitlines() if x and not x.startswith("-----")]
+            leaks.add(f"Box JWT {name}", "".join(lines))  # a PEM without its -----BEGIN
     leaks.add("S3 secret key", world.secret_key)
     for provider, faults in world.fault_state.items():
         leaks.add_many(f"{provider} request signature", set(faults.signatures))
@@ -309,7 +314,7 @@ def _box_sign_ins(deck: Deck, world: Sandbox) -> list[Run]:
     out, err = sign_in.communicate(box.sign_in_code + "\n", timeout=60)
     runs.append(Run("auth sandbox-box-oauth", sign_in.returncode, out, err))
     assert sign_in.returncode == 0, err
-    for account in ("sandbox-box-oauth", "sandbox-box-ccg"):
+    for account in ("sandbox-box-oauth", "sandbox-box-ccg", "sandbox-box-jwt"):
         path = deck.files["box"].with_name(f"{account}.bin")
         path.write_bytes(deck.files["box"].read_bytes())
         upload = _partdeck(*deck.args("upload", str(path), "--account", account, "--json"))

@@ -113,6 +113,30 @@ def test_client_credentials_upload_outlives_several_tokens(
     assert checked.code == 0 and "Box accepted the client credentials" in checked.out
 
 
+def test_jwt_upload_outlives_several_tokens_and_a_wrong_key_id_is_one_line(
+    kit: ProviderKit, tmp_path: Path
+) -> None:
+    kit.set_faults(token_ttl=1.0)
+    before = _stats(kit)
+    kit.account = "sandbox-box-jwt"
+    result = kit.upload(_file(tmp_path, seed=7))
+    assert result.code == 0, result.err
+    assert result.summary["state"] == "completed"
+    assert _stats(kit)["jwt_grants"] - before.get("jwt_grants", 0) >= 2
+    checked = kit.cli("auth", "sandbox-box-jwt")
+    assert checked.code == 0 and "Box accepted the app's JWT assertion" in checked.out
+
+    key_id = _box(kit).jwt_key_id
+    wrong = tmp_path / "wrong-key-id.toml"
+    wrong.write_text(kit.config.read_text().replace(f'"{key_id}"', '"not-the-key-id"'))
+    os.chmod(wrong, 0o600)
+    TokenStore(kit.state_dir).forget("sandbox-box-jwt")
+    refused = kit.cli("auth", "sandbox-box-jwt", config=wrong)
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert "Box refused the JWT assertion (invalid_grant: " in refused.err
+    assert "Public key id is not valid" in refused.err and "check public_key_id" in refused.err
+
+
 def test_two_uploads_at_once_never_send_a_refresh_token_twice(
     kit: ProviderKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

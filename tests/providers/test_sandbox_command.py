@@ -29,6 +29,7 @@ ACCOUNTS = [
     "sandbox-box",
     "sandbox-box-oauth",
     "sandbox-box-ccg",
+    "sandbox-box-jwt",
     "sandbox-fileflare",
     "sandbox-wunderlist",
 ]

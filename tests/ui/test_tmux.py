@@ -233,7 +233,7 @@ def _assert_no_secret(state: Path, screens: list[str]) -> None:
     leaks.add("S3 secret key", config.accounts["sandbox-s3"].s3_credentials()[1])
     for n, text in enumerate(screens):
         leaks.search(f"tmux screen {n}", text)
-    assert len(leaks.secrets) == 7, list(leaks.secrets.values())  # Box's client secret too
+    assert len(leaks.secrets) == 9, list(leaks.secrets.values())  # Box: client secret, JWT key
     leaks.assert_clean()
 
 

@@ -65,6 +65,22 @@ def test_ccg_account_takes_a_numeric_subject_id() -> None:
     assert account.authorize_url is None
 
 
+JWT = CCG.replace('auth = "ccg"', 'auth = "jwt"') + (
+    'public_key_id = "k1"\nprivate_key_file = "keys/box.pem"\n'
+    'private_key_passphrase_env = "BOX_KEY_PASSPHRASE"\n'
+)
+
+
+def test_jwt_account_takes_its_key_by_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    account = parse_config(JWT, source=SOURCE).account("box-ccg")
+    assert account.auth == "jwt" and account.public_key_id == "k1"
+    assert account.private_key_file == SOURCE.parent / "keys" / "box.pem"
+    monkeypatch.setenv("BOX_KEY_PASSPHRASE", "pass phrase")
+    assert account.private_key_passphrase() == "pass phrase"
+    with pytest.raises(ConfigError, match=r"private_key_file .* cannot be read"):
+        account.private_key()
+
+
 def test_token_kinds_refetch_only_from_a_command_or_a_file() -> None:
     text = '[accounts.a]\nprovider = "gumroad"\ntoken_command = "pass show g"\n'
     text += '[accounts.b]\nprovider = "gumroad"\ntoken_env = "G"\n'
@@ -76,7 +92,7 @@ def test_token_kinds_refetch_only_from_a_command_or_a_file() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        (OAUTH.replace('auth = "oauth"', 'auth = "jwt"'), "accounts.box-work.auth must be one of"),
+        (OAUTH.replace('auth = "oauth"', 'auth = "saml"'), "accounts.box-work.auth must be one of"),
         (OAUTH + 'token_env = "T"\n', "uses auth = 'oauth', which gets its tokens from Box's"),
         (OAUTH.replace('client_id = "abc123"\n', ""), "accounts.box-work.client_id is missing"),
         (
@@ -101,6 +117,9 @@ def test_token_kinds_refetch_only_from_a_command_or_a_file() -> None:
         (CCG.replace('"enterprise"', '"team"'), "subject_type must be one of"),
         (CCG.replace("subject_id = 1234567\n", ""), "subject_id is missing"),
         (CCG + 'authorize_url = "https://x.example"\n', "authorize_url applies only with auth"),
+        (CCG + 'public_key_id = "k"\n', 'public_key_id applies only with auth = "jwt"'),
+        (JWT.replace('public_key_id = "k1"\n', ""), "public_key_id is missing"),
+        (JWT + 'private_key_passphrase_file = "/p"\n', "keep only one of them"),
         (
             '[accounts.b]\nprovider = "box"\ntoken_env = "T"\nclient_id = "x"\n',
             'client_id applies only with auth = "oauth" or "ccg"',

@@ -233,10 +233,15 @@ def _box_app(
         "oauth_url": check.url(table, (*path, "oauth_url"), DEFAULT_BOX_OAUTH_URL)
         or DEFAULT_BOX_OAUTH_URL,
     }
+    jwt_keys = [k for k in BOX_APP_KEYS if k.startswith(("public_key", "private_key"))]
+    if auth != "jwt":
+        for key in jwt_keys:
+            if key in table:
+                check.fail(f'{label}.{key} applies only with auth = "jwt"; remove it')
     if auth == "oauth":
         for key in ("subject_type", "subject_id"):
             if key in table:
-                check.fail(f'{label}.{key} applies only with auth = "ccg"; remove it')
+                check.fail(f'{label}.{key} applies only with auth = "ccg" or "jwt"; remove it')
         fields["authorize_url"] = (
             check.url(table, (*path, "authorize_url"), DEFAULT_BOX_AUTHORIZE_URL)
             or DEFAULT_BOX_AUTHORIZE_URL
@@ -250,7 +255,7 @@ def _box_app(
             check.fail(f'{label}.{key} applies only with auth = "oauth"; remove it')
     if "subject_type" not in table:
         check.fail(
-            f'{label}.subject_type is missing; auth = "ccg" acts for an enterprise or a '
+            f"{label}.subject_type is missing; auth = {auth!r} acts for an enterprise or a "
             'user: subject_type = "enterprise" (or "user")'
         )
     fields["subject_type"] = check.choice(
@@ -265,7 +270,42 @@ def _box_app(
             'for, from the Box admin console, e.g. subject_id = "1234567"'
         )
     fields["subject_id"] = subject_id.strip()
+    if auth == "jwt":
+        fields.update(_box_jwt_key(check, label, table, path, source))
     return fields
+
+
+def _box_jwt_key(
+    check: TableChecker,
+    label: str,
+    table: dict[str, object],
+    path: tuple[str, ...],
+    source: Path | None,
+) -> dict[str, object]:
+    """A JWT account's key: its file, its id at Box, and its passphrase by reference."""
+    key_id = check.text(table, (*path, "public_key_id"), '"abcd1234"')
+    key_file = check.path(table, (*path, "private_key_file"), source)
+    if key_id is None or key_file is None:
+        missing = "public_key_id" if key_id is None else "private_key_file"
+        check.fail(
+            f'{label}.{missing} is missing; auth = "jwt" signs with the app\'s key pair: set '
+            'private_key_file = "/path/private_key.pem" and public_key_id = "<its id at Box>"'
+        )
+    passphrase = {
+        "private_key_passphrase_env": check.env_name(
+            table, (*path, "private_key_passphrase_env"), "BOX_KEY_PASSPHRASE"
+        ),
+        "private_key_passphrase_command": check.text(
+            table, (*path, "private_key_passphrase_command"), '"pass show box-key"'
+        ),
+        "private_key_passphrase_file": check.path(
+            table, (*path, "private_key_passphrase_file"), source
+        ),
+    }
+    named = [k for k, v in passphrase.items() if v is not None]
+    if len(named) > 1:
+        check.fail(f"{label} sets {' and '.join(named)}; keep only one of them")
+    return {"public_key_id": key_id, "private_key_file": key_file, **passphrase}
 
 
 def _inline_secret(

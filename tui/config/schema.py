@@ -97,8 +97,13 @@ BOX_APP_KEYS = (
     "redirect_uri",
     "subject_type",
     "subject_id",
+    "public_key_id",
+    "private_key_file",
+    "private_key_passphrase_env",
+    "private_key_passphrase_command",
+    "private_key_passphrase_file",
 )
-"""Box keys that say how an OAuth or CCG account gets its tokens."""
+"""Box keys that say how an OAuth, CCG or JWT account gets its tokens."""
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
     "box": ("upload_url", "folder_id", *BOX_APP_KEYS),
     "polar": ("organization_id",),
@@ -171,7 +176,17 @@ class Account:
     subject_type: str | None = None
     """Box CCG: ``enterprise`` or ``user``."""
     subject_id: str | None = None
-    """Box CCG: the enterprise or user id the app acts for."""
+    """Box CCG and JWT: the enterprise or user id the app acts for."""
+    public_key_id: str | None = None
+    """Box JWT: the id Box gave the app's public key (the assertion's ``kid``)."""
+    private_key_file: Path | None = None
+    """Box JWT: the app's private key (PEM, as Box's console makes it); keep it 0600."""
+    private_key_passphrase_env: str | None = None
+    """Box JWT: environment variable that holds the private key's passphrase."""
+    private_key_passphrase_command: str | None = None
+    """Box JWT: shell command that prints the passphrase."""
+    private_key_passphrase_file: Path | None = None
+    """Box JWT: a file that holds the passphrase."""
     endpoint_url: str | None = None
     """s3 only: the S3 endpoint; None means AWS for ``region``."""
     region: str = "us-east-1"
@@ -245,6 +260,8 @@ class Account:
             return bool(self._getenv(self.access_key_env)) and bool(
                 self._getenv(self.secret_key_env)
             )
+        if self.auth == "jwt" and not (self.private_key_file and self.private_key_file.is_file()):
+            return False
         if self.auth != "token":
             if self.client_secret_env is not None:
                 return bool(self._getenv(self.client_secret_env))
@@ -330,6 +347,53 @@ class Account:
             f"{self._label}: no client_secret_env, client_secret_command or "
             f"client_secret_file is set; add one to {self._where}"
         )
+
+    def private_key(self) -> bytes:
+        """Box JWT: the private key file's bytes (PEM)."""
+        path = self.private_key_file
+        if path is None:
+            raise ConfigError(
+                f"{self._label}: private_key_file is not set; add it to {self._where}"
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"{self._label}: private_key_file {path} cannot be read ({exc.strerror}); fix "
+                f"it or change private_key_file in {self._where}"
+            ) from None
+        if len(data) > 64 * 1024 or b"PRIVATE KEY" not in data:
+            raise ConfigError(
+                f"{self._label}: private_key_file {path} is not a PEM private key; point it "
+                "at the key Box's developer console gave you"
+            )
+        return data
+
+    def private_key_passphrase(self) -> str | None:
+        """Box JWT: the private key's passphrase, from its env var, command or file."""
+        if self.private_key_passphrase_env is not None:
+            value = self._getenv(self.private_key_passphrase_env)
+            if not value:
+                raise ConfigError(
+                    f"{self._label}: environment variable {self.private_key_passphrase_env} "
+                    f"is not set; export it or change private_key_passphrase_env in {self._where}"
+                )
+            return value
+        if self.private_key_passphrase_command:
+            return run_token_command(
+                self.private_key_passphrase_command,
+                label=self._label,
+                source=self._where,
+                key="private_key_passphrase_command",
+            )
+        if self.private_key_passphrase_file is not None:
+            return read_token_file(
+                self.private_key_passphrase_file,
+                label=self._label,
+                source=self._where,
+                key="private_key_passphrase_file",
+            )
+        return None
 
     def s3_credential_source(self) -> Credentials:
         """s3 only: botocore credentials to sign with. A profile's come from the AWS chain

@@ -36,9 +36,10 @@ DEFAULT_BOX_OAUTH_URL = "https://api.box.com/oauth2/token"
 """Box's token endpoint, used when an OAuth or CCG account sets no ``oauth_url``."""
 DEFAULT_BOX_AUTHORIZE_URL = "https://account.box.com/api/oauth2/authorize"
 """Box's sign-in page, used when an OAuth account sets no ``authorize_url``."""
-BOX_AUTH_KINDS = ("token", "oauth", "ccg")
+BOX_AUTH_KINDS = ("token", "oauth", "ccg", "jwt")
 """How a Box account authenticates: a token it is given (``token_env``, ``_command``,
-``_file``), an OAuth 2.0 sign-in renewed by refresh, or client credentials (CCG)."""
+``_file``), an OAuth 2.0 sign-in renewed by refresh, client credentials (CCG), or JWT
+server auth (an assertion signed with the app's private key)."""
 
 
 class AccountSettings(Protocol):
@@ -161,6 +162,19 @@ class AccountSettings(Protocol):
 
     def client_secret(self) -> str:
         """Box OAuth/CCG: the app's client secret (raises ConfigError when missing)."""
+        ...
+
+    @property
+    def public_key_id(self) -> str | None:
+        """Box JWT: the id Box gave the app's public key."""
+        ...
+
+    def private_key(self) -> bytes:
+        """Box JWT: the app's private key, PEM (raises ConfigError when unreadable)."""
+        ...
+
+    def private_key_passphrase(self) -> str | None:
+        """Box JWT: the private key's passphrase, None when it has none."""
         ...
 
     def s3_credentials(self) -> tuple[str, str]:

@@ -3,8 +3,8 @@
 * ``auth = "token"`` with ``token_env`` (or an inline token): a fixed token, read once.
 * ``auth = "token"`` with ``token_command`` or ``token_file``: read once now (so a missing
   secret fails at once, in one line), and again after the server refuses it.
-* ``auth = "oauth"`` or ``"ccg"`` (Box): an OAuth access token kept in the state dir's
-  token store and renewed ahead of its expiry.
+* ``auth = "oauth"``, ``"ccg"`` or ``"jwt"`` (Box): an OAuth access token kept in the
+  state dir's token store and renewed ahead of its expiry.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import httpx
 from tui.core.errors import ConfigError
 from tui.core.token_store import TokenStore
 from tui.providers.account import AccountSettings
+from tui.providers.jwt_assertion import box_assertion
 from tui.providers.oauth import OAuthApp, OAuthToken
 from tui.providers.tokens import FetchedToken, FixedToken, TokenSource
 
@@ -24,7 +25,7 @@ def token_source(
     account: AccountSettings, client: httpx.AsyncClient, store: TokenStore | None
 ) -> TokenSource:
     """Where ``account``'s requests get their token (ConfigError when it cannot be had)."""
-    if account.auth in ("oauth", "ccg"):
+    if account.auth in ("oauth", "ccg", "jwt"):
         if store is None:
             raise ConfigError(
                 f"accounts.{account.name} uses auth = {account.auth!r}, which needs the state "
@@ -49,13 +50,30 @@ def oauth_app(account: AccountSettings) -> OAuthApp:
             "box_subject_type": account.subject_type or "enterprise",
             "box_subject_id": account.subject_id or "",
         }
+    label = f"{account.provider} account {account.name}"
+    token_url = account.oauth_url
+
+    def assertion() -> str:
+        return box_assertion(
+            client_id=account.client_id or "",
+            key_pem=account.private_key(),
+            passphrase=account.private_key_passphrase(),
+            key_id=account.public_key_id or "",
+            subject_type=account.subject_type or "enterprise",
+            subject_id=account.subject_id or "",
+            audience=token_url,
+            label=label,
+        )
+
+    grants = {"ccg": "client_credentials", "jwt": "jwt", "oauth": "refresh_token"}
     return OAuthApp(
         account=account.name,
-        label=f"{account.provider} account {account.name}",
-        token_url=account.oauth_url,
+        label=label,
+        token_url=token_url,
         client_id=account.client_id,
         client_secret=account.client_secret,
-        grant="client_credentials" if account.auth == "ccg" else "refresh_token",
+        grant=grants[account.auth],
         extra=extra,
         redirect_uri=account.redirect_uri,
+        assertion=assertion if account.auth == "jwt" else None,
     )

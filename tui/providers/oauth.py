@@ -27,6 +27,7 @@ import httpx
 from tui.core.errors import ConfigError, RejectedError, SignInNeeded, TransientError
 from tui.core.token_store import StoredToken, TokenStore
 from tui.core.transfer import answer_text, network_error
+from tui.providers.jwt_assertion import JWT_GRANT
 from tui.providers.tokens import RenewableToken
 
 __all__ = ["OAuthApp", "OAuthToken", "SignIn", "authorize_url", "exchange_code"]
@@ -53,10 +54,13 @@ class OAuthApp:
     client_secret: Callable[[], str] = field(repr=False)
     """Reads the client secret (from its env var, command or file) when it is needed."""
     grant: str = "refresh_token"
-    """``refresh_token`` (a sign-in, renewed by refresh) or ``client_credentials``."""
+    """``refresh_token`` (a sign-in, renewed by refresh), ``client_credentials`` or
+    ``jwt`` (Box's server auth: an assertion signed with the app's key)."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """More form fields for a client-credentials request (Box's ``box_subject_type``...)."""
     redirect_uri: str | None = None
+    assertion: Callable[[], str] | None = field(default=None, repr=False)
+    """``jwt``: signs a fresh assertion for each token request."""
 
 
 class OAuthToken(RenewableToken):
@@ -102,6 +106,9 @@ class OAuthToken(RenewableToken):
                 token = await self._request(
                     {"grant_type": "client_credentials", **self.app.extra}, kind="ccg"
                 )
+            elif self.app.grant == "jwt" and self.app.assertion is not None:
+                fields = {"grant_type": JWT_GRANT, "assertion": self.app.assertion()}
+                token = await self._request(fields, kind="jwt")
             elif stored is None or not stored.refresh_token:
                 raise SignInNeeded(
                     f"{self.app.label} is not signed in; run partdeck auth {self.app.account}"
@@ -230,7 +237,7 @@ async def token_request(
         )
     error = data.get("error")
     if isinstance(error, str) or not response.is_success:
-        secrets_sent = [v for k, v in rest.items() if k in ("code", "refresh_token")]
+        secrets_sent = [v for k, v in rest.items() if k in ("code", "refresh_token", "assertion")]
         said = answer_text(response)
         for secret in (*secrets_sent, app.client_secret()):
             said = said.replace(secret, "…") if secret else said
@@ -253,6 +260,12 @@ def _refusal(app: OAuthApp, grant: str, error: str, said: str) -> Exception:
         return ConfigError(
             f"{app.label}: Box refused the code (invalid_grant: codes last 30 seconds and "
             f"work once); run partdeck auth {app.account} again and paste the new code quickly"
+        )
+    if grant == JWT_GRANT and error in ("invalid_grant", "invalid_request"):
+        return ConfigError(
+            f"{app.label}: Box refused the JWT assertion ({error}: {said or 'no reason'}); "
+            "check public_key_id, subject_type and subject_id, that the key pair is the "
+            "app's, and that the system clock is right"
         )
     if grant == "client_credentials" and error == "invalid_grant":
         return ConfigError(

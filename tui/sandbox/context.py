@@ -34,6 +34,10 @@ class EmulatorContext:
     """Box: its OAuth app's client secret ("" refuses every token request)."""
     sign_in_code: str = field(default="", repr=False)
     """Box: an authorization code that works for as long as the sandbox runs."""
+    jwt_public_key: str = ""
+    """Box: the PEM public key its JWT app's assertions are checked with ("" for none)."""
+    jwt_key_id: str = ""
+    """Box: that key's id (the assertion's ``kid``)."""
     issued: list[str] = field(default_factory=list, repr=False)
     """Box: every access and refresh token its OAuth endpoints handed out (the secrets
     suite looks for each of them)."""

@@ -111,6 +111,8 @@ class Sandbox:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(30), repr=False)
     """The S3 back end's secret key (kept out of ``repr``, like every secret)."""
     _servers: list[Any] = field(default_factory=list)
+    _box_key: tuple[str, str] | None = field(default=None, repr=False)
+    """The Box JWT app's private key (encrypted PEM) and its passphrase."""
     _moto: _MotoThread | None = None
 
     def now(self) -> float:
@@ -156,10 +158,11 @@ class Sandbox:
                     backend=self.backends.get(provider),
                     **clock_kw,
                 )
-                if provider == "box":  # its OAuth app, for the auth = "oauth" / "ccg" accounts
+                if provider == "box":  # its OAuth app, for the oauth / ccg / jwt accounts
                     ctx.client_id = BOX_CLIENT_ID
                     ctx.client_secret = secrets.token_urlsafe(24)
                     ctx.sign_in_code = secrets.token_hex(8)
+                    self._box_key = _box_key_pair(ctx)
                 self.contexts[provider] = ctx
                 module = importlib.import_module(EMULATORS[provider])
                 self._serve(ServerThread(module.create_app(ctx), port=port), provider)
@@ -203,6 +206,10 @@ class Sandbox:
             _write_private(tokens / provider, ctx.token + "\n")
             if ctx.client_secret:
                 _write_private(tokens / f"{provider}-client-secret", ctx.client_secret + "\n")
+        if self._box_key is not None:
+            pem, passphrase = self._box_key
+            _write_private(tokens / "box-private-key.pem", pem)
+            _write_private(tokens / "box-key-passphrase", passphrase + "\n")
         _write_private(
             self.root / "aws-credentials",
             f"[{PROFILE}]\naws_access_key_id = {ACCESS_KEY}\n"
@@ -263,6 +270,15 @@ class Sandbox:
                 "subject_type": "enterprise",
                 "subject_id": BOX_ENTERPRISE_ID,
             },
+            "sandbox-box-jwt": {
+                **app,
+                "auth": "jwt",
+                "subject_type": "enterprise",
+                "subject_id": BOX_ENTERPRISE_ID,
+                "public_key_id": ctx.jwt_key_id,
+                "private_key_file": str(self.root / "tokens" / "box-private-key.pem"),
+                "private_key_passphrase_file": str(self.root / "tokens" / "box-key-passphrase"),
+            },
         }
 
     def write_config(self, path: Path, engine: Mapping[str, Any] | None = None) -> Path:
@@ -280,6 +296,29 @@ class Sandbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(path, tomlkit.dumps(document))
         return path
+
+
+def _box_key_pair(ctx: EmulatorContext) -> tuple[str, str]:
+    """A new RSA key pair for the Box emulator's JWT app: its public half goes into the
+    emulator; returns the private half (PEM, encrypted as Box's console makes it) and its
+    passphrase."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    passphrase = secrets.token_urlsafe(18)
+    ctx.jwt_public_key = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    ctx.jwt_key_id = secrets.token_hex(4)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode()),
+    ).decode()
+    return pem, passphrase
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -34,11 +34,12 @@ async def cmd_auth(ctx: Context) -> int:
     if not signs_in(account):
         raise UsageError(
             f'accounts.{account.name} uses a token it is given (auth = "token"); partdeck '
-            'auth signs in Box accounts with auth = "oauth", or checks auth = "ccg"'
+            'auth signs in Box accounts with auth = "oauth", or checks "ccg" and "jwt" ones'
         )
-    if account.auth == "ccg":
+    if account.auth in ("ccg", "jwt"):
         until = _until(await check_client_credentials(account, store))
-        print(f"{account.name}: Box accepted the client credentials; {until}")
+        what = "the client credentials" if account.auth == "ccg" else "the app's JWT assertion"
+        print(f"{account.name}: Box accepted {what}; {until}")
         return EXIT_OK
     sign_in = BoxSignIn(account, store)
     answer = _ask(sign_in.url, account.name)

@@ -2,7 +2,8 @@
 
 As Box documents them: ``POST /oauth2/token`` (form-encoded; client id and secret in the
 form) with the ``authorization_code``, ``refresh_token`` and ``client_credentials``
-grants (CCG: ``box_subject_type`` ``enterprise`` or ``user`` and ``box_subject_id``);
+grants (CCG: ``box_subject_type`` ``enterprise`` or ``user`` and ``box_subject_id``) and
+JWT server auth (an assertion checked against ``ctx.jwt_public_key``);
 ``POST /oauth2/revoke`` (a token, access or refresh, and its pair stop working); and
 ``GET /api/oauth2/authorize`` (account.box.com's sign-in page: here it grants at once,
 redirecting to ``redirect_uri`` with ``code`` and ``state``, or showing the code when the
@@ -31,6 +32,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 
 from tui.sandbox.context import EmulatorContext
 
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+"""RFC 7523's grant type: Box's JWT server auth."""
 CODE_LIFETIME = 30.0
 """Seconds an authorization code from the authorize page works (Box: 30 seconds)."""
 REFRESH_LIFETIME = 60 * 86400.0
@@ -62,6 +65,7 @@ class BoxTokens:
         self._grants: dict[str, Grant] = {}
         self._by_refresh: dict[str, Grant] = {}
         self._codes: dict[str, float] = {}
+        self._jtis: set[str] = set()
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         """``tokens_issued``, ``refreshes``, ``refresh_reused``, ``ccg_grants``,
@@ -100,6 +104,8 @@ class BoxTokens:
             return self._refresh_grant(fields.get("refresh_token", ""))
         if grant_type == "client_credentials":
             return self._ccg(fields.get("box_subject_type", ""), fields.get("box_subject_id", ""))
+        if grant_type == JWT_GRANT:
+            return self._jwt(fields.get("assertion", ""))
         return oauth_error(400, "unsupported_grant_type", "Grant type is not supported")
 
     async def revoke(self, request: Request) -> Response:
@@ -169,6 +175,45 @@ class BoxTokens:
             return oauth_error(400, "invalid_grant", "Grant credentials are invalid")
         with self._lock:
             self.counts["ccg_grants"] += 1
+            return self._issue(with_refresh=False)
+
+    def _jwt(self, assertion: str) -> Response:
+        """JWT server auth: an RS256/384/512 assertion signed by the app's key, under a
+        minute long, for this token endpoint, with a ``jti`` never seen before."""
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+        from joserfc.jwk import RSAKey
+
+        if not self.ctx.jwt_public_key:
+            return oauth_error(400, "invalid_grant", "The app has no public key")
+        try:
+            token = jwt.decode(
+                assertion,
+                RSAKey.import_key(self.ctx.jwt_public_key),
+                algorithms=["RS256", "RS384", "RS512"],
+            )
+        except (JoseError, ValueError):
+            return oauth_error(400, "invalid_grant", "Signature verification error")
+        claims, now = token.claims, self.ctx.clock()
+        allowed = {"enterprise": ENTERPRISE_ID, "user": USER_ID}
+        problem = None
+        if token.header.get("kid") != self.ctx.jwt_key_id:
+            problem = "Public key id is not valid"
+        elif claims.get("iss") != self.ctx.client_id:
+            problem = "Please check the 'iss' claim"
+        elif claims.get("aud") != f"{self.ctx.public_url}/oauth2/token":
+            problem = "Please check the 'aud' claim"
+        elif not isinstance(claims.get("exp"), int) or not now < claims["exp"] <= now + 60:
+            problem = "Please check the 'exp' claim"
+        elif allowed.get(str(claims.get("box_sub_type"))) != claims.get("sub"):
+            problem = "Please check the 'sub' claim"
+        elif len(str(claims.get("jti", ""))) < 16 or claims["jti"] in self._jtis:
+            problem = "Please check the 'jti' claim"
+        if problem is not None:
+            return oauth_error(400, "invalid_grant", problem)
+        with self._lock:
+            self._jtis.add(str(claims["jti"]))
+            self.counts["jwt_grants"] += 1
             return self._issue(with_refresh=False)
 
     def _issue(self, *, with_refresh: bool) -> Response:
