@@ -210,24 +210,13 @@ def _box_app(
             f"{label}.client_id is missing; auth = {auth!r} needs the app's client id from "
             'the Box developer console, e.g. client_id = "abc123"'
         )
-    secret = {
-        "client_secret_env": check.env_name(
-            table, (*path, "client_secret_env"), "BOX_CLIENT_SECRET"
-        ),
-        "client_secret_command": check.text(
-            table, (*path, "client_secret_command"), '"pass show box-client-secret"'
-        ),
-        "client_secret_file": check.path(table, (*path, "client_secret_file"), source),
-    }
-    named = [k for k, v in secret.items() if v is not None]
-    if not named:
+    secret = _by_reference(check, label, table, path, source, "client_secret")
+    if not any(v is not None for v in secret.values()):
         check.fail(
             f"{label} needs the app's client secret by reference; set client_secret_env, "
             "client_secret_command or client_secret_file, e.g. client_secret_env = "
             '"BOX_CLIENT_SECRET"'
         )
-    if len(named) > 1:
-        check.fail(f"{label} sets {' and '.join(named)}; keep only one of them")
     fields: dict[str, object] = {
         **secret,
         "oauth_url": check.url(table, (*path, "oauth_url"), DEFAULT_BOX_OAUTH_URL)
@@ -275,6 +264,30 @@ def _box_app(
     return fields
 
 
+def _by_reference(
+    check: TableChecker,
+    label: str,
+    table: dict[str, object],
+    path: tuple[str, ...],
+    source: Path | None,
+    name: str,
+) -> dict[str, object]:
+    """``NAME_env``, ``NAME_command`` and ``NAME_file`` as ``Account`` fields: at most one
+    of them set, none of them the secret itself."""
+    upper = name.upper()
+    found: dict[str, object] = {
+        f"{name}_env": check.env_name(table, (*path, f"{name}_env"), f"BOX_{upper}"),
+        f"{name}_command": check.text(
+            table, (*path, f"{name}_command"), f'"pass show box-{name.replace("_", "-")}"'
+        ),
+        f"{name}_file": check.path(table, (*path, f"{name}_file"), source),
+    }
+    named = [k for k, v in found.items() if v is not None]
+    if len(named) > 1:
+        check.fail(f"{label} sets {' and '.join(named)}; keep only one of them")
+    return found
+
+
 def _box_jwt_key(
     check: TableChecker,
     label: str,
@@ -291,20 +304,7 @@ def _box_jwt_key(
             f'{label}.{missing} is missing; auth = "jwt" signs with the app\'s key pair: set '
             'private_key_file = "/path/private_key.pem" and public_key_id = "<its id at Box>"'
         )
-    passphrase = {
-        "private_key_passphrase_env": check.env_name(
-            table, (*path, "private_key_passphrase_env"), "BOX_KEY_PASSPHRASE"
-        ),
-        "private_key_passphrase_command": check.text(
-            table, (*path, "private_key_passphrase_command"), '"pass show box-key"'
-        ),
-        "private_key_passphrase_file": check.path(
-            table, (*path, "private_key_passphrase_file"), source
-        ),
-    }
-    named = [k for k, v in passphrase.items() if v is not None]
-    if len(named) > 1:
-        check.fail(f"{label} sets {' and '.join(named)}; keep only one of them")
+    passphrase = _by_reference(check, label, table, path, source, "private_key_passphrase")
     return {"public_key_id": key_id, "private_key_file": key_file, **passphrase}
 
 

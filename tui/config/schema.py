@@ -319,34 +319,36 @@ class Account:
         )
 
     def client_secret(self) -> str:
-        """Box OAuth/CCG: the app's client secret, from its env var, command or file."""
-        if self.client_secret_env is not None:
-            value = self._getenv(self.client_secret_env)
+        """Box OAuth/CCG/JWT: the app's client secret, from its env var, command or file."""
+        value = self._by_reference("client_secret")
+        if value is None:
+            raise ConfigError(
+                f"{self._label}: no client_secret_env, client_secret_command or "
+                f"client_secret_file is set; add one to {self._where}"
+            )
+        return value
+
+    def _by_reference(self, name: str) -> str | None:
+        """The secret ``NAME_env``, ``NAME_command`` or ``NAME_file`` points at (None when
+        none is set); ConfigError, naming the setting, when it cannot be had."""
+        env: str | None = getattr(self, f"{name}_env")
+        command: str | None = getattr(self, f"{name}_command")
+        file: Path | None = getattr(self, f"{name}_file")
+        if env is not None:
+            value = self._getenv(env)
             if not value:
                 state = "is not set" if value is None else "is empty"
                 raise ConfigError(
-                    f"{self._label}: environment variable {self.client_secret_env} {state}; "
-                    f"export it or change client_secret_env in {self._where}"
+                    f"{self._label}: environment variable {env} {state}; export it or "
+                    f"change {name}_env in {self._where}"
                 )
             return value
-        if self.client_secret_command:
-            return run_token_command(
-                self.client_secret_command,
-                label=self._label,
-                source=self._where,
-                key="client_secret_command",
-            )
-        if self.client_secret_file is not None:
-            return read_token_file(
-                self.client_secret_file,
-                label=self._label,
-                source=self._where,
-                key="client_secret_file",
-            )
-        raise ConfigError(
-            f"{self._label}: no client_secret_env, client_secret_command or "
-            f"client_secret_file is set; add one to {self._where}"
-        )
+        where = {"label": self._label, "source": self._where}
+        if command:
+            return run_token_command(command, key=f"{name}_command", **where)
+        if file is not None:
+            return read_token_file(file, key=f"{name}_file", **where)
+        return None
 
     def private_key(self) -> bytes:
         """Box JWT: the private key file's bytes (PEM)."""
@@ -371,29 +373,7 @@ class Account:
 
     def private_key_passphrase(self) -> str | None:
         """Box JWT: the private key's passphrase, from its env var, command or file."""
-        if self.private_key_passphrase_env is not None:
-            value = self._getenv(self.private_key_passphrase_env)
-            if not value:
-                raise ConfigError(
-                    f"{self._label}: environment variable {self.private_key_passphrase_env} "
-                    f"is not set; export it or change private_key_passphrase_env in {self._where}"
-                )
-            return value
-        if self.private_key_passphrase_command:
-            return run_token_command(
-                self.private_key_passphrase_command,
-                label=self._label,
-                source=self._where,
-                key="private_key_passphrase_command",
-            )
-        if self.private_key_passphrase_file is not None:
-            return read_token_file(
-                self.private_key_passphrase_file,
-                label=self._label,
-                source=self._where,
-                key="private_key_passphrase_file",
-            )
-        return None
+        return self._by_reference("private_key_passphrase")
 
     def s3_credential_source(self) -> Credentials:
         """s3 only: botocore credentials to sign with. A profile's come from the AWS chain
