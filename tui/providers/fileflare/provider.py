@@ -295,7 +295,7 @@ class FileflareProvider(BaseProvider):
 def from_account(
     account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
 ) -> FileflareProvider:
-    """The adapter for a configured Fileflare account, with its token\'s source."""
+    """The adapter for a configured Fileflare account, with its token's source."""
     return FileflareProvider(
         client,
         base_url=account.base_url or DEFAULT_BASE_URLS["fileflare"],

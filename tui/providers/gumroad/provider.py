@@ -319,7 +319,7 @@ def _unknown_message(detail: str, short: str) -> str:
 def from_account(
     account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
 ) -> Provider:
-    """The adapter for a configured Gumroad account, with its token\'s source."""
+    """The adapter for a configured Gumroad account, with its token's source."""
     return GumroadProvider(
         client,
         token=token,

@@ -332,7 +332,7 @@ def describe(remote: Mapping[str, Any]) -> str:
 def from_account(
     account: AccountSettings, client: httpx.AsyncClient, token: TokenSource
 ) -> PolarProvider:
-    """The adapter for a configured Polar account, with its token\'s source."""
+    """The adapter for a configured Polar account, with its token's source."""
     if not account.base_url:
         raise ConfigError(f"accounts.{account.name}: base_url is not set; add it to the config")
     return PolarProvider(
