@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import threading
@@ -389,3 +390,52 @@ async def test_the_accounts_screen_signs_an_account_in(kit: ProviderKit) -> None
             await until(pilot, lambda: isinstance(app.screen, AccountPickerScreen), "signed in")
             await until(pilot, lambda: "oauth: until" in str(table.get_row_at(row)[2]), "cell")
     assert TokenStore(kit.state_dir).read("sandbox-box-oauth") is not None
+
+
+def test_through_the_service_a_new_sign_in_carries_the_session_on(
+    kit: ProviderKit, tmp_path: Path
+) -> None:
+    """The service holds the account's token source: a revoked sign-in stops the session
+    there, and a ``partdeck auth`` run outside it is what its next renewal reads."""
+    from tests.support.services import kill_services, service_env, service_pids
+
+    kit.set_faults(token_ttl=1.0)
+    env = service_env()
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            kit.argv(*args), input=stdin, capture_output=True, text=True, env=env, timeout=120
+        )
+
+    try:
+        assert run("auth", "sandbox-box-oauth", stdin=_box(kit).sign_in_code).returncode == 0
+        done = threading.Event()
+
+        def revoke_after_a_while() -> None:
+            done.wait(1.5)  # the service is up and a part or two are on their way
+            while not done.is_set():
+                stored = TokenStore(kit.state_dir).read("sandbox-box-oauth")
+                if stored is not None and stored.refresh_token:
+                    _revoke(kit, stored.refresh_token)
+                done.wait(0.05)
+
+        revoker = threading.Thread(target=revoke_after_a_while)
+        revoker.start()
+        try:
+            upload = run("upload", str(_file(tmp_path, seed=8)), "--account", "sandbox-box-oauth")
+        finally:
+            done.set()
+            revoker.join()
+        assert upload.returncode == 1, upload.stderr
+        assert service_pids(kit.state_dir), "the upload did not go through the service"
+        assert "sign in again with partdeck auth sandbox-box-oauth" in upload.stderr
+        short = re.search(r"partdeck resume ([0-9a-f]{8})", upload.stderr)
+        assert short is not None, upload.stderr
+
+        assert run("auth", "sandbox-box-oauth", stdin=_box(kit).sign_in_code).returncode == 0
+        resumed = run("resume", short[1])
+        assert resumed.returncode == 0, resumed.stderr
+        assert "completed" in resumed.stdout
+    finally:
+        run("service", "stop")
+        kill_services(kit.state_dir)
