@@ -16,11 +16,13 @@ an account's secret comes from). Import from ``tui.config``: this is its public 
 
 from __future__ import annotations
 
+from tui.config.keys import (
+    PROVIDERS,
+)
 from tui.config.load import MAX_CONFIG_FILE, inline_secret_warnings, load_config, parse_config
 from tui.config.schema import (
     DEFAULT_BASE_URLS,
     DEFAULT_BOX_UPLOAD_URL,
-    PROVIDERS,
     SERVICE_MODES,
     Account,
     Config,

@@ -11,19 +11,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tui.config.checks import TableChecker, dotted, is_loopback, show
-from tui.config.schema import (
+from tui.config.keys import (
     BOX_APP_KEYS,
-    BOX_AUTH_KINDS,
     COMMON_KEYS,
-    DEFAULT_BASE_URLS,
-    DEFAULT_BOX_AUTHORIZE_URL,
-    DEFAULT_BOX_OAUTH_URL,
-    DEFAULT_BOX_UPLOAD_URL,
     HTTP_KEYS,
     PROVIDER_KEYS,
     PROVIDERS,
     S3_KEYS,
     SECRET_KEYS,
+)
+from tui.config.schema import (
+    BOX_AUTH_KINDS,
+    DEFAULT_BASE_URLS,
+    DEFAULT_BOX_AUTHORIZE_URL,
+    DEFAULT_BOX_OAUTH_URL,
+    DEFAULT_BOX_UPLOAD_URL,
     Account,
 )
 from tui.core.checksums import SETTINGS

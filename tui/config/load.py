@@ -19,12 +19,14 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 
 from tui.config.accounts import parse_account
 from tui.config.checks import TableChecker, dotted, show
-from tui.config.schema import (
+from tui.config.keys import (
     ENGINE_KEYS,
     SERVICE_KEYS,
-    SERVICE_MODES,
     TOP_LEVEL,
     UI_KEYS,
+)
+from tui.config.schema import (
+    SERVICE_MODES,
     Account,
     Config,
     ServiceSettings,

@@ -19,6 +19,7 @@ their target's headers instead; a 401 there is worth sending again when
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Protocol
 
@@ -88,7 +89,7 @@ def as_source(token: str | TokenSource) -> TokenSource:
     return FixedToken(token) if isinstance(token, str) else token
 
 
-class RenewableToken:
+class RenewableToken(ABC):
     """A token got by ``_obtain`` when first needed, when it runs out (``_fresh``) and
     when one it gave is refused; concurrent askers share one ``_obtain``."""
 
@@ -99,9 +100,9 @@ class RenewableToken:
         self._refused = ""
         self._lock = asyncio.Lock()
 
+    @abstractmethod
     async def _obtain(self, refused: str) -> str:
         """A token (``refused``: the one the server refused, or ""); raises when none."""
-        raise NotImplementedError
 
     def _fresh(self) -> bool:
         """Whether the token held is still good for now (by its expiry, where known)."""
