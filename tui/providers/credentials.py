@@ -38,11 +38,11 @@ def token_source(
 
 
 def oauth_app(account: AccountSettings) -> OAuthApp:
-    """The OAuth app of a Box ``oauth`` or ``ccg`` account."""
+    """The OAuth app of a Box ``oauth``, ``ccg`` or ``jwt`` account."""
     if account.client_id is None or account.oauth_url is None:
         raise ConfigError(
             f"accounts.{account.name} has no client_id or oauth_url; set auth = "
-            '"oauth" or "ccg" with its client_id'
+            '"oauth", "ccg" or "jwt" with its client_id'
         )
     extra: dict[str, str] = {}
     if account.auth == "ccg":

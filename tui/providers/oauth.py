@@ -209,8 +209,9 @@ async def token_request(
 
     grant = fields["grant_type"]
     rest = {k: v for k, v in fields.items() if k != "grant_type"}
+    client_secret = app.client_secret()  # read once: it may run a command
     body = prepare_token_request(
-        grant, client_id=app.client_id, client_secret=app.client_secret(), **rest
+        grant, client_id=app.client_id, client_secret=client_secret, **rest
     )
     what = f"{app.label}: token request ({grant})"
     try:
@@ -239,7 +240,7 @@ async def token_request(
     if isinstance(error, str) or not response.is_success:
         secrets_sent = [v for k, v in rest.items() if k in ("code", "refresh_token", "assertion")]
         said = answer_text(response)
-        for secret in (*secrets_sent, app.client_secret()):
+        for secret in (*secrets_sent, client_secret):
             said = said.replace(secret, "…") if secret else said
         raise _refusal(app, grant, str(error or response.status_code), said[:200])
     access = data.get("access_token")
